@@ -1,0 +1,82 @@
+"""Admin for plans, subscriptions, webhooks and managed-bot performance."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+
+from django_torgovo_subscriptions.models import (
+    CustomBotWebhook,
+    ManagedBotPerformance,
+    SubscriptionPlan,
+    UserSubscription,
+)
+
+
+@admin.register(SubscriptionPlan)
+class SubscriptionPlanAdmin(admin.ModelAdmin):
+    list_display = (
+        "name",
+        "plan_type",
+        "monthly_price",
+        "currency",
+        "profit_share_percentage",
+        "max_trading_pairs",
+        "is_active",
+    )
+    list_filter = ("plan_type", "is_active", "currency")
+    search_fields = ("name", "slug", "description")
+    prepopulated_fields = {"slug": ("name",)}
+    readonly_fields = ("created_at", "updated_at")
+
+
+@admin.register(UserSubscription)
+class UserSubscriptionAdmin(admin.ModelAdmin):
+    list_display = (
+        "id",
+        "user",
+        "plan",
+        "status",
+        "start_date",
+        "end_date",
+        "is_live",
+        "auto_renew",
+        "payment_method",
+    )
+    list_filter = ("status", "plan_type", "auto_renew", "payment_method", "plan")
+    search_fields = ("user__username", "user__email", "plan__name", "gateway_subscription_id")
+    list_select_related = ("user", "plan")
+    raw_id_fields = ("user",)
+    date_hierarchy = "created_at"
+    readonly_fields = ("plan_type", "created_at", "updated_at")
+
+
+@admin.register(CustomBotWebhook)
+class CustomBotWebhookAdmin(admin.ModelAdmin):
+    list_display = ("id", "user", "pair_config", "is_active", "created_at", "last_used_at")
+    list_filter = ("is_active",)
+    search_fields = ("user__username", "user__email")
+    list_select_related = ("user", "pair_config")
+    raw_id_fields = ("user", "subscription", "pair_config")
+    # The hash is no secret, but there is nothing useful to do with it here.
+    exclude = ("secret_hash",)
+    readonly_fields = ("created_at", "last_used_at", "rotated_at")
+
+
+@admin.register(ManagedBotPerformance)
+class ManagedBotPerformanceAdmin(admin.ModelAdmin):
+    list_display = (
+        "id",
+        "user",
+        "managed_bot",
+        "initial_investment",
+        "current_balance",
+        "total_profit",
+        "total_loss",
+        "high_water_mark",
+        "profit_share_paid",
+        "last_calculated",
+    )
+    search_fields = ("user__username", "user__email")
+    list_select_related = ("user", "managed_bot")
+    raw_id_fields = ("user", "subscription", "managed_bot")
+    readonly_fields = ("created_at", "last_calculated")

@@ -1,0 +1,11 @@
+"""URL patterns of the API, mounted by the host under its own prefix (``api/``)."""
+
+from django.urls import path
+
+from django_torgovo_subscriptions.api import views
+
+app_name = "subscriptions"
+
+urlpatterns = [
+    path("subscription-plans/", views.SubscriptionPlanListView.as_view(), name="plan-list"),
+]

@@ -1,0 +1,14 @@
+"""App configuration: label ``subscriptions``."""
+
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class SubscriptionsConfig(AppConfig):
+    name = "django_torgovo_subscriptions"
+    label = "subscriptions"
+    verbose_name = _("Torgovo subscriptions")
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from django_torgovo_subscriptions import checks  # noqa: F401  (registers the checks)

@@ -1,0 +1,187 @@
+"""
+Settings for django-torgovo-subscriptions, read through one object.
+
+A host configures the package with two top-level settings that migrations must
+name, and one dict for everything else::
+
+    TORGOVO_PAIR_CONFIG_MODEL = "trading.PairConfig"
+    TORGOVO_ORDER_MODEL = "trading.Order"
+    TORGOVO_SUBSCRIPTIONS = {
+        "TRADING_MANAGER_CLASS": "trading.bot_manager.TradingManager",
+        "CREDENTIALS": {"API_KEY": "API", "API_SECRET": "SECRET", "DEMO": "Demo"},
+    }
+
+Every key of ``TORGOVO_SUBSCRIPTIONS`` has a default in ``DEFAULTS``. Code reads
+values as attributes of ``subscriptions_settings``; values are resolved on first
+access, cached, and the cache is cleared whenever a test changes the setting.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.core.signals import setting_changed
+from django.utils.module_loading import import_string
+
+SETTINGS_NAME = "TORGOVO_SUBSCRIPTIONS"
+PAIR_CONFIG_MODEL_SETTING = "TORGOVO_PAIR_CONFIG_MODEL"
+ORDER_MODEL_SETTING = "TORGOVO_ORDER_MODEL"
+
+PAPER_TRADING_MANAGER = "django_torgovo_subscriptions.trading.paper.PaperTradingManager"
+
+DEFAULTS: dict[str, Any] = {
+    # The class that executes trades. Either a subclass of
+    # trading.base.BaseTradingManager or the host's own TradingManager class,
+    # which is then wrapped by trading.host.HostTradingManagerAdapter.
+    "TRADING_MANAGER_CLASS": PAPER_TRADING_MANAGER,
+    # Keyword argument under which a host TradingManager's start_bot() receives
+    # the trade signal (as a dict). Ignored for BaseTradingManager subclasses.
+    "TRADING_MANAGER_SIGNAL_ARGUMENT": "signal",
+    # Where the user's exchange credentials live: attribute paths from the user
+    # ("api_key", "trading_profile.api_key"). CREDENTIALS_GETTER, a dotted path
+    # to a callable(user) -> ExchangeCredentials, overrides them.
+    "CREDENTIALS": {"API_KEY": "api_key", "API_SECRET": "api_secret", "DEMO": "demo"},
+    "CREDENTIALS_GETTER": None,
+    # Logical order field -> the host Order model's field name. None means the
+    # host model has no such field. user, side, quantity, price and status are
+    # required.
+    "ORDER_FIELDS": {
+        "user": "user",
+        "pair_config": "pair_config",
+        "symbol": "symbol",
+        "side": "side",
+        "quantity": "quantity",
+        "price": "price",
+        "status": "status",
+        "external_id": None,
+        "client_order_id": None,
+        "fee": None,
+        "source": None,
+        "error": None,
+        "created_at": None,
+    },
+    # Logical value -> the host's stored value, for fields with host choices.
+    "ORDER_VALUES": {
+        "side": {"buy": "buy", "sell": "sell"},
+        "status": {"executed": "executed", "failed": "failed"},
+        "source": {"webhook": "webhook", "managed": "managed"},
+    },
+    # Logical PairConfig field -> the host's field name. "owner" None means
+    # PairConfigs are platform-wide: any subscriber may trade any active one.
+    "PAIR_CONFIG_FIELDS": {
+        "owner": "user",
+        "symbol": "symbol",
+        "exchange": "exchange",
+        "is_active": None,
+        "is_managed": None,
+    },
+    # Currency of plans created without one (ISO 4217, upper case).
+    "DEFAULT_CURRENCY": "USD",
+}
+
+# Keys whose values are dotted paths, imported on access.
+IMPORT_STRINGS = ("TRADING_MANAGER_CLASS", "CREDENTIALS_GETTER")
+
+# Keys whose values are dicts merged over the default, so a host can override
+# one entry without repeating the others.
+MERGED_DICTS = ("CREDENTIALS", "ORDER_FIELDS", "ORDER_VALUES", "PAIR_CONFIG_FIELDS")
+
+
+def import_from_string(value: str, setting_name: str) -> Any:
+    """Import a dotted path, naming the setting when it fails."""
+    try:
+        return import_string(value)
+    except ImportError as exc:
+        raise ImportError(
+            f"Could not import '{value}' for {SETTINGS_NAME}['{setting_name}']. "
+            f"{exc.__class__.__name__}: {exc}."
+        ) from exc
+
+
+def merge_setting(name: str, user_value: Any) -> Any:
+    """Merge a dict setting over its default (one level deep for ORDER_VALUES)."""
+    default = DEFAULTS[name]
+    if name not in MERGED_DICTS or not isinstance(user_value, dict):
+        return user_value
+    merged = dict(default)
+    for key, value in user_value.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = {**merged[key], **value}
+        else:
+            merged[key] = value
+    return merged
+
+
+class SubscriptionsSettings:
+    """Lazy, cached view of ``settings.TORGOVO_SUBSCRIPTIONS`` with defaults."""
+
+    def __init__(self) -> None:
+        self._cached_attrs: set[str] = set()
+
+    @property
+    def user_settings(self) -> dict[str, Any]:
+        value = getattr(settings, SETTINGS_NAME, {})
+        return value if isinstance(value, dict) else {}
+
+    def raw(self, name: str) -> Any:
+        """The configured value (merged over the default), not imported."""
+        if name not in DEFAULTS:
+            raise AttributeError(f"Invalid {SETTINGS_NAME} setting: '{name}'")
+        if name in self.user_settings:
+            return merge_setting(name, self.user_settings[name])
+        return DEFAULTS[name]
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_") or name not in DEFAULTS:
+            raise AttributeError(f"Invalid {SETTINGS_NAME} setting: '{name}'")
+        value = self.raw(name)
+        if name in IMPORT_STRINGS and isinstance(value, str):
+            value = import_from_string(value, name)
+        setattr(self, name, value)
+        self._cached_attrs.add(name)
+        return value
+
+    @property
+    def pair_config_model(self) -> str:
+        return _model_setting(PAIR_CONFIG_MODEL_SETTING)
+
+    @property
+    def order_model(self) -> str:
+        return _model_setting(ORDER_MODEL_SETTING)
+
+    def reload(self) -> None:
+        for attr in self._cached_attrs:
+            delattr(self, attr)
+        self._cached_attrs.clear()
+
+
+def _model_setting(name: str) -> str:
+    value = getattr(settings, name, None)
+    if not value:
+        raise ImproperlyConfigured(f"{name} must be set to 'app_label.ModelName'.")
+    return value
+
+
+subscriptions_settings = SubscriptionsSettings()
+
+
+def pair_config_model_reference() -> str:
+    """The lazy model reference for foreign keys to the host's PairConfig.
+
+    A missing setting must not crash model import: the placeholder makes
+    Django report fields.E300 next to our own subscriptions.E001 instead.
+    """
+    return getattr(settings, PAIR_CONFIG_MODEL_SETTING, None) or "subscriptions.PairConfigNotSet"
+
+
+def reload_subscriptions_settings(*, setting: str, **kwargs: Any) -> None:
+    if setting in (SETTINGS_NAME, PAIR_CONFIG_MODEL_SETTING, ORDER_MODEL_SETTING):
+        subscriptions_settings.reload()
+        from django_torgovo_subscriptions import host
+
+        host.clear_caches()
+
+
+setting_changed.connect(reload_subscriptions_settings, dispatch_uid="torgovo_subscriptions_reload")

@@ -1,0 +1,18 @@
+"""Models of the subscriptions app (label ``subscriptions``)."""
+
+from django_torgovo_subscriptions.models.managed import ManagedBotPerformance
+from django_torgovo_subscriptions.models.plans import PlanType, SubscriptionPlan
+from django_torgovo_subscriptions.models.subscriptions import (
+    SubscriptionStatus,
+    UserSubscription,
+)
+from django_torgovo_subscriptions.models.webhooks import CustomBotWebhook
+
+__all__ = [
+    "CustomBotWebhook",
+    "ManagedBotPerformance",
+    "PlanType",
+    "SubscriptionPlan",
+    "SubscriptionStatus",
+    "UserSubscription",
+]

@@ -1,0 +1,113 @@
+"""
+Settings of the example Torgovo host.
+
+SQLite by default; PostgreSQL (or any database) when DATABASE_URL is set.
+"""
+
+import os
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "example-project-insecure-key-for-the-demo-only")
+DEBUG = os.environ.get("DJANGO_DEBUG", "1") == "1"
+ALLOWED_HOSTS = ["127.0.0.1", "localhost", "testserver"]
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "accounts",
+    "trading",
+    "django_torgovo_subscriptions",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "example_project.urls"
+WSGI_APPLICATION = "example_project.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+
+def database_from_env():
+    url = os.environ.get("DATABASE_URL")
+    if not url:
+        return {"ENGINE": "django.db.backends.sqlite3", "NAME": BASE_DIR / "db.sqlite3"}
+    import dj_database_url
+
+    return dj_database_url.parse(url)
+
+
+DATABASES = {"default": database_from_env()}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+AUTH_USER_MODEL = "accounts.User"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "Asia/Karachi"
+USE_I18N = True
+USE_TZ = True
+STATIC_URL = "static/"
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+}
+
+# --- django-torgovo-subscriptions ------------------------------------------
+TORGOVO_PAIR_CONFIG_MODEL = "trading.PairConfig"
+TORGOVO_ORDER_MODEL = "trading.Order"
+TORGOVO_SUBSCRIPTIONS = {
+    "TRADING_MANAGER_CLASS": "trading.bot_manager.TradingManager",
+    "TRADING_MANAGER_SIGNAL_ARGUMENT": "session_config",
+    "CREDENTIALS": {"API_KEY": "API", "API_SECRET": "SECRET", "DEMO": "Demo"},
+    "ORDER_FIELDS": {
+        "external_id": "exchange_order_id",
+        "fee": "fee",
+        "source": "source",
+        "error": "error_message",
+        "created_at": "created_at",
+    },
+    "ORDER_VALUES": {
+        "side": {"buy": "BUY", "sell": "SELL"},
+        "status": {"executed": "FILLED", "failed": "FAILED"},
+        "source": {"webhook": "WEBHOOK", "managed": "MANAGED"},
+    },
+    "PAIR_CONFIG_FIELDS": {"is_active": "is_active", "is_managed": "is_managed"},
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "loggers": {"django_torgovo_subscriptions": {"handlers": ["console"], "level": "INFO"}},
+}

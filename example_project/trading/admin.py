@@ -1,0 +1,20 @@
+from django.contrib import admin
+
+from trading.models import Indicator, Order, PairConfig
+
+
+@admin.register(PairConfig)
+class PairConfigAdmin(admin.ModelAdmin):
+    list_display = ("name", "user", "exchange", "symbol", "is_managed", "is_active")
+    list_filter = ("exchange", "is_managed", "is_active")
+    search_fields = ("name", "symbol", "user__username")
+
+
+@admin.register(Order)
+class OrderAdmin(admin.ModelAdmin):
+    list_display = ("id", "user", "symbol", "side", "quantity", "price", "status", "source", "created_at")
+    list_filter = ("status", "side", "source")
+    search_fields = ("symbol", "exchange_order_id", "user__username")
+
+
+admin.site.register(Indicator)
