@@ -1,0 +1,147 @@
+"""Every system check id, one by one (called directly), plus `manage.py check`."""
+
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import SystemCheckError
+from django.test import override_settings
+
+from django_torgovo_subscriptions.checks import check_settings
+from example_project import settings as example
+
+BASE = example.TORGOVO_SUBSCRIPTIONS
+
+
+def config(**overrides):
+    """The example host's settings with some entries (or dict entries) replaced."""
+    merged = dict(BASE)
+    for key, value in overrides.items():
+        if isinstance(value, dict) and isinstance(BASE.get(key), dict):
+            value = {**BASE[key], **value}
+        merged[key] = value
+    return merged
+
+
+def ids(**overrides):
+    with override_settings(TORGOVO_SUBSCRIPTIONS=config(**overrides)):
+        return [message.id for message in check_settings()]
+
+
+def messages():
+    return {m.id: m for m in check_settings()}
+
+
+def test_the_example_host_is_clean():
+    assert check_settings() == []
+    out = StringIO()
+    call_command("check", stdout=out)
+    assert "no issues" in out.getvalue()
+
+
+def test_manage_py_check_fails_on_a_wrong_setting():
+    with override_settings(TORGOVO_SUBSCRIPTIONS={**BASE, "DEFAULT_CURRENCY": "usd"}):
+        with pytest.raises(SystemCheckError, match="subscriptions.E013"):
+            call_command("check")
+
+
+def test_e001_pair_config_model_missing_or_wrong(settings):
+    settings.TORGOVO_PAIR_CONFIG_MODEL = "trading.Nope"
+    found = messages()
+    assert list(found) == ["subscriptions.E001"]
+    assert "has not been installed" in found["subscriptions.E001"].msg
+    assert "trading.PairConfig" in found["subscriptions.E001"].hint
+    settings.TORGOVO_PAIR_CONFIG_MODEL = "PairConfig"
+    assert "form 'app_label.ModelName'" in messages()["subscriptions.E001"].msg
+    del settings.TORGOVO_PAIR_CONFIG_MODEL
+    assert messages()["subscriptions.E001"].msg == "TORGOVO_PAIR_CONFIG_MODEL is not set."
+
+
+def test_e002_order_model_wrong(settings):
+    settings.TORGOVO_ORDER_MODEL = "trading.Orders"
+    assert list(messages()) == ["subscriptions.E002"]
+
+
+def test_e003_settings_not_a_dict():
+    with override_settings(TORGOVO_SUBSCRIPTIONS=["TRADING_MANAGER_CLASS"]):
+        assert [m.id for m in check_settings()] == ["subscriptions.E003"]
+
+
+def test_e004_unknown_key():
+    with override_settings(TORGOVO_SUBSCRIPTIONS={**BASE, "TRADING_MANGER_CLASS": "x"}):
+        found = messages()
+    assert list(found) == ["subscriptions.E004"]
+    assert "'TRADING_MANGER_CLASS'" in found["subscriptions.E004"].msg
+
+
+def test_e005_dotted_path_does_not_import():
+    assert ids(TRADING_MANAGER_CLASS="trading.bot_manager.Missing") == ["subscriptions.E005"]
+    assert ids(CREDENTIALS_GETTER="no.such.module") == ["subscriptions.E005"]
+    assert ids(CREDENTIALS_GETTER=42) == ["subscriptions.E005"]
+
+
+def test_e006_trading_manager_without_the_contract_methods():
+    with override_settings(TORGOVO_SUBSCRIPTIONS={**BASE, "TRADING_MANAGER_CLASS": "decimal.Decimal"}):
+        found = messages()
+    assert list(found) == ["subscriptions.E006"]
+    assert "create_bot or start_bot" in found["subscriptions.E006"].msg
+
+
+def test_w001_host_start_bot_cannot_receive_the_signal():
+    assert ids(TRADING_MANAGER_SIGNAL_ARGUMENT="trade") == ["subscriptions.W001"]
+    assert ids(TRADING_MANAGER_SIGNAL_ARGUMENT=None) == []
+
+
+def test_e007_order_field_map_names_a_missing_field():
+    with override_settings(
+        TORGOVO_SUBSCRIPTIONS=config(ORDER_FIELDS={"fee": "commission"})
+    ):
+        found = messages()
+    assert list(found) == ["subscriptions.E007"]
+    assert "'commission'" in found["subscriptions.E007"].msg
+    assert found["subscriptions.E007"].obj._meta.label == "trading.Order"
+
+
+def test_e008_required_order_field_unset():
+    assert ids(ORDER_FIELDS={"price": None}) == ["subscriptions.E008"]
+
+
+def test_e009_order_value_not_a_host_choice():
+    with override_settings(
+        TORGOVO_SUBSCRIPTIONS=config(ORDER_VALUES={"status": {"executed": "DONE", "failed": "FAILED"}})
+    ):
+        found = messages()
+    assert list(found) == ["subscriptions.E009"]
+    assert "'FILLED'" in found["subscriptions.E009"].hint
+
+
+def test_e010_pair_config_field_map_names_a_missing_field():
+    assert ids(PAIR_CONFIG_FIELDS={"owner": "owner"}) == ["subscriptions.E010"]
+
+
+def test_e011_credential_path_cannot_be_read():
+    with override_settings(
+        TORGOVO_SUBSCRIPTIONS=config(CREDENTIALS={"API_KEY": "profile.api_key"})
+    ):
+        found = messages()
+    assert list(found) == ["subscriptions.E011"]
+    assert "accounts.User has no field or attribute 'profile'" in found["subscriptions.E011"].msg
+    # A relation is followed: the user's auth token exists, its 'nope' does not.
+    assert ids(CREDENTIALS={"API_KEY": "auth_token.nope"}) == ["subscriptions.E011"]
+    assert ids(CREDENTIALS={"API_KEY": "auth_token.key"}) == []
+
+
+def test_e012_credential_path_not_a_string():
+    assert ids(CREDENTIALS={"DEMO": None}) == ["subscriptions.E012"]
+
+
+def test_a_credentials_getter_replaces_the_paths():
+    assert ids(CREDENTIALS={"DEMO": None}, CREDENTIALS_GETTER="tests.test_host.profile_credentials") == []
+
+
+def test_e013_currency():
+    assert ids(DEFAULT_CURRENCY="dollars") == ["subscriptions.E013"]
+
+
+def test_e014_dict_setting_not_a_dict():
+    assert ids(ORDER_FIELDS=["user"]) == ["subscriptions.E014"]
