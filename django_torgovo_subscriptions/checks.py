@@ -59,6 +59,7 @@ def check_settings(app_configs: Iterable[Any] | None = None, **kwargs: Any) -> l
         errors += check_order_values()
         errors += check_pair_config_fields()
     errors += check_credentials()
+    errors += check_protected_paths()
     return errors
 
 
@@ -298,5 +299,32 @@ def check_credentials() -> list[CheckMessage]:
                     obj=user_model,
                     id="subscriptions.E011",
                 )
+            )
+    return errors
+
+
+def check_protected_paths() -> list[CheckMessage]:
+    from django_torgovo_subscriptions.models import PlanType
+
+    rules = subscriptions_settings.raw("PROTECTED_PATHS")
+    hint = (
+        'Use a list of dicts like {"prefix": "/api/bots/", "plan_type": "custom_bot"}; '
+        f"plan_type is one of {PlanType.values} or None."
+    )
+    if not isinstance(rules, list | tuple):
+        return [Error("PROTECTED_PATHS must be a list.", hint=hint, id="subscriptions.E015")]
+    errors: list[CheckMessage] = []
+    for index, rule in enumerate(rules):
+        valid = (
+            isinstance(rule, dict)
+            and isinstance(rule.get("prefix"), str)
+            and rule["prefix"].startswith("/")
+            and rule.get("plan_type") in (None, *PlanType.values)
+            and set(rule) <= {"prefix", "plan_type", "feature"}
+        )
+        if not valid:
+            errors.append(
+                Error(f"PROTECTED_PATHS[{index}] is not a valid rule: {rule!r}.", hint=hint,
+                      id="subscriptions.E015")
             )
     return errors

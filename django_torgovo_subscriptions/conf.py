@@ -61,6 +61,10 @@ DEFAULTS: dict[str, Any] = {
         "source": None,
         "error": None,
         "created_at": None,
+        # The executed quantity when the host keeps it apart from the ordered
+        # quantity (partial fills); None: "quantity" of an executed order is
+        # what was filled. Read by the managed-bot profit calculation.
+        "filled_quantity": None,
     },
     # Logical value -> the host's stored value, for fields with host choices.
     "ORDER_VALUES": {
@@ -68,6 +72,16 @@ DEFAULTS: dict[str, Any] = {
         "status": {"executed": "executed", "failed": "failed"},
         "source": {"webhook": "webhook", "managed": "managed"},
     },
+    # Managed-bot profit (services.profit). A recalculation reads only orders
+    # older than PROFIT_ORDER_DELAY seconds, so an order whose transaction
+    # commits a moment after its created_at is not skipped by the cursor.
+    "PROFIT_ORDER_DELAY": 5,
+    # Orders passed by the cursor while neither executed nor failed are
+    # re-checked on later runs (a late fill triggers a rebuild) for this many
+    # days after their created_at; later fills need `recalculate_profits --full`.
+    "PROFIT_PENDING_ORDER_DAYS": 7,
+    # Rows fetched per database round trip when streaming orders.
+    "PROFIT_CHUNK_SIZE": 2000,
     # Logical PairConfig field -> the host's field name. "owner" None means
     # PairConfigs are platform-wide: any subscriber may trade any active one.
     "PAIR_CONFIG_FIELDS": {
@@ -79,10 +93,27 @@ DEFAULTS: dict[str, Any] = {
     },
     # Currency of plans created without one (ISO 4217, upper case).
     "DEFAULT_CURRENCY": "USD",
+    # Dotted path of the payment gateway class. None: no payments, and a new
+    # subscription is active at once (free plans, the demo).
+    "PAYMENT_GATEWAY_CLASS": None,
+    # Page size of the API's lists (clients may ask for up to MAX_PAGE_SIZE).
+    "PAGE_SIZE": 20,
+    "MAX_PAGE_SIZE": 100,
+    # Path prefixes SubscriptionRequiredMiddleware protects: a list of dicts
+    # {"prefix": "/api/bots/", "plan_type": "custom_bot" or None, "feature": None}.
+    "PROTECTED_PATHS": [],
+    # Callable(user, plan_type) -> iterable of PairConfig ids the user trades
+    # under that plan type; the pair quota (max_trading_pairs) counts them.
+    "PAIRS_IN_USE_FUNCTION": "django_torgovo_subscriptions.services.quota.default_pairs_in_use",
 }
 
 # Keys whose values are dotted paths, imported on access.
-IMPORT_STRINGS = ("TRADING_MANAGER_CLASS", "CREDENTIALS_GETTER")
+IMPORT_STRINGS = (
+    "TRADING_MANAGER_CLASS",
+    "CREDENTIALS_GETTER",
+    "PAYMENT_GATEWAY_CLASS",
+    "PAIRS_IN_USE_FUNCTION",
+)
 
 # Keys whose values are dicts merged over the default, so a host can override
 # one entry without repeating the others.

@@ -13,6 +13,7 @@ INSTALLED_APPS = [
     "django.contrib.admin",
     "rest_framework",
     "rest_framework.authtoken",
+    "django_filters",
     "tests.brokerage",
     "django_torgovo_subscriptions",
 ]

@@ -1,7 +1,8 @@
 from decimal import Decimal
 
 import pytest
-from rest_framework.test import APIClient
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from django_torgovo_subscriptions.models import PlanType
 from tests.factories import make_plan
@@ -9,17 +10,58 @@ from tests.factories import make_plan
 pytestmark = pytest.mark.django_db
 
 
-def test_active_plans_are_listed_with_decimals_as_strings():
+def test_active_plans_are_listed_paginated_with_decimals_as_strings(anon):
     plan = make_plan(PlanType.MANAGED_BOT, name="Managed", slug="managed",
-                     monthly_price=Decimal("0"), profit_share_percentage=Decimal("20"))
+                     monthly_price=Decimal("0"), profit_share_percentage=Decimal("20"),
+                     guaranteed_monthly_return=Decimal("2.5"), features=["managed_trading"])
     make_plan(name="Old", slug="old", is_active=False)
 
-    response = APIClient().get("/api/subscription-plans/")
+    response = anon.get("/api/subscription-plans/")
 
     assert response.status_code == 200
-    assert [p["slug"] for p in response.json()] == ["managed"]
-    body = response.json()[0]
-    assert body["id"] == plan.id
-    assert body["monthly_price"] == "0.00"
-    assert body["profit_share_percentage"] == "20.00"
-    assert body["plan_type"] == "managed_bot"
+    body = response.json()
+    assert (body["count"], body["next"], body["previous"]) == (1, None, None)
+    assert body["results"] == [{
+        "id": plan.id, "plan_type": "managed_bot", "name": "Managed", "slug": "managed",
+        "description": plan.description, "monthly_price": "0.00", "currency": "USD",
+        "features": ["managed_trading"], "guaranteed_monthly_return": "2.50",
+        "profit_share_percentage": "20.00", "max_trading_pairs": plan.max_trading_pairs,
+    }]
+
+
+def test_plans_filter_by_plan_type(anon):
+    make_plan(PlanType.CUSTOM_BOT, slug="custom")
+    make_plan(PlanType.MANAGED_BOT, slug="managed")
+    response = anon.get("/api/subscription-plans/?plan_type=custom_bot")
+    assert [p["slug"] for p in response.json()["results"]] == ["custom"]
+
+
+def test_an_unknown_plan_type_is_a_400_naming_the_allowed_values(anon):
+    response = anon.get("/api/subscription-plans/?plan_type=gold")
+    assert response.status_code == 400
+    body = response.json()
+    assert body["code"] == "validation_error"
+    assert body["fields"]["plan_type"] == [
+        "Unknown plan_type 'gold'. Allowed: custom_bot, managed_bot."]
+
+
+def test_page_size_is_capped_and_pages_link(anon, settings):
+    for i in range(5):
+        make_plan(slug=f"p{i}", monthly_price=Decimal(i))
+    body = anon.get("/api/subscription-plans/?page_size=2&page=2").json()
+    assert [p["slug"] for p in body["results"]] == ["p2", "p3"]
+    assert body["next"].endswith("page=3&page_size=2")
+    settings.TORGOVO_SUBSCRIPTIONS = {**settings.TORGOVO_SUBSCRIPTIONS, "MAX_PAGE_SIZE": 3}
+    assert len(anon.get("/api/subscription-plans/?page_size=50").json()["results"]) == 3
+    assert anon.get("/api/subscription-plans/?page=9").json()["code"] == "not_found"
+
+
+def test_plan_list_query_count_does_not_grow_with_rows(anon):
+    make_plan(slug="a")
+    with CaptureQueriesContext(connection) as few:
+        anon.get("/api/subscription-plans/")
+    for i in range(15):
+        make_plan(slug=f"more{i}")
+    with CaptureQueriesContext(connection) as many:
+        anon.get("/api/subscription-plans/")
+    assert len(many) == len(few)

@@ -145,3 +145,17 @@ def test_e013_currency():
 
 def test_e014_dict_setting_not_a_dict():
     assert ids(ORDER_FIELDS=["user"]) == ["subscriptions.E014"]
+
+
+@pytest.mark.parametrize("rules", [
+    "/api/",
+    [{"prefix": "api/"}],
+    [{"prefix": "/api/", "plan_type": "gold"}],
+    [{"prefix": "/api/", "plans": "custom_bot"}],
+])
+def test_e015_protected_paths_shape(rules):
+    assert ids(PROTECTED_PATHS=rules) == ["subscriptions.E015"]
+
+
+def test_valid_protected_paths_pass():
+    assert ids(PROTECTED_PATHS=[{"prefix": "/api/x/", "plan_type": "managed_bot", "feature": "f"}]) == []

@@ -1,13 +1,14 @@
-"""Serializers. Decimals are strings in JSON (DRF's default, kept on purpose)."""
+"""Serializers. Decimals are strings in JSON; times are ISO 8601 with offset."""
 
 from __future__ import annotations
 
 from rest_framework import serializers
 
-from django_torgovo_subscriptions.models import SubscriptionPlan
+from django_torgovo_subscriptions.api.fields import PackageModelSerializer
+from django_torgovo_subscriptions.models import SubscriptionPlan, UserSubscription
 
 
-class SubscriptionPlanSerializer(serializers.ModelSerializer):
+class SubscriptionPlanSerializer(PackageModelSerializer):
     class Meta:
         model = SubscriptionPlan
         fields = (
@@ -24,3 +25,59 @@ class SubscriptionPlanSerializer(serializers.ModelSerializer):
             "max_trading_pairs",
         )
         read_only_fields = fields
+
+
+class UserSubscriptionSerializer(PackageModelSerializer):
+    plan = SubscriptionPlanSerializer(read_only=True)
+    is_live = serializers.SerializerMethodField(
+        help_text="True while the subscription grants access (status and end_date both count)."
+    )
+
+    class Meta:
+        model = UserSubscription
+        fields = (
+            "id",
+            "plan",
+            "plan_type",
+            "status",
+            "is_live",
+            "start_date",
+            "end_date",
+            "auto_renew",
+            "payment_method",
+            "cancelled_at",
+            "created_at",
+        )
+        read_only_fields = fields
+
+    def get_is_live(self, subscription: UserSubscription) -> bool:
+        return subscription.is_live()
+
+
+class ActivePlanField(serializers.PrimaryKeyRelatedField):
+    default_error_messages = {
+        "does_not_exist": "No active plan has id {pk_value}. See subscription-plans/.",
+        "incorrect_type": "A plan id is a number, not {data_type}.",
+    }
+
+    def get_queryset(self):
+        return SubscriptionPlan.objects.active()
+
+
+class SubscribeSerializer(serializers.Serializer):
+    plan_id = ActivePlanField(help_text="The id of an active plan from subscription-plans/.")
+
+
+class SubscriptionUpdateSerializer(serializers.Serializer):
+    auto_renew = serializers.BooleanField(required=False)
+    plan_id = ActivePlanField(required=False, help_text="Another plan of the same plan type.")
+
+    def validate(self, attrs):
+        if not attrs:
+            raise serializers.ValidationError("Send auto_renew, plan_id or both.", code="empty")
+        return attrs
+
+
+class MySubscriptionsSerializer(serializers.Serializer):
+    custom_bot = UserSubscriptionSerializer(allow_null=True)
+    managed_bot = UserSubscriptionSerializer(allow_null=True)

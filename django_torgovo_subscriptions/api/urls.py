@@ -8,4 +8,15 @@ app_name = "subscriptions"
 
 urlpatterns = [
     path("subscription-plans/", views.SubscriptionPlanListView.as_view(), name="plan-list"),
+    path("subscriptions/", views.SubscriptionListCreateView.as_view(), name="subscription-list"),
+    path(
+        "subscriptions/my-subscription/",
+        views.MySubscriptionView.as_view(),
+        name="my-subscription",
+    ),
+    path(
+        "subscriptions/<int:pk>/",
+        views.SubscriptionDetailView.as_view(),
+        name="subscription-detail",
+    ),
 ]

@@ -115,7 +115,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name='usersubscription',
-            constraint=models.UniqueConstraint(condition=models.Q(('status__in', ['pending_payment', 'trial', 'active', 'past_due'])), fields=('user', 'plan_type'), name='subscriptions_one_open_per_user_and_type', violation_error_message='The user already has an open subscription of this plan type.'),
+            constraint=models.UniqueConstraint(condition=models.Q(('status__in', ['pending_payment', 'trial', 'active', 'past_due']), models.Q(('end_date__isnull', False), ('status', 'cancelled')), _connector='OR'), fields=('user', 'plan_type'), name='subscriptions_one_open_per_user_and_type', violation_error_message='The user already has an open subscription of this plan type.'),
         ),
         migrations.AddConstraint(
             model_name='managedbotperformance',

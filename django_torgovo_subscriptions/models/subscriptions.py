@@ -23,27 +23,36 @@ class SubscriptionStatus(models.TextChoices):
 
 
 # Statuses that hold the user's one slot per plan type (the unique constraint).
+# A cancelled row keeps its slot while it has a paid period (end_date set):
+# access runs to end_date, and the expiry sweep frees the slot afterwards.
 OPEN_STATUSES = (
     SubscriptionStatus.PENDING_PAYMENT,
     SubscriptionStatus.TRIAL,
     SubscriptionStatus.ACTIVE,
     SubscriptionStatus.PAST_DUE,
 )
+OPEN_CONDITION = Q(status__in=[s.value for s in OPEN_STATUSES]) | Q(
+    status=SubscriptionStatus.CANCELLED, end_date__isnull=False
+)
 # Statuses that grant access, as long as end_date is still ahead.
-ACCESS_STATUSES = (SubscriptionStatus.TRIAL, SubscriptionStatus.ACTIVE)
+ACCESS_STATUSES = (
+    SubscriptionStatus.TRIAL,
+    SubscriptionStatus.ACTIVE,
+    SubscriptionStatus.CANCELLED,
+)
 
 
 class UserSubscriptionQuerySet(models.QuerySet):
     def open(self) -> UserSubscriptionQuerySet:
         """Rows that occupy the user's slot for their plan type."""
-        return self.filter(status__in=OPEN_STATUSES)
+        return self.filter(OPEN_CONDITION)
 
     def live(self, now: datetime | None = None) -> UserSubscriptionQuerySet:
         """Rows that grant access now: an access status and an end date still ahead."""
         return self.filter(status__in=ACCESS_STATUSES, end_date__gt=now or timezone.now())
 
     def lapsed(self, now: datetime | None = None) -> UserSubscriptionQuerySet:
-        """Open rows whose end date has passed."""
+        """Rows that granted access until an end date that has now passed."""
         return self.filter(status__in=ACCESS_STATUSES, end_date__lte=now or timezone.now())
 
 
@@ -106,7 +115,7 @@ class UserSubscription(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=("user", "plan_type"),
-                condition=Q(status__in=[s.value for s in OPEN_STATUSES]),
+                condition=OPEN_CONDITION,
                 name="subscriptions_one_open_per_user_and_type",
                 violation_error_message=_(
                     "The user already has an open subscription of this plan type."

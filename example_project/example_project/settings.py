@@ -22,6 +22,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "rest_framework.authtoken",
+    "django_filters",
     "accounts",
     "trading",
     "django_torgovo_subscriptions",
@@ -35,6 +36,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_torgovo_subscriptions.middleware.SubscriptionRequiredMiddleware",
 ]
 
 ROOT_URLCONF = "example_project.urls"
@@ -103,6 +105,7 @@ TORGOVO_SUBSCRIPTIONS = {
         "source": {"webhook": "WEBHOOK", "managed": "MANAGED"},
     },
     "PAIR_CONFIG_FIELDS": {"is_active": "is_active", "is_managed": "is_managed"},
+    "PROTECTED_PATHS": [{"prefix": "/api/reports/", "plan_type": "managed_bot"}],
 }
 
 LOGGING = {

@@ -1,0 +1,98 @@
+"""
+Errors of the package, all rendered as one JSON shape::
+
+    {"code": "subscription_required", "detail": "A human sentence.", "fields": {...}}
+
+``code`` is stable and meant for programs; ``detail`` is for people; ``fields``
+appears on validation errors only. ``SubscriptionsError`` subclasses are raised
+by services and views alike: they are DRF ``APIException``s whose ``detail`` is
+already that shape, so they render the same even under a host's own DRF
+exception handler, and ``error_response`` renders them for plain Django views.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import JsonResponse
+from rest_framework import status
+from rest_framework.exceptions import APIException
+
+
+def error_payload(code: str, detail: str, fields: dict[str, Any] | None = None) -> dict[str, Any]:
+    payload: dict[str, Any] = {"code": code, "detail": str(detail)}
+    if fields:
+        payload["fields"] = fields
+    return payload
+
+
+class SubscriptionsError(APIException):
+    """Base class: an error with a stable code, an HTTP status and a message."""
+
+    status_code = status.HTTP_400_BAD_REQUEST
+    default_code = "error"
+    default_detail = "The request could not be completed."
+
+    def __init__(
+        self, detail: str | None = None, code: str | None = None, fields: dict | None = None
+    ) -> None:
+        self.code = code or self.default_code
+        self.message = str(detail or self.default_detail)
+        self.fields = fields
+        super().__init__(error_payload(self.code, self.message, fields), self.code)
+
+    def as_response(self) -> JsonResponse:
+        return JsonResponse(error_payload(self.code, self.message, self.fields), status=self.status_code)
+
+
+class NotAuthenticated(SubscriptionsError):
+    status_code = status.HTTP_401_UNAUTHORIZED
+    default_code = "not_authenticated"
+    default_detail = "Authentication credentials were not provided or are invalid."
+
+
+class SubscriptionRequired(SubscriptionsError):
+    status_code = status.HTTP_403_FORBIDDEN
+    default_code = "subscription_required"
+    default_detail = "This needs an active subscription. Subscribe to a plan to continue."
+
+
+class SubscriptionExpired(SubscriptionsError):
+    status_code = status.HTTP_403_FORBIDDEN
+    default_code = "subscription_expired"
+    default_detail = "Your subscription has ended. Renew it or subscribe again to continue."
+
+
+class FeatureNotIncluded(SubscriptionsError):
+    status_code = status.HTTP_403_FORBIDDEN
+    default_code = "feature_not_included"
+    default_detail = "Your plan does not include this feature. Upgrade to a plan that does."
+
+
+class PairLimitReached(SubscriptionsError):
+    status_code = status.HTTP_403_FORBIDDEN
+    default_code = "pair_limit_reached"
+    default_detail = "Your plan's trading pair limit is reached. Upgrade or free a pair first."
+
+
+class AlreadySubscribed(SubscriptionsError):
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "already_subscribed"
+    default_detail = "You already have a subscription of this plan type."
+
+
+class PlanUnavailable(SubscriptionsError):
+    default_code = "plan_unavailable"
+    default_detail = "This plan is not offered any more."
+
+
+class InvalidTransition(SubscriptionsError):
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "invalid_status"
+    default_detail = "The subscription cannot make this change in its current status."
+
+
+class NoLiveSubscription(SubscriptionsError):
+    status_code = status.HTTP_404_NOT_FOUND
+    default_code = "no_subscription"
+    default_detail = "You have no active subscription. See subscription-plans/ to subscribe."

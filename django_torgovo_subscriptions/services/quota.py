@@ -1,0 +1,71 @@
+"""
+Trading-pair quotas and the guard that runs before a bot is created.
+
+A plan's ``max_trading_pairs`` caps how many distinct PairConfigs a user trades
+under it. By default the package counts what it knows: PairConfigs with an
+active custom-bot webhook, and managed bots the user is invested in. A host
+that runs other bots can count its own with ``PAIRS_IN_USE_FUNCTION``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django_torgovo_subscriptions import host
+from django_torgovo_subscriptions.conf import subscriptions_settings
+from django_torgovo_subscriptions.exceptions import PairLimitReached
+from django_torgovo_subscriptions.models import (
+    CustomBotWebhook,
+    ManagedBotPerformance,
+    PlanType,
+    UserSubscription,
+)
+
+
+def default_pairs_in_use(user: Any, plan_type: str) -> set[Any]:
+    """PairConfig ids the user trades under ``plan_type``, from the package's own rows."""
+    if plan_type == PlanType.MANAGED_BOT:
+        rows = ManagedBotPerformance.objects.filter(
+            user=user, subscription__in=UserSubscription.objects.open()
+        ).values_list("managed_bot_id", flat=True)
+    else:
+        rows = CustomBotWebhook.objects.filter(user=user, is_active=True).values_list(
+            "pair_config_id", flat=True
+        )
+    return set(rows)
+
+
+def pairs_in_use(user: Any, plan_type: str) -> set[Any]:
+    counter = subscriptions_settings.PAIRS_IN_USE_FUNCTION
+    return set(counter(user, plan_type))
+
+
+def plan_type_for(pair_config: Any) -> str:
+    """managed_bot for a PairConfig the host flags as managed, else custom_bot."""
+    is_managed = host.pair_config_value(pair_config, "is_managed", default=False)
+    return PlanType.MANAGED_BOT if is_managed else PlanType.CUSTOM_BOT
+
+
+def check_pair_quota(subscription: UserSubscription, pair_config: Any) -> None:
+    """Raise ``PairLimitReached`` if trading ``pair_config`` would exceed the plan."""
+    in_use = pairs_in_use(subscription.user, subscription.plan_type)
+    limit = subscription.plan.max_trading_pairs
+    if pair_config.pk not in in_use and len(in_use) >= limit:
+        raise PairLimitReached(
+            f"Your {subscription.plan.name} plan allows {limit} trading "
+            f"pair{'s' if limit != 1 else ''} and all are in use. Upgrade your plan or "
+            "deactivate a bot first."
+        )
+
+
+def guard_bot_creation(user: Any, pair_config: Any) -> UserSubscription:
+    """
+    Call before the host's ``create_bot()``: the user needs a live subscription
+    of the right type, and the PairConfig must fit the plan's pair quota.
+    Returns the subscription; raises a ``SubscriptionsError`` otherwise.
+    """
+    from django_torgovo_subscriptions.services.subscriptions import require_access
+
+    subscription = require_access(user, plan_type_for(pair_config))
+    check_pair_quota(subscription, pair_config)
+    return subscription

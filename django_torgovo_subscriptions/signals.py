@@ -1,0 +1,20 @@
+"""
+Signals the package sends. Connect to them to react in the host (emails,
+provisioning, analytics). Every signal is sent after the database change is
+saved, with ``sender`` the model class.
+"""
+
+from django.dispatch import Signal
+
+# A subscription started granting access (subscribed with no gateway, or
+# its first payment was confirmed). kwargs: subscription.
+subscription_activated = Signal()
+
+# A subscription's period was extended by a month. kwargs: subscription.
+subscription_renewed = Signal()
+
+# The user cancelled; access runs on to end_date. kwargs: subscription.
+subscription_cancelled = Signal()
+
+# A subscription's period ended without renewal. kwargs: subscription.
+subscription_expired = Signal()

@@ -1,0 +1,53 @@
+"""Races that only a real database shows: run on PostgreSQL (skipped on SQLite)."""
+
+import threading
+
+import pytest
+from django.db import connection, connections
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from django_torgovo_subscriptions.models import PlanType, UserSubscription
+from tests.factories import make_plan
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL"),
+]
+
+
+def run_concurrently(count, func):
+    barrier = threading.Barrier(count)
+    results = [None] * count
+
+    def worker(index):
+        try:
+            barrier.wait()
+            results[index] = func()
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
+
+
+def test_concurrent_subscribes_leave_exactly_one_open_row(user):
+    token = Token.objects.create(user=user).key
+    plans = [make_plan(PlanType.CUSTOM_BOT, slug=f"p{i}") for i in range(2)]
+
+    def subscribe(plan):
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+        response = client.post("/api/subscriptions/", {"plan_id": plan.id}, format="json")
+        return response.status_code, response.json().get("code")
+
+    for _round in range(3):
+        UserSubscription.objects.all().delete()
+        results = run_concurrently(8, lambda: subscribe(plans[_round % 2]))
+        assert sorted(r[0] for r in results) == [201] + [409] * 7
+        assert {r[1] for r in results if r[0] == 409} == {"already_subscribed"}
+        assert UserSubscription.objects.open().filter(user=user).count() == 1
