@@ -84,4 +84,4 @@ def test_a_trade_is_written_to_the_hosts_uuid_keyed_table_with_its_names_and_val
 def test_the_api_works_on_the_other_host():
     make_plan(slug="basic", name="Basic")
     response = APIClient().get("/api/subscription-plans/")
-    assert [p["slug"] for p in response.json()] == ["basic"]
+    assert [p["slug"] for p in response.json()["results"]] == ["basic"]
