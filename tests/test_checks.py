@@ -32,6 +32,7 @@ def messages():
     return {m.id: m for m in check_settings()}
 
 
+@pytest.mark.django_db  # Django 6.1's model checks open the database
 def test_the_example_host_is_clean():
     assert check_settings() == []
     out = StringIO()
@@ -39,6 +40,7 @@ def test_the_example_host_is_clean():
     assert "no issues" in out.getvalue()
 
 
+@pytest.mark.django_db
 def test_manage_py_check_fails_on_a_wrong_setting():
     with override_settings(TORGOVO_SUBSCRIPTIONS={**BASE, "DEFAULT_CURRENCY": "usd"}):
         with pytest.raises(SystemCheckError, match="subscriptions.E013"):
