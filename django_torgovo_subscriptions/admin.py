@@ -6,6 +6,7 @@ from django.contrib import admin
 
 from django_torgovo_subscriptions.models import (
     CustomBotWebhook,
+    ManagedBotOffer,
     ManagedBotPerformance,
     SubscriptionPlan,
     UserSubscription,
@@ -80,3 +81,12 @@ class ManagedBotPerformanceAdmin(admin.ModelAdmin):
     list_select_related = ("user", "managed_bot")
     raw_id_fields = ("user", "subscription", "managed_bot")
     readonly_fields = ("created_at", "last_calculated")
+
+
+@admin.register(ManagedBotOffer)
+class ManagedBotOfferAdmin(admin.ModelAdmin):
+    list_display = ("name", "managed_bot", "plan", "minimum_investment", "is_active", "created_at")
+    list_filter = ("is_active", "plan")
+    search_fields = ("name", "description")
+    list_select_related = ("managed_bot", "plan")
+    raw_id_fields = ("managed_bot",)

@@ -96,3 +96,13 @@ class NoLiveSubscription(SubscriptionsError):
     status_code = status.HTTP_404_NOT_FOUND
     default_code = "no_subscription"
     default_detail = "You have no active subscription. See subscription-plans/ to subscribe."
+
+
+class OfferUnavailable(SubscriptionsError):
+    default_code = "offer_unavailable"
+    default_detail = "This managed bot is not open to new investors."
+
+
+class InvestmentTooSmall(SubscriptionsError):
+    default_code = "investment_too_small"
+    default_detail = "The investment is below the bot's minimum."

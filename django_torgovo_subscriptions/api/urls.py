@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from django_torgovo_subscriptions.api import views
+from django_torgovo_subscriptions.api import managed_bot, views
 
 app_name = "subscriptions"
 
@@ -18,5 +18,15 @@ urlpatterns = [
         "subscriptions/<int:pk>/",
         views.SubscriptionDetailView.as_view(),
         name="subscription-detail",
+    ),
+    path(
+        "managed-bot/available/",
+        managed_bot.ManagedBotAvailableView.as_view(),
+        name="managed-bot-available",
+    ),
+    path(
+        "managed-bot/subscribe/",
+        managed_bot.ManagedBotSubscribeView.as_view(),
+        name="managed-bot-subscribe",
     ),
 ]

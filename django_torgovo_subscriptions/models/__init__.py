@@ -1,6 +1,7 @@
 """Models of the subscriptions app (label ``subscriptions``)."""
 
 from django_torgovo_subscriptions.models.managed import ManagedBotPerformance
+from django_torgovo_subscriptions.models.offers import ManagedBotOffer
 from django_torgovo_subscriptions.models.plans import PlanType, SubscriptionPlan
 from django_torgovo_subscriptions.models.subscriptions import (
     SubscriptionStatus,
@@ -10,6 +11,7 @@ from django_torgovo_subscriptions.models.webhooks import CustomBotWebhook
 
 __all__ = [
     "CustomBotWebhook",
+    "ManagedBotOffer",
     "ManagedBotPerformance",
     "PlanType",
     "SubscriptionPlan",

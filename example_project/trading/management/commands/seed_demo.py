@@ -10,7 +10,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from rest_framework.authtoken.models import Token
 
-from django_torgovo_subscriptions.models import PlanType, SubscriptionPlan
+from django_torgovo_subscriptions.models import ManagedBotOffer, PlanType, SubscriptionPlan
 from trading.models import PairConfig
 
 PLANS = [
@@ -69,11 +69,20 @@ class Command(BaseCommand):
         token, _ = Token.objects.get_or_create(user=user)
 
         operator, _ = User.objects.get_or_create(username="platform", defaults={"Demo": True})
-        PairConfig.objects.get_or_create(
+        managed_bot, _ = PairConfig.objects.get_or_create(
             user=operator,
             name="BTC momentum (managed)",
             defaults={"symbol": "BTC/USDT", "exchange": "binance", "is_managed": True,
                       "order_size": Decimal("0.01")},
+        )
+        ManagedBotOffer.objects.get_or_create(
+            managed_bot=managed_bot,
+            defaults={
+                "plan": SubscriptionPlan.objects.get(slug="managed-growth"),
+                "name": "BTC Momentum",
+                "description": "Trend-following on BTC/USDT, run by the platform.",
+                "minimum_investment": Decimal("100.00"),
+            },
         )
         PairConfig.objects.get_or_create(
             user=user,

@@ -1,0 +1,54 @@
+"""
+Offer every PairConfig the host flags as managed, for hosts that keep a
+"managed" flag on PairConfig (``PAIR_CONFIG_FIELDS["is_managed"]``).
+
+Creates a ``ManagedBotOffer`` for each flagged, active PairConfig that has
+none, on the given plan, and deactivates offers whose PairConfig lost the
+flag. Offers that exist are not changed otherwise: the operator edits them in
+the admin. Safe to run again.
+"""
+
+from decimal import Decimal, InvalidOperation
+
+from django.core.management.base import BaseCommand, CommandError
+
+from django_torgovo_subscriptions import host
+from django_torgovo_subscriptions.models import ManagedBotOffer, PlanType, SubscriptionPlan
+
+
+class Command(BaseCommand):
+    help = "Create managed-bot offers for the PairConfigs the host flags as managed."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--plan", required=True, help="Slug of the managed_bot plan.")
+        parser.add_argument("--minimum", default="0", help="Minimum investment of new offers.")
+
+    def handle(self, *args, plan, minimum, **options):
+        flag = host.pair_config_field("is_managed")
+        if not flag:
+            raise CommandError('PAIR_CONFIG_FIELDS["is_managed"] is not set: no flag to read.')
+        try:
+            plan_obj = SubscriptionPlan.objects.get(slug=plan, plan_type=PlanType.MANAGED_BOT)
+        except SubscriptionPlan.DoesNotExist:
+            raise CommandError(f"No managed_bot plan has the slug {plan!r}.") from None
+        try:
+            minimum_investment = Decimal(minimum)
+        except InvalidOperation:
+            raise CommandError(f"--minimum must be a decimal amount, not {minimum!r}.") from None
+
+        flagged = host.get_pair_config_model()._default_manager.filter(**{flag: True})
+        active_field = host.pair_config_field("is_active")
+        if active_field:
+            flagged = flagged.filter(**{active_field: True})
+        created = 0
+        for pair_config in flagged.exclude(torgovo_managed_offer__isnull=False):
+            ManagedBotOffer.objects.create(
+                managed_bot=pair_config, plan=plan_obj, name=str(pair_config)[:100],
+                minimum_investment=minimum_investment,
+            )
+            created += 1
+        deactivated = (
+            ManagedBotOffer.objects.filter(is_active=True)
+            .exclude(managed_bot__in=flagged).update(is_active=False)
+        )
+        self.stdout.write(f"Created {created} offer(s), deactivated {deactivated}.")

@@ -1,0 +1,102 @@
+"""
+Investing in a managed bot: the offers on sale and subscribing with an investment.
+
+The profit calculation itself lives in ``services.profit``.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Count, DecimalField, Q, QuerySet, Sum, Value
+from django.db.models.functions import Coalesce
+
+from django_torgovo_subscriptions.exceptions import (
+    AlreadySubscribed,
+    InvestmentTooSmall,
+    OfferUnavailable,
+)
+from django_torgovo_subscriptions.models import (
+    ManagedBotOffer,
+    ManagedBotPerformance,
+    UserSubscription,
+)
+from django_torgovo_subscriptions.models.subscriptions import ACCESS_STATUSES
+from django_torgovo_subscriptions.services import subscriptions as subscription_service
+from django_torgovo_subscriptions.services.quota import check_pair_quota
+
+INVESTORS = "managed_bot__torgovo_managed_performance"
+CURRENT_INVESTORS = Q(**{f"{INVESTORS}__subscription__status__in": [s.value for s in ACCESS_STATUSES]})
+
+
+def _sum(field: str) -> Coalesce:
+    zero = Value(Decimal("0"), output_field=DecimalField(max_digits=18, decimal_places=2))
+    return Coalesce(Sum(f"{INVESTORS}__{field}", filter=CURRENT_INVESTORS), zero)
+
+
+def available_offers() -> QuerySet[ManagedBotOffer]:
+    """Offers open to investors, with figures over their current investors (one query)."""
+    return (
+        ManagedBotOffer.objects.available()
+        .select_related("plan")
+        .annotate(
+            investors=Count(f"{INVESTORS}__user", filter=CURRENT_INVESTORS, distinct=True),
+            total_invested=_sum("initial_investment"),
+            total_profit=_sum("total_profit"),
+            total_loss=_sum("total_loss"),
+        )
+        .order_by("name", "id")
+    )
+
+
+def return_percentage(net: Decimal, invested: Decimal) -> Decimal | None:
+    """Net profit as a percentage of the investment, to 0.01; None with nothing invested."""
+    if not invested:
+        return None
+    return (net * 100 / invested).quantize(Decimal("0.01"))
+
+
+@transaction.atomic
+def invest(user: Any, offer: ManagedBotOffer, initial_investment: Decimal) -> ManagedBotPerformance:
+    """
+    Subscribe ``user`` to ``offer``'s plan with an investment in its bot.
+
+    A user holds one managed-bot subscription; investing in a second bot of
+    the same plan adds it to that subscription within the plan's pair quota.
+    The subscription is pending_payment when a payment gateway is configured.
+    """
+    offer = ManagedBotOffer.objects.select_related("plan").get(pk=offer.pk)
+    if not (offer.is_active and offer.plan.is_active):
+        raise OfferUnavailable()
+    if initial_investment < offer.minimum_investment:
+        raise InvestmentTooSmall(
+            f"The minimum investment in {offer.name} is {offer.minimum_investment} "
+            f"{offer.plan.currency}.",
+            fields={"initial_investment": [f"At least {offer.minimum_investment}."]},
+        )
+    subscription = (
+        UserSubscription.objects.open().select_for_update()
+        .filter(user=user, plan_type=offer.plan.plan_type).select_related("plan").first()
+    )
+    if subscription is None:
+        subscription = subscription_service.subscribe(user, offer.plan)
+    elif subscription.plan_id != offer.plan_id:
+        raise AlreadySubscribed(
+            f"You already have a managed-bot subscription on the {subscription.plan.name} "
+            "plan; this bot belongs to another plan."
+        )
+    elif ManagedBotPerformance.objects.filter(
+        subscription=subscription, managed_bot_id=offer.managed_bot_id
+    ).exists():
+        raise AlreadySubscribed(f"You are already invested in {offer.name}.")
+    else:
+        check_pair_quota(subscription, offer.managed_bot)
+    return ManagedBotPerformance.objects.create(
+        user=user,
+        subscription=subscription,
+        managed_bot_id=offer.managed_bot_id,
+        initial_investment=initial_investment,
+        current_balance=initial_investment,
+    )
