@@ -13,9 +13,12 @@ def test_app_label_is_subscriptions():
 
     config = apps.get_app_config("subscriptions")
     assert config.name == "django_torgovo_subscriptions"
-    assert {m._meta.db_table for m in config.get_models()} == {
+    tables = {m._meta.db_table for m in config.get_models()}
+    assert all(table.startswith("subscriptions_") for table in tables)
+    assert tables >= {
         "subscriptions_subscriptionplan",
         "subscriptions_usersubscription",
         "subscriptions_custombotwebhook",
         "subscriptions_managedbotperformance",
+        "subscriptions_managedbotoffer",
     }
