@@ -39,10 +39,20 @@ DEFAULTS: dict[str, Any] = {
     # Keyword argument under which a host TradingManager's start_bot() receives
     # the trade signal (as a dict). Ignored for BaseTradingManager subclasses.
     "TRADING_MANAGER_SIGNAL_ARGUMENT": "signal",
+    # CcxtTradingManager (trading.ccxt). Extra ccxt constructor config per
+    # exchange id, deep-merged over {"enableRateLimit": True, "timeout": 10000},
+    # e.g. {"binance": {"options": {"fetchMarkets": {"types": ["spot"]}}}}.
+    "CCXT_EXCHANGE_CONFIG": {},
+    # Seconds a process keeps an exchange's loaded markets; None = forever.
+    "CCXT_MARKETS_TTL": 3600,
+    # Seconds to wait before each lookup of an order whose create_order timed
+    # out (one lookup per entry). The order is never re-sent.
+    "CCXT_ORDER_LOOKUP_DELAYS": (0.5, 2.0),
     # Where the user's exchange credentials live: attribute paths from the user
-    # ("api_key", "trading_profile.api_key"). CREDENTIALS_GETTER, a dotted path
-    # to a callable(user) -> ExchangeCredentials, overrides them.
+    # ("api_key", "trading_profile.api_key").
     "CREDENTIALS": {"API_KEY": "api_key", "API_SECRET": "api_secret", "DEMO": "demo"},
+    # Dotted path to a callable(user) -> host.ExchangeCredentials; when set it
+    # replaces CREDENTIALS.
     "CREDENTIALS_GETTER": None,
     # Logical order field -> the host Order model's field name. None means the
     # host model has no such field. user, side, quantity, price and status are
@@ -96,8 +106,9 @@ DEFAULTS: dict[str, Any] = {
     # Dotted path of the payment gateway class. None: no payments, and a new
     # subscription is active at once (free plans, the demo).
     "PAYMENT_GATEWAY_CLASS": None,
-    # Page size of the API's lists (clients may ask for up to MAX_PAGE_SIZE).
+    # Page size of the API's lists.
     "PAGE_SIZE": 20,
+    # The largest page a client may ask for with ?page_size=.
     "MAX_PAGE_SIZE": 100,
     # Path prefixes SubscriptionRequiredMiddleware protects: a list of dicts
     # {"prefix": "/api/bots/", "plan_type": "custom_bot" or None, "feature": None}.
