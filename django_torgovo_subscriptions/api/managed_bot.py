@@ -10,9 +10,15 @@ from rest_framework.response import Response
 from django_torgovo_subscriptions import host
 from django_torgovo_subscriptions.api.base import PackageAPIViewMixin
 from django_torgovo_subscriptions.api.fields import StringDecimalField
+from django_torgovo_subscriptions.api.schema import AUTH_ERRORS, error
 from django_torgovo_subscriptions.api.serializers import (
     SubscriptionPlanSerializer,
     UserSubscriptionSerializer,
+)
+from django_torgovo_subscriptions.compat import (
+    extend_schema,
+    extend_schema_field,
+    inline_serializer,
 )
 from django_torgovo_subscriptions.models import ManagedBotOffer
 from django_torgovo_subscriptions.models.fields import MONEY_DECIMAL_PLACES, MONEY_MAX_DIGITS
@@ -51,6 +57,7 @@ class ManagedBotOfferSerializer(serializers.ModelSerializer):
     def get_symbol(self, offer) -> str | None:
         return host.pair_config_value(offer.managed_bot, "symbol")
 
+    @extend_schema_field(OfferPerformanceSerializer)
     def get_performance(self, offer) -> dict:
         net = offer.total_profit - offer.total_loss
         return OfferPerformanceSerializer({
@@ -72,6 +79,7 @@ class InvestSerializer(serializers.Serializer):
                                          "offer's minimum_investment.")
 
 
+@extend_schema(tags=["managed bots"])
 class ManagedBotAvailableView(PackageAPIViewMixin, generics.ListAPIView):
     """Managed bots open to investors, with plan, terms and current figures."""
 
@@ -87,6 +95,21 @@ class ManagedBotSubscribeView(PackageAPIViewMixin, generics.GenericAPIView):
 
     serializer_class = InvestSerializer
 
+    @extend_schema(
+        tags=["managed bots"],
+        request=InvestSerializer,
+        responses={
+            201: inline_serializer("ManagedBotInvestment", {
+                "subscription": UserSubscriptionSerializer(),
+                "performance_id": serializers.IntegerField(),
+                "initial_investment": StringDecimalField(max_digits=18, decimal_places=2),
+            }),
+            400: error("validation_error, investment_too_small or offer_unavailable."),
+            403: error("pair_limit_reached."),
+            409: error("already_subscribed."),
+            **AUTH_ERRORS,
+        },
+    )
     def post(self, request, *args, **kwargs):
         data = InvestSerializer(data=request.data)
         data.is_valid(raise_exception=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from django_torgovo_subscriptions.api.fields import PackageModelSerializer
+from django_torgovo_subscriptions.compat import OpenApiTypes, extend_schema_field
 from django_torgovo_subscriptions.models import SubscriptionPlan, UserSubscription
 
 
@@ -54,6 +55,7 @@ class UserSubscriptionSerializer(PackageModelSerializer):
         return subscription.is_live()
 
 
+@extend_schema_field(OpenApiTypes.INT)
 class ActivePlanField(serializers.PrimaryKeyRelatedField):
     default_error_messages = {
         "does_not_exist": "No active plan has id {pk_value}. See subscription-plans/.",

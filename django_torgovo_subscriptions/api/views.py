@@ -7,6 +7,7 @@ from rest_framework import generics, permissions, status
 from rest_framework.response import Response
 
 from django_torgovo_subscriptions.api.base import PackageAPIViewMixin
+from django_torgovo_subscriptions.api.schema import AUTH_ERRORS, error
 from django_torgovo_subscriptions.api.filters import SubscriptionPlanFilter
 from django_torgovo_subscriptions.api.serializers import (
     MySubscriptionsSerializer,
@@ -15,11 +16,14 @@ from django_torgovo_subscriptions.api.serializers import (
     SubscriptionUpdateSerializer,
     UserSubscriptionSerializer,
 )
+from django_torgovo_subscriptions.compat import extend_schema
 from django_torgovo_subscriptions.exceptions import NoLiveSubscription
 from django_torgovo_subscriptions.models import SubscriptionPlan, UserSubscription
 from django_torgovo_subscriptions.services import subscriptions as service
 
 
+@extend_schema(tags=["plans"], responses={200: SubscriptionPlanSerializer(many=True),
+                                          400: error("validation_error: unknown plan_type.")})
 class SubscriptionPlanListView(PackageAPIViewMixin, generics.ListAPIView):
     """Active plans, by plan type then price. Open to anonymous visitors."""
 
@@ -37,9 +41,19 @@ class OwnSubscriptionsMixin(PackageAPIViewMixin):
         return UserSubscription.objects.filter(user=self.request.user).select_related("plan")
 
 
+@extend_schema(tags=["subscriptions"])
 class SubscriptionListCreateView(OwnSubscriptionsMixin, generics.ListAPIView):
     """GET: the user's subscriptions, newest first. POST: subscribe to a plan."""
 
+    @extend_schema(
+        request=SubscribeSerializer,
+        responses={
+            201: UserSubscriptionSerializer,
+            400: error("validation_error, parse_error or plan_unavailable."),
+            409: error("already_subscribed."),
+            **AUTH_ERRORS,
+        },
+    )
     def post(self, request, *args, **kwargs):
         data = SubscribeSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -47,9 +61,22 @@ class SubscriptionListCreateView(OwnSubscriptionsMixin, generics.ListAPIView):
         return Response(UserSubscriptionSerializer(subscription).data, status=status.HTTP_201_CREATED)
 
 
+@extend_schema(tags=["subscriptions"], responses={200: UserSubscriptionSerializer,
+                                                  404: error("not_found."), **AUTH_ERRORS})
 class SubscriptionDetailView(OwnSubscriptionsMixin, generics.RetrieveAPIView):
     """GET one; PATCH auto_renew or plan_id; DELETE cancels (the row is kept)."""
 
+    @extend_schema(
+        request=SubscriptionUpdateSerializer,
+        responses={
+            200: UserSubscriptionSerializer,
+            400: error("validation_error."),
+            403: error("pair_limit_reached."),
+            404: error("not_found."),
+            409: error("invalid_status, plan_type_mismatch or plan_change_unavailable."),
+            **AUTH_ERRORS,
+        },
+    )
     def patch(self, request, *args, **kwargs):
         subscription = self.get_object()
         data = SubscriptionUpdateSerializer(data=request.data)
@@ -61,11 +88,17 @@ class SubscriptionDetailView(OwnSubscriptionsMixin, generics.RetrieveAPIView):
         )
         return Response(UserSubscriptionSerializer(subscription).data)
 
+    @extend_schema(
+        responses={200: UserSubscriptionSerializer, 404: error("not_found."),
+                   409: error("invalid_status: already cancelled or expired."), **AUTH_ERRORS},
+    )
     def delete(self, request, *args, **kwargs):
         subscription = service.cancel(self.get_object())
         return Response(UserSubscriptionSerializer(subscription).data)
 
 
+@extend_schema(tags=["subscriptions"], responses={200: MySubscriptionsSerializer,
+                                                  404: error("no_subscription."), **AUTH_ERRORS})
 class MySubscriptionView(PackageAPIViewMixin, generics.GenericAPIView):
     """The subscription granting access now, per plan type."""
 

@@ -77,12 +77,35 @@ USE_I18N = True
 USE_TZ = True
 STATIC_URL = "static/"
 
+# The OpenAPI description (/api/schema/, /api/docs/, /api/redoc/) needs the
+# package's "openapi" extra (drf-spectacular); without it the API runs the same.
+try:
+    import drf_spectacular  # noqa: F401
+
+    OPENAPI = True
+    INSTALLED_APPS.append("drf_spectacular")
+except ImportError:
+    OPENAPI = False
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+}
+if OPENAPI:
+    REST_FRAMEWORK["DEFAULT_SCHEMA_CLASS"] = "drf_spectacular.openapi.AutoSchema"
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Torgovo subscriptions API",
+    "DESCRIPTION": "Plans, subscriptions, custom bots (TradingView webhooks), managed bots "
+    "and payments. See docs/API_DOCUMENTATION.md for the guide.",
+    "VERSION": "0.1.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "PREPROCESSING_HOOKS": ["django_torgovo_subscriptions.api.schema.package_endpoints_only"],
 }
 
 # --- django-torgovo-subscriptions ------------------------------------------
