@@ -52,7 +52,7 @@ test: venv
 # The demo host runs on SQLite (example_project/db.sqlite3): DATABASE_URL is
 # deliberately dropped so a value left in the shell cannot redirect it.
 demo: venv
-	$(VENV_BIN)/uv pip install --quiet --python $(VENV_BIN)/python -e . dj-database-url
+	$(VENV_BIN)/uv pip install --quiet --python $(VENV_BIN)/python -e ".[openapi]" dj-database-url
 	cd example_project && env -u DATABASE_URL $(VENV_BIN)/python manage.py migrate --noinput
 	cd example_project && env -u DATABASE_URL $(VENV_BIN)/python manage.py seed_demo
 	cd example_project && env -u DATABASE_URL $(VENV_BIN)/python manage.py runserver 127.0.0.1:8000
