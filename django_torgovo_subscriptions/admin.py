@@ -71,16 +71,77 @@ class ManagedBotPerformanceAdmin(admin.ModelAdmin):
         "managed_bot",
         "initial_investment",
         "current_balance",
+        "realized_pnl",
         "total_profit",
         "total_loss",
         "high_water_mark",
+        "profit_share_due",
         "profit_share_paid",
+        "settled_until",
         "last_calculated",
+        "closed_at",
     )
+    list_filter = (("closed_at", admin.EmptyFieldListFilter),)
     search_fields = ("user__username", "user__email")
     list_select_related = ("user", "managed_bot")
     raw_id_fields = ("user", "subscription", "managed_bot")
-    readonly_fields = ("created_at", "last_calculated")
+    actions = ("recalculate_selected", "rebuild_selected")
+    # The figures are derived from the host's Orders by services.profit;
+    # editing them by hand would only be overwritten (or double charge).
+    fieldsets = (
+        (None, {"fields": ("user", "subscription", "managed_bot", "initial_investment",
+                           "orders_since", "closed_at", "created_at")}),
+        ("Realized profit", {"fields": ("current_balance", "realized_pnl", "total_profit",
+                                        "total_loss", "fees_paid")}),
+        ("Profit share", {"fields": ("high_water_mark", "profit_share_accrued",
+                                     "profit_share_due", "profit_share_paid",
+                                     "settled_net_profit", "settled_until")}),
+        ("Recalculation state", {"classes": ("collapse",),
+                                 "fields": ("calculated_until", "last_calculated",
+                                            "last_order_at", "last_order_pk", "open_lots",
+                                            "pnl_state")}),
+    )
+    readonly_fields = (
+        "created_at",
+        "closed_at",
+        "current_balance",
+        "realized_pnl",
+        "total_profit",
+        "total_loss",
+        "fees_paid",
+        "high_water_mark",
+        "profit_share_accrued",
+        "profit_share_due",
+        "settled_net_profit",
+        "settled_until",
+        "calculated_until",
+        "last_calculated",
+        "last_order_at",
+        "last_order_pk",
+        "open_lots",
+        "pnl_state",
+    )
+
+    def _recalculate(self, request, queryset, *, full: bool) -> None:
+        from django.contrib import messages
+
+        from django_torgovo_subscriptions.services.profit import recalculate_all
+
+        summary = recalculate_all(queryset, full=full, include_closed=True)
+        self.message_user(
+            request,
+            f"Recalculated {summary.performances} performance(s), {summary.orders_read} "
+            f"order(s) read; {len(summary.failed)} failed.",
+            level=messages.ERROR if summary.failed else messages.SUCCESS,
+        )
+
+    @admin.action(description="Recalculate profit (new orders)")
+    def recalculate_selected(self, request, queryset) -> None:
+        self._recalculate(request, queryset, full=False)
+
+    @admin.action(description="Rebuild profit from all orders")
+    def rebuild_selected(self, request, queryset) -> None:
+        self._recalculate(request, queryset, full=True)
 
 
 @admin.register(ManagedBotOffer)

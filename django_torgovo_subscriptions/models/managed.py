@@ -1,14 +1,30 @@
-"""Performance of a user's investment in a managed bot, and the profit share."""
+"""Performance of a user's investment in a managed bot, and the profit share.
+
+The figures are maintained by ``django_torgovo_subscriptions.services.profit``
+(see docs/MANAGED_BOTS.md). Two kinds of state live on a row:
+
+* the *ledger*, rebuilt from the host's Orders at will: the open FIFO lots,
+  the exact running totals and monthly realized P&L (``pnl_state``), the
+  cursor of the last order read, and the 0.01-rounded display columns
+  (realized_pnl, total_profit, total_loss, fees_paid, current_balance);
+* the *settlement* state, which a rebuild never touches: high_water_mark,
+  profit_share_accrued/due/paid, settled_until, settled_net_profit, closed_at.
+"""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from django_torgovo_subscriptions.conf import pair_config_model_reference
-
 from django_torgovo_subscriptions.models.fields import money_field
+
+# Exact accrual of the profit share: rate (up to 6 places) x money (2 places).
+ACCRUAL_DECIMAL_PLACES = 8
 
 
 class ManagedBotPerformance(models.Model):
@@ -31,13 +47,88 @@ class ManagedBotPerformance(models.Model):
         verbose_name=_("managed bot"),
     )
     initial_investment = money_field(_("initial investment"))
-    current_balance = money_field(_("current balance"))
-    total_profit = money_field(_("total realized profit"))
-    total_loss = money_field(_("total realized loss"), help_text=_("A positive amount."))
+    current_balance = money_field(
+        _("current balance"),
+        help_text=_("Initial investment plus realized net profit (open positions at cost)."),
+    )
+    total_profit = money_field(
+        _("total realized profit"), help_text=_("Sum of the winning sells, after fees.")
+    )
+    total_loss = money_field(
+        _("total realized loss"),
+        help_text=_("Sum of the losing sells, after fees, as a positive amount."),
+    )
+    realized_pnl = money_field(
+        _("realized net profit"),
+        help_text=_("Cumulative realized profit after trading fees, rounded to 0.01."),
+    )
+    fees_paid = money_field(
+        _("trading fees paid"), help_text=_("Exchange fees of the counted orders.")
+    )
     profit_share_paid = money_field(_("profit share paid"))
+    profit_share_due = money_field(
+        _("profit share due"),
+        help_text=_("Charged by a settlement and not yet recorded as paid."),
+    )
+    profit_share_accrued = models.DecimalField(
+        _("profit share accrued"),
+        max_digits=24,
+        decimal_places=ACCRUAL_DECIMAL_PLACES,
+        default=0,
+        help_text=_(
+            "Exact sum of rate x (new high-water mark - old) over all settlements; "
+            "the amounts charged are this, rounded to 0.01, less what was charged before."
+        ),
+    )
     high_water_mark = money_field(
         _("high-water mark"),
         help_text=_("The peak cumulative net profit on which a share has been charged."),
+    )
+    settled_net_profit = money_field(
+        _("net profit at last settlement"),
+        help_text=_("Cumulative realized net profit at the last settlement, rounded to 0.01."),
+    )
+    settled_until = models.DateTimeField(
+        _("settled until"),
+        null=True,
+        blank=True,
+        help_text=_("Profit realized before this moment has been settled."),
+    )
+    orders_since = models.DateTimeField(
+        _("orders since"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "Only orders at or after this moment count. Empty: all of them. "
+            "Rebuild the profit from all orders after changing it."
+        ),
+    )
+    closed_at = models.DateTimeField(
+        _("closed at"),
+        null=True,
+        blank=True,
+        help_text=_("Set when the subscriber left and the final share was settled."),
+    )
+    # --- incremental recalculation state (rebuilt by a full recalculation) ---
+    open_lots = models.JSONField(
+        _("open FIFO lots"),
+        default=list,
+        blank=True,
+        help_text=_('Oldest first: [["quantity", "cost incl. buy fee"], ...] as decimal strings.'),
+    )
+    pnl_state = models.JSONField(
+        _("ledger state"),
+        default=dict,
+        blank=True,
+        help_text=_("Exact running totals, monthly realized P&L and pending orders."),
+    )
+    last_order_at = models.DateTimeField(_("last order time"), null=True, blank=True)
+    last_order_pk = models.CharField(_("last order id"), max_length=64, blank=True)
+    calculated_until = models.DateTimeField(
+        _("calculated until"),
+        null=True,
+        blank=True,
+        help_text=_("Every order up to this moment has been read."),
     )
     last_calculated = models.DateTimeField(_("last calculated"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
@@ -52,11 +143,33 @@ class ManagedBotPerformance(models.Model):
                 fields=("subscription", "managed_bot"),
                 name="subscriptions_one_performance_per_bot",
             ),
+            models.CheckConstraint(
+                condition=Q(
+                    profit_share_due__gte=0,
+                    profit_share_paid__gte=0,
+                    profit_share_accrued__gte=0,
+                ),
+                name="subscriptions_performance_share_not_negative",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.user} on {self.managed_bot}"
 
     @property
-    def net_profit(self):
+    def net_profit(self) -> Decimal:
         return self.total_profit - self.total_loss
+
+    @property
+    def profit_share_charged(self) -> Decimal:
+        """Everything settlements have charged: paid plus still due."""
+        return self.profit_share_paid + self.profit_share_due
+
+    @property
+    def open_quantity(self) -> Decimal:
+        return sum((Decimal(quantity) for quantity, _cost in self.open_lots), Decimal(0))
+
+    @property
+    def open_cost(self) -> Decimal:
+        """What the open position cost, buy fees included (exact)."""
+        return sum((Decimal(cost) for _quantity, cost in self.open_lots), Decimal(0))

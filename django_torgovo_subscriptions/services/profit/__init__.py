@@ -1,0 +1,71 @@
+"""
+Managed-bot profit: realized FIFO P&L from the host's Orders, and the profit
+share on cumulative net profit above the high-water mark.
+
+The API the rest of the package (HTTP views, billing, commands) calls:
+
+    open_performance(user, subscription, managed_bot, *, initial_investment, orders_since=None)
+    recalculate(performance, *, full=False, until=None) -> Recalculation
+    recalculate_all(queryset=None, *, full=False, include_closed=False, progress=None)
+    settle_period(performance, year, month, *, rate=None) -> Settlement
+    settle_on_exit(performance, *, at=None, rate=None) -> Settlement
+    record_profit_share_payment(performance, amount) -> performance
+    performance_summary(performance, *, rate=None) -> PerformanceSummary
+
+The pure parts (no database) are ``fifo.ProfitLedger`` and ``share.settle_share``.
+See docs/MANAGED_BOTS.md.
+"""
+
+from django_torgovo_subscriptions.services.profit.fifo import Fill, ProfitLedger, replay
+from django_torgovo_subscriptions.services.profit.service import (
+    PerformanceSummary,
+    PeriodNotOver,
+    ProfitError,
+    Recalculation,
+    RecalculationSummary,
+    Settlement,
+    ledger_of,
+    month_bounds,
+    open_performance,
+    performance_summary,
+    plan_rate,
+    recalculate,
+    recalculate_all,
+    record_profit_share_payment,
+    settle_on_exit,
+    settle_period,
+)
+from django_torgovo_subscriptions.services.profit.share import (
+    ShareStep,
+    quantize_money,
+    rate_from_percentage,
+    settle_share,
+    share_schedule,
+)
+
+__all__ = [
+    "Fill",
+    "PerformanceSummary",
+    "PeriodNotOver",
+    "ProfitError",
+    "ProfitLedger",
+    "Recalculation",
+    "RecalculationSummary",
+    "Settlement",
+    "ShareStep",
+    "ledger_of",
+    "month_bounds",
+    "open_performance",
+    "performance_summary",
+    "plan_rate",
+    "quantize_money",
+    "rate_from_percentage",
+    "recalculate",
+    "recalculate_all",
+    "record_profit_share_payment",
+    "replay",
+    "settle_on_exit",
+    "settle_period",
+    "settle_share",
+    "share_schedule",
+]

@@ -1,0 +1,150 @@
+"""
+Reading the host's Orders for the profit ledger, through the field map.
+
+Nothing here names a host field: ORDER_FIELDS and ORDER_VALUES say which
+columns hold the user, bot, time, side, quantity, price, fee and status, and
+which stored values mean buy/sell and executed/failed. Rows are streamed in
+(created_at, pk) order with ``values_list`` and ``iterator(chunk_size=...)``;
+the pk may be an integer or a UUID, the database orders and compares it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.core.exceptions import ImproperlyConfigured
+from django.db import models
+from django.db.models import Q
+
+from django_torgovo_subscriptions import host
+from django_torgovo_subscriptions.conf import subscriptions_settings
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """The last order read: its created_at and its pk (as a string)."""
+
+    created_at: datetime
+    pk: str
+
+
+@dataclass(frozen=True)
+class OrderColumns:
+    """The host Order columns and stored values the profit ledger needs."""
+
+    model: type[models.Model]
+    user: str
+    pair_config: str | None
+    symbol: str | None
+    created_at: str
+    side: str
+    quantity: str
+    filled_quantity: str | None
+    price: str
+    fee: str | None
+    status: str
+    buy: Any
+    sell: Any
+    executed: Any
+    failed: Any
+
+    @classmethod
+    def from_settings(cls) -> OrderColumns:
+        created_at = host.order_field("created_at")
+        if not created_at:
+            raise ImproperlyConfigured(
+                "Managed-bot profit needs the time of each order: set "
+                "TORGOVO_SUBSCRIPTIONS['ORDER_FIELDS']['created_at'] to the Order "
+                "model's creation-time field."
+            )
+        pair_config = host.order_field("pair_config")
+        symbol = host.order_field("symbol")
+        if not pair_config and not symbol:
+            raise ImproperlyConfigured(
+                "Managed-bot profit needs ORDER_FIELDS['pair_config'] (or at least "
+                "ORDER_FIELDS['symbol']) to find a bot's orders."
+            )
+        return cls(
+            model=host.get_order_model(),
+            user=host.order_field("user"),
+            pair_config=pair_config,
+            symbol=symbol,
+            created_at=created_at,
+            side=host.order_field("side"),
+            quantity=host.order_field("quantity"),
+            filled_quantity=host.order_field("filled_quantity"),
+            price=host.order_field("price"),
+            fee=host.order_field("fee"),
+            status=host.order_field("status"),
+            buy=host.order_value("side", "buy"),
+            sell=host.order_value("side", "sell"),
+            executed=host.order_value("status", "executed"),
+            failed=host.order_value("status", "failed"),
+        )
+
+    # --- querysets -----------------------------------------------------------
+
+    def bot_orders(self, performance: Any) -> models.QuerySet:
+        """All of a performance's user's orders on its bot (a host PairConfig)."""
+        queryset = self.model._default_manager.filter(**{self.user: performance.user_id})
+        if self.pair_config:
+            return queryset.filter(**{self.pair_config: performance.managed_bot_id})
+        # No pair_config column on the host's Order: match the bot's symbol.
+        symbol = host.pair_config_value(performance.managed_bot, "symbol")
+        return queryset.filter(**{self.symbol: symbol})
+
+    def window(
+        self,
+        queryset: models.QuerySet,
+        *,
+        after: Cursor | None,
+        since: datetime | None,
+        until: datetime,
+    ) -> models.QuerySet:
+        """Orders after the cursor (or at/after ``since``) and before ``until``.
+
+        ``until`` is exclusive, like a month's end: an order at exactly the
+        boundary belongs to the next window.
+        """
+        created = self.created_at
+        queryset = queryset.filter(**{f"{created}__lt": until})
+        if since is not None:
+            queryset = queryset.filter(**{f"{created}__gte": since})
+        if after is not None:
+            # created_at >= t AND (created_at > t OR pk > p): index friendly.
+            queryset = queryset.filter(**{f"{created}__gte": after.created_at}).filter(
+                Q(**{f"{created}__gt": after.created_at}) | Q(pk__gt=after.pk)
+            )
+        return queryset
+
+    def only_executed(self, queryset: models.QuerySet) -> models.QuerySet:
+        return queryset.filter(**{self.status: self.executed})
+
+    def not_final(self, queryset: models.QuerySet) -> models.QuerySet:
+        """Orders neither executed nor failed yet (pending, open, unknown status)."""
+        return queryset.exclude(**{f"{self.status}__in": [self.executed, self.failed]})
+
+    def ordered(self, queryset: models.QuerySet) -> models.QuerySet:
+        return queryset.order_by(self.created_at, "pk")
+
+    # --- rows ------------------------------------------------------------------
+
+    def fill_columns(self) -> list[str]:
+        """pk, created_at, side, quantity, price, then fee and filled quantity if mapped."""
+        columns = ["pk", self.created_at, self.side, self.quantity, self.price]
+        if self.fee:
+            columns.append(self.fee)
+        if self.filled_quantity:
+            columns.append(self.filled_quantity)
+        return columns
+
+    def stream_fills(self, queryset: models.QuerySet, chunk_size: int) -> Iterator[tuple]:
+        """Executed orders as ``fill_columns()`` tuples, oldest first, streamed."""
+        return (
+            self.ordered(self.only_executed(queryset))
+            .values_list(*self.fill_columns())
+            .iterator(chunk_size=chunk_size)
+        )

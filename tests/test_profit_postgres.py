@@ -1,0 +1,117 @@
+"""
+Concurrent recalculation and settlement on PostgreSQL (row locks are real there).
+
+Run with DATABASE_URL=postgres://...; skipped on SQLite, which has no
+SELECT ... FOR UPDATE.
+"""
+
+import threading
+import time
+from decimal import Decimal as D
+
+import pytest
+import time_machine
+from django.db import connection, transaction
+
+from django_torgovo_subscriptions.models import ManagedBotPerformance
+from django_torgovo_subscriptions.services.profit import recalculate, settle_period
+from tests.test_profit_support import at, ledger_figures, make_order, make_performance
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL row locks"),
+]
+
+
+@pytest.fixture(autouse=True)
+def frozen_clock():
+    with time_machine.travel(at("2024-06-15 12:00"), tick=False):
+        yield
+
+
+def in_threads(count, target):
+    """Run target(index) in ``count`` threads started together; results or exceptions."""
+    barrier = threading.Barrier(count)
+    results = [None] * count
+
+    def run(index):
+        try:
+            barrier.wait()
+            results[index] = target(index)
+        except Exception as exc:  # reported by the test
+            results[index] = exc
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    return results
+
+
+@pytest.fixture
+def perf():
+    perf = make_performance()
+    for day in range(1, 29):
+        make_order(perf, side="buy", quantity="1", price=str(100 + day), fee="0.1",
+                   when=f"2024-01-{day:02d} 09:00")
+        make_order(perf, side="sell", quantity="1", price=str(110 + day), fee="0.1",
+                   when=f"2024-01-{day:02d} 17:00")
+    return perf
+
+
+def test_a_recalculation_waits_for_the_row_lock(perf):
+    done = threading.Event()
+
+    def worker():
+        try:
+            recalculate(ManagedBotPerformance(pk=perf.pk))
+        finally:
+            connection.close()
+            done.set()
+
+    with transaction.atomic():
+        ManagedBotPerformance.objects.select_for_update().get(pk=perf.pk)
+        thread = threading.Thread(target=worker)
+        thread.start()
+        assert not done.wait(0.5)  # blocked on our lock
+    assert done.wait(10)
+    thread.join()
+    perf.refresh_from_db()
+    assert perf.pnl_state["orders"] == 56
+
+
+def test_concurrent_recalculations_count_each_order_once(perf):
+    results = in_threads(4, lambda i: recalculate(ManagedBotPerformance(pk=perf.pk)))
+    assert not [r for r in results if isinstance(r, Exception)], results
+    assert sorted(r.orders_read for r in results) == [0, 0, 0, 56]
+    figures = ledger_figures(perf)
+    assert perf.realized_pnl == D("274.40")  # 28 x (10 - 0.2)
+    recalculate(perf, full=True)
+    assert ledger_figures(perf) == figures
+
+
+def test_concurrent_settlements_charge_once(perf):
+    results = in_threads(4, lambda i: settle_period(ManagedBotPerformance(pk=perf.pk), 2024, 1))
+    assert not [r for r in results if isinstance(r, Exception)], results
+    assert sorted(r.amount for r in results) == [0, 0, 0, D("54.88")]
+    assert sum(r.already_settled for r in results) == 3
+    perf.refresh_from_db()
+    assert perf.profit_share_due == D("54.88") and perf.high_water_mark == D("274.40")
+
+
+def test_a_settlement_and_recalculations_racing_agree(perf):
+    def work(index):
+        if index == 0:
+            return settle_period(ManagedBotPerformance(pk=perf.pk), 2024, 1)
+        time.sleep(0.01 * index)
+        return recalculate(ManagedBotPerformance(pk=perf.pk))
+
+    results = in_threads(3, work)
+    assert not [r for r in results if isinstance(r, Exception)], results
+    assert results[0].amount == D("54.88")
+    figures = ledger_figures(perf)
+    recalculate(perf, full=True)
+    assert ledger_figures(perf) == figures
