@@ -215,6 +215,16 @@ def check_order_fields() -> list[CheckMessage]:
                     id="subscriptions.E008",
                 )
             )
+    if not field_map.get("created_at"):
+        errors.append(
+            Warning(
+                "ORDER_FIELDS['created_at'] is not set, so managed-bot profits cannot be "
+                "calculated (they read orders in time order).",
+                hint=f"Name the {model._meta.label} field holding the order's creation time.",
+                obj=model,
+                id="subscriptions.W002",
+            )
+        )
     return errors
 
 

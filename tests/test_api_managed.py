@@ -162,3 +162,110 @@ def test_sync_managed_offers_from_the_host_flag(plan):
     assert offer.is_active is False
     with pytest.raises(CommandError, match="No managed_bot plan"):
         call_command("sync_managed_offers", "--plan", "nope")
+
+
+# --- GET managed-bot/performance/ -------------------------------------------
+
+def test_performance_shows_realized_profit_share_and_the_guarantee_shortfall(api, user, other_user, plan):
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    import time_machine
+
+    from django_torgovo_subscriptions.services import profit
+    from trading.models import Order
+
+    offer = make_offer(plan, name="BTC Momentum")
+    start = datetime(2027, 1, 10, 12, tzinfo=ZoneInfo("Asia/Karachi"))
+    with time_machine.travel(start, tick=False):
+        assert invest(api, offer, "1000.00").status_code == 201
+    bot = offer.managed_bot
+
+    def order(side, qty, price, fee, at):
+        with time_machine.travel(at, tick=False):
+            Order.objects.create(user=user, pair_config=bot, symbol="BTC/USDT", side=side,
+                                 quantity=Decimal(qty), price=Decimal(price), fee=Decimal(fee),
+                                 status="FILLED", source="MANAGED")
+
+    order("BUY", "0.1", "40000", "4", start + timedelta(days=1))
+    order("SELL", "0.1", "40500", "4.05", start + timedelta(days=2))   # +50 - 8.05 fees
+    order("BUY", "0.1", "40000", "4", start + timedelta(days=3))      # still open
+    order("SELL", "5", "1", "0", start - timedelta(days=1))           # before investing: ignored
+    Order.objects.create(user=other_user, pair_config=bot, symbol="BTC/USDT", side="SELL",
+                         quantity=1, price=1, status="FILLED")            # someone else's
+    now = start + timedelta(days=62)
+    with time_machine.travel(now, tick=False):
+        profit.recalculate(ManagedBotPerformance.objects.get(user=user), until=now)
+        body = api.get("/api/managed-bot/performance/").json()
+
+    assert body["count"] == 1
+    row = body["results"][0]
+    assert row["managed_bot"] == {"id": bot.id, "name": "BTC Momentum", "exchange": "binance",
+                                  "symbol": "BTC/USDT"}
+    assert row["subscription"]["status"] == "active" and row["currency"] == "USD"
+    assert {k: row[k] for k in ("initial_investment", "total_profit", "total_loss", "net_profit",
+                                "current_balance", "return_percentage", "fees_paid")} == {
+        "initial_investment": "1000.00", "total_profit": "41.95", "total_loss": "0.00",
+        "net_profit": "41.95", "current_balance": "1041.95", "return_percentage": "4.20",
+        "fees_paid": "12.05"}
+    assert row["profit_share_percentage"] == "20.00"
+    assert row["profit_share_accruing"] == "8.39"       # 20% of 41.95, nothing settled yet
+    assert (row["profit_share_due"], row["profit_share_paid"]) == ("0.00", "0.00")
+    # 2 whole months at the guaranteed 2% of 1000 = 40.00, and 41.95 covers it.
+    assert (row["guaranteed_return"], row["guaranteed_shortfall"]) == ("40.00", "0.00")
+
+
+def test_performance_shortfall_when_the_bot_lags_the_guarantee(api, user, plan):
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    import time_machine
+
+    start = datetime(2027, 3, 1, 9, tzinfo=ZoneInfo("Asia/Karachi"))
+    with time_machine.travel(start, tick=False):
+        invest(api, make_offer(plan), "500.00")
+    with time_machine.travel(start + timedelta(days=95), tick=False):   # 3 whole months
+        row = api.get("/api/managed-bot/performance/").json()["results"][0]
+    assert (row["guaranteed_return"], row["guaranteed_shortfall"]) == ("30.00", "30.00")
+    assert row["net_profit"] == "0.00" and row["return_percentage"] == "0.00"
+
+
+def test_performance_shows_only_own_rows_in_constant_queries(api, user, other_user, plan):
+    make_subscription(other_user, plan)
+    ManagedBotPerformance.objects.create(user=other_user, subscription=other_user.torgovo_subscriptions.get(),
+                                         managed_bot=make_offer(plan, name="theirs").managed_bot)
+    assert api.get("/api/managed-bot/performance/").json()["count"] == 0
+    invest(api, make_offer(plan, name="a"))
+    with CaptureQueriesContext(connection) as few:
+        api.get("/api/managed-bot/performance/")
+    invest(api, make_offer(plan, name="b"))
+    with CaptureQueriesContext(connection) as many:
+        assert api.get("/api/managed-bot/performance/").json()["count"] == 2
+    assert len(many) == len(few)
+
+
+def test_the_share_is_settled_when_a_managed_subscription_expires(api, user, plan):
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    import time_machine
+
+    from django_torgovo_subscriptions.services.subscriptions import expire_lapsed
+    from trading.models import Order
+
+    offer = make_offer(plan)
+    start = datetime(2027, 5, 3, 10, tzinfo=ZoneInfo("Asia/Karachi"))
+    with time_machine.travel(start, tick=False):
+        invest(api, offer, "1000.00")
+    for side, price, day in (("BUY", "100", 1), ("SELL", "150", 2)):
+        with time_machine.travel(start + timedelta(days=day), tick=False):
+            Order.objects.create(user=user, pair_config=offer.managed_bot, symbol="BTC/USDT",
+                                 side=side, quantity=2, price=Decimal(price), status="FILLED")
+    with time_machine.travel(start + timedelta(days=40), tick=False):
+        assert expire_lapsed() == 1
+        expire_lapsed()  # idempotent: no second settlement
+    performance = ManagedBotPerformance.objects.get(user=user)
+    assert performance.closed_at is not None
+    assert performance.realized_pnl == Decimal("100.00")
+    assert performance.profit_share_due == Decimal("20.00")   # 20% of +100
+    assert performance.high_water_mark == Decimal("100.00")

@@ -161,3 +161,7 @@ def test_e015_protected_paths_shape(rules):
 
 def test_valid_protected_paths_pass():
     assert ids(PROTECTED_PATHS=[{"prefix": "/api/x/", "plan_type": "managed_bot", "feature": "f"}]) == []
+
+
+def test_w002_orders_without_a_creation_time():
+    assert ids(ORDER_FIELDS={"created_at": None}) == ["subscriptions.W002"]

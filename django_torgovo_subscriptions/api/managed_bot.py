@@ -124,3 +124,79 @@ class ManagedBotSubscribeView(PackageAPIViewMixin, generics.GenericAPIView):
             },
             status=status.HTTP_201_CREATED,
         )
+
+
+class PerformanceBotSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="pk")
+    name = serializers.SerializerMethodField()
+    exchange = serializers.SerializerMethodField()
+    symbol = serializers.SerializerMethodField()
+
+    def get_name(self, bot) -> str:
+        offer = getattr(bot, "torgovo_managed_offer", None)
+        return offer.name if offer else str(bot)
+
+    def get_exchange(self, bot) -> str | None:
+        return host.pair_config_value(bot, "exchange")
+
+    def get_symbol(self, bot) -> str | None:
+        return host.pair_config_value(bot, "symbol")
+
+
+class PerformanceSubscriptionSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="pk")
+    status = serializers.CharField()
+    is_live = serializers.BooleanField()
+    end_date = serializers.DateTimeField()
+
+
+class PerformanceReportSerializer(serializers.Serializer):
+    """One investment: money is decimal strings in the plan's currency."""
+
+    id = serializers.IntegerField(source="performance.pk")
+    managed_bot = PerformanceBotSerializer(source="performance.managed_bot")
+    subscription = PerformanceSubscriptionSerializer(source="performance.subscription")
+    currency = serializers.CharField(source="performance.subscription.plan.currency")
+    initial_investment = money(source="summary.initial_investment")
+    current_balance = money(source="summary.current_balance",
+                            help_text="Initial investment plus realized net profit.")
+    total_profit = money(source="summary.total_profit", help_text="Realized gains, after fees.")
+    total_loss = money(source="summary.total_loss", help_text="Realized losses, a positive amount.")
+    fees_paid = money(source="summary.fees_paid", help_text="Exchange fees on the bot's orders.")
+    net_profit = money(help_text="total_profit - total_loss.")
+    return_percentage = StringDecimalField(max_digits=12, decimal_places=2, allow_null=True)
+    high_water_mark = money(source="summary.high_water_mark")
+    profit_share_percentage = serializers.SerializerMethodField()
+    profit_share_accruing = money(source="summary.profit_share_accruing",
+                                  help_text="What settling the share now would charge.")
+    profit_share_due = money(source="summary.profit_share_due",
+                             help_text="Settled and not yet paid.")
+    profit_share_paid = money(source="summary.profit_share_paid")
+    guaranteed_monthly_return = StringDecimalField(
+        source="performance.subscription.plan.guaranteed_monthly_return",
+        max_digits=5, decimal_places=2, allow_null=True)
+    guaranteed_return = money(allow_null=True,
+                              help_text="What the guarantee promises so far; null without one.")
+    guaranteed_shortfall = money(allow_null=True,
+                                 help_text="How much net profit lacks of the guarantee.")
+    last_calculated = serializers.DateTimeField(source="summary.last_calculated")
+    closed_at = serializers.DateTimeField(source="summary.closed_at")
+
+    def get_profit_share_percentage(self, report) -> str:
+        return f"{report.summary.profit_share_rate * 100:.2f}"
+
+
+@extend_schema(tags=["managed bots"], responses={200: PerformanceReportSerializer(many=True),
+                                                 **AUTH_ERRORS})
+class ManagedBotPerformanceView(PackageAPIViewMixin, generics.ListAPIView):
+    """The user's own managed-bot investments with profit and profit share."""
+
+    serializer_class = PerformanceReportSerializer
+
+    def get_queryset(self):
+        return managed.performance_rows(self.request.user)
+
+    def list(self, request, *args, **kwargs):
+        page = self.paginate_queryset(self.get_queryset())
+        reports = [managed.performance_report(row) for row in page]
+        return self.get_paginated_response(PerformanceReportSerializer(reports, many=True).data)

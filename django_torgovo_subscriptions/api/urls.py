@@ -29,4 +29,9 @@ urlpatterns = [
         managed_bot.ManagedBotSubscribeView.as_view(),
         name="managed-bot-subscribe",
     ),
+    path(
+        "managed-bot/performance/",
+        managed_bot.ManagedBotPerformanceView.as_view(),
+        name="managed-bot-performance",
+    ),
 ]

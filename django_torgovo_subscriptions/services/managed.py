@@ -6,10 +6,13 @@ The profit calculation itself lives in ``services.profit``.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
+from django.utils import timezone
 from django.db.models import Count, DecimalField, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
 
@@ -24,7 +27,9 @@ from django_torgovo_subscriptions.models import (
     UserSubscription,
 )
 from django_torgovo_subscriptions.models.subscriptions import ACCESS_STATUSES
+from django_torgovo_subscriptions.services import profit
 from django_torgovo_subscriptions.services import subscriptions as subscription_service
+from django_torgovo_subscriptions.services.periods import months_between
 from django_torgovo_subscriptions.services.quota import check_pair_quota
 
 INVESTORS = "managed_bot__torgovo_managed_performance"
@@ -93,10 +98,55 @@ def invest(user: Any, offer: ManagedBotOffer, initial_investment: Decimal) -> Ma
         raise AlreadySubscribed(f"You are already invested in {offer.name}.")
     else:
         check_pair_quota(subscription, offer.managed_bot)
-    return ManagedBotPerformance.objects.create(
-        user=user,
-        subscription=subscription,
-        managed_bot_id=offer.managed_bot_id,
-        initial_investment=initial_investment,
-        current_balance=initial_investment,
+    # Only orders from now on count: a position the bot held before the user
+    # invested is not theirs to profit from or pay a share on.
+    return profit.open_performance(
+        user, subscription, offer.managed_bot,
+        initial_investment=initial_investment, orders_since=timezone.now(),
+    )
+
+
+@dataclass(frozen=True)
+class PerformanceReport:
+    """What the investor sees for one bot: the profit summary plus the plan's promise."""
+
+    performance: ManagedBotPerformance
+    summary: profit.PerformanceSummary
+    net_profit: Decimal
+    return_percentage: Decimal | None
+    guaranteed_return: Decimal | None
+    guaranteed_shortfall: Decimal | None
+
+
+def performance_rows(user: Any) -> QuerySet[ManagedBotPerformance]:
+    """The user's managed-bot performance rows, newest first, ready for reports."""
+    return (
+        ManagedBotPerformance.objects.filter(user=user)
+        .select_related("subscription__plan", "managed_bot__torgovo_managed_offer")
+        .order_by("-created_at", "-pk")
+    )
+
+
+def performance_report(row: ManagedBotPerformance, now: datetime | None = None) -> PerformanceReport:
+    """
+    Figures for one row. The guarantee is simple, not compounded: the plan's
+    guaranteed_monthly_return percent of the initial investment for each whole
+    calendar month since the investment started; the shortfall is what realized
+    net profit lacks of it (never negative).
+    """
+    summary = profit.performance_summary(row)
+    net = summary.realized_pnl
+    guaranteed = shortfall = None
+    monthly = row.subscription.plan.guaranteed_monthly_return
+    if monthly:
+        months = months_between(row.orders_since or row.created_at, now or timezone.now())
+        guaranteed = profit.quantize_money(row.initial_investment * monthly / 100 * max(months, 0))
+        shortfall = max(guaranteed - net, Decimal("0")) if months > 0 else Decimal("0.00")
+    return PerformanceReport(
+        performance=row,
+        summary=summary,
+        net_profit=net,
+        return_percentage=return_percentage(net, row.initial_investment),
+        guaranteed_return=guaranteed,
+        guaranteed_shortfall=shortfall,
     )

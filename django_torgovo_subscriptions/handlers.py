@@ -1,0 +1,33 @@
+"""The package's own receivers of its signals, connected in AppConfig.ready()."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.db import transaction
+from django.dispatch import receiver
+
+from django_torgovo_subscriptions.signals import subscription_expired
+
+logger = logging.getLogger(__name__)
+
+
+@receiver(subscription_expired, dispatch_uid="subscriptions.settle_managed_on_exit")
+def settle_managed_bots_on_exit(sender: Any, subscription: Any, **kwargs: Any) -> None:
+    """When a managed-bot subscription ends, settle the profit share of each bot in it."""
+    from django_torgovo_subscriptions.models import ManagedBotPerformance, PlanType
+    from django_torgovo_subscriptions.services import profit
+
+    if subscription.plan_type != PlanType.MANAGED_BOT:
+        return
+    at = subscription.end_date
+    for performance in ManagedBotPerformance.objects.filter(
+        subscription=subscription, closed_at__isnull=True
+    ):
+        with transaction.atomic():
+            settlement = profit.settle_on_exit(performance, at=at)
+        logger.info(
+            "Settled managed bot %s for subscription %s: share %s",
+            performance.managed_bot_id, subscription.pk, settlement.amount,
+        )
