@@ -19,7 +19,7 @@ try:
         extend_schema_field,
         inline_serializer,
     )
-except ImportError:  # pragma: no cover - exercised by the package smoke test
+except ImportError:  # exercised by tests/test_compat.py and the package smoke test
 
     def extend_schema(*args: Any, **kwargs: Any):
         return lambda target: target
@@ -30,8 +30,14 @@ except ImportError:  # pragma: no cover - exercised by the package smoke test
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             pass
 
+    class _AnyType:
+        """Stands for drf_spectacular.types.OpenApiTypes: every member is None."""
+
+        def __getattr__(self, name: str) -> None:
+            return None
+
     OpenApiExample = OpenApiParameter = OpenApiResponse = _Placeholder
-    OpenApiTypes = None
+    OpenApiTypes = _AnyType()
 
     def inline_serializer(*args: Any, **kwargs: Any) -> None:
         return None
