@@ -28,6 +28,7 @@ from django_torgovo_subscriptions.conf import (
     import_from_string,
     subscriptions_settings,
 )
+from django_torgovo_subscriptions.payments.checks import check_payment_settings
 
 TAG = "subscriptions"
 CREDENTIAL_KEYS = ("API_KEY", "API_SECRET", "DEMO")
@@ -60,6 +61,7 @@ def check_settings(app_configs: Iterable[Any] | None = None, **kwargs: Any) -> l
         errors += check_pair_config_fields()
     errors += check_credentials()
     errors += check_protected_paths()
+    errors += check_payment_settings()
     return errors
 
 

@@ -104,8 +104,31 @@ DEFAULTS: dict[str, Any] = {
     # Currency of plans created without one (ISO 4217, upper case).
     "DEFAULT_CURRENCY": "USD",
     # Dotted path of the payment gateway class. None: no payments, and a new
-    # subscription is active at once (free plans, the demo).
+    # subscription is active at once (free plans). Shipped:
+    # django_torgovo_subscriptions.payments.stripe.StripeGateway and
+    # django_torgovo_subscriptions.payments.dummy.DummyGateway (demo, tests).
     "PAYMENT_GATEWAY_CLASS": None,
+    # Seconds a payment webhook's signature timestamp may differ from the
+    # server's clock (replay protection).
+    "PAYMENT_WEBHOOK_TOLERANCE_SECONDS": 300,
+    # Where the gateway's checkout sends the user after paying: an absolute
+    # URL; "{SUBSCRIPTION_ID}" is filled in (Stripe also fills
+    # "{CHECKOUT_SESSION_ID}"). None: the subscription's API URL.
+    "CHECKOUT_SUCCESS_URL": None,
+    # Where the checkout sends a user who gives up (same rules as above).
+    "CHECKOUT_CANCEL_URL": None,
+    # Seconds a past_due subscription (renewal payment failed) waits, counted
+    # from its end_date, before the billing command expires it.
+    "PAST_DUE_GRACE_SECONDS": 7 * 24 * 3600,
+    # Gateways that renew on their side (Stripe): seconds after end_date the
+    # billing command waits for the renewal event before expiring the row.
+    "RENEWAL_GRACE_SECONDS": 24 * 3600,
+    # Gateways without recurring billing (dummy): seconds before end_date the
+    # billing command charges the next period.
+    "RENEWAL_LEAD_SECONDS": 3600,
+    # Seconds rejected payment webhook deliveries are kept (the billing command
+    # deletes older ones); None keeps them forever.
+    "REJECTED_PAYMENT_EVENT_RETENTION_SECONDS": 30 * 24 * 3600,
     # Page size of the API's lists.
     "PAGE_SIZE": 20,
     # The largest page a client may ask for with ?page_size=.

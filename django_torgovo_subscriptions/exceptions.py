@@ -106,3 +106,97 @@ class OfferUnavailable(SubscriptionsError):
 class InvestmentTooSmall(SubscriptionsError):
     default_code = "investment_too_small"
     default_detail = "The investment is below the bot's minimum."
+
+
+# --- Payments (issue 6) -------------------------------------------------------
+
+
+class PaymentsDisabled(SubscriptionsError):
+    """No payment gateway is configured, so there is nothing to check out."""
+
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "payments_disabled"
+    default_detail = "This server takes no payments: subscriptions are active as soon as they are created."
+
+
+class NotPendingPayment(SubscriptionsError):
+    """Checkout is only for a subscription that waits for its first payment."""
+
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "not_pending_payment"
+    default_detail = "This subscription is not waiting for a payment."
+
+
+class PriceNotConfigured(SubscriptionsError):
+    """The plan has no price at the configured gateway."""
+
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "price_not_configured"
+    default_detail = "This plan cannot be bought online yet. Contact support."
+
+
+class GatewayError(SubscriptionsError):
+    """The payment gateway refused a request or could not be reached."""
+
+    status_code = status.HTTP_502_BAD_GATEWAY
+    default_code = "gateway_error"
+    default_detail = "The payment provider could not be reached. Nothing was charged; try again."
+
+
+class UnknownGateway(SubscriptionsError):
+    """The webhook URL names a gateway this server does not use."""
+
+    status_code = status.HTTP_404_NOT_FOUND
+    default_code = "unknown_gateway"
+    default_detail = "No payment gateway of that name is configured on this server."
+
+
+class WebhookRejected(SubscriptionsError):
+    """Base of the reasons a gateway webhook delivery is refused (always 400)."""
+
+    default_code = "webhook_rejected"
+    default_detail = "The webhook delivery was rejected."
+
+
+class MissingSignature(WebhookRejected):
+    default_code = "missing_signature"
+    default_detail = "The request has no signature header."
+
+
+class InvalidSignature(WebhookRejected):
+    default_code = "invalid_signature"
+    default_detail = "The signature does not match the body and the endpoint secret."
+
+
+class StaleSignature(WebhookRejected):
+    default_code = "stale_signature"
+    default_detail = "The signature timestamp is outside the accepted tolerance."
+
+
+class MalformedEvent(WebhookRejected):
+    default_code = "malformed_event"
+    default_detail = "The body is signed but is not a gateway event (JSON with an id and a type)."
+
+
+class PaymentProcessingError(SubscriptionsError):
+    """A verified event could not be processed; it is stored and the gateway retries."""
+
+    status_code = status.HTTP_500_INTERNAL_SERVER_ERROR
+    default_code = "processing_error"
+    default_detail = "The event was stored but could not be processed; it will be retried."
+
+
+class CardDeclined(SubscriptionsError):
+    """The dummy gateway's checkout declined the test card."""
+
+    status_code = status.HTTP_402_PAYMENT_REQUIRED
+    default_code = "card_declined"
+    default_detail = "Your card was declined."
+
+
+class CheckoutClosed(SubscriptionsError):
+    """The checkout session was completed or has expired."""
+
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "checkout_closed"
+    default_detail = "This checkout is closed. Start a new one from create-checkout/."

@@ -18,3 +18,16 @@ subscription_cancelled = Signal()
 
 # A subscription's period ended without renewal. kwargs: subscription.
 subscription_expired = Signal()
+
+# A renewal payment failed and the subscription lost access until it is paid
+# (status past_due). kwargs: subscription, payment.
+subscription_past_due = Signal()
+
+# A gateway confirmed a payment (from a verified event). Sent once per paid
+# invoice, inside the event's processing transaction. kwargs: payment,
+# subscription.
+payment_confirmed = Signal()
+
+# A gateway reported a failed charge; payment.failure_reason says why. Sent
+# inside the event's processing transaction. kwargs: payment, subscription.
+payment_failed = Signal()

@@ -2,6 +2,12 @@
 
 from django_torgovo_subscriptions.models.managed import ManagedBotPerformance
 from django_torgovo_subscriptions.models.offers import ManagedBotOffer
+from django_torgovo_subscriptions.models.payments import (
+    CheckoutSession,
+    GatewayCustomer,
+    Payment,
+    PaymentEvent,
+)
 from django_torgovo_subscriptions.models.plans import PlanType, SubscriptionPlan
 from django_torgovo_subscriptions.models.subscriptions import (
     SubscriptionStatus,
@@ -10,9 +16,13 @@ from django_torgovo_subscriptions.models.subscriptions import (
 from django_torgovo_subscriptions.models.webhooks import CustomBotWebhook
 
 __all__ = [
+    "CheckoutSession",
     "CustomBotWebhook",
+    "GatewayCustomer",
     "ManagedBotOffer",
     "ManagedBotPerformance",
+    "Payment",
+    "PaymentEvent",
     "PlanType",
     "SubscriptionPlan",
     "SubscriptionStatus",

@@ -1,0 +1,444 @@
+"""
+What each gateway event does to payments and subscriptions.
+
+Every handler runs inside the event's processing transaction (see
+``receiver.process_event``), takes the subscription's row lock first
+(``_resolve``) and is idempotent: an invoice already recorded paid is never
+applied again.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from django_torgovo_subscriptions import signals
+from django_torgovo_subscriptions.models import SubscriptionStatus, UserSubscription
+from django_torgovo_subscriptions.models.payments import (
+    CheckoutSession,
+    CheckoutStatus,
+    GatewayCustomer,
+    Payment,
+    PaymentEventStatus,
+    PaymentStatus,
+)
+from django_torgovo_subscriptions.payments import events as kinds
+from django_torgovo_subscriptions.payments.base import BaseGateway
+from django_torgovo_subscriptions.payments.events import BillingEvent
+from django_torgovo_subscriptions.services import subscriptions as lifecycle
+from django_torgovo_subscriptions.services.periods import add_months, next_period_end
+
+logger = logging.getLogger(__name__)
+
+Status = SubscriptionStatus
+# (PaymentEvent status, the subscription concerned, a note for the event row)
+Outcome = tuple[str, UserSubscription | None, str]
+
+
+def _processed(subscription: UserSubscription, note: str = "") -> Outcome:
+    return PaymentEventStatus.PROCESSED, subscription, note
+
+
+def _ignored(note: str, subscription: UserSubscription | None = None) -> Outcome:
+    return PaymentEventStatus.IGNORED, subscription, note
+
+
+def dispatch(gateway: BaseGateway, event: BillingEvent) -> Outcome:
+    handler = {
+        kinds.CHECKOUT_COMPLETED: _on_checkout_completed,
+        kinds.CHECKOUT_EXPIRED: _on_checkout_expired,
+        kinds.INVOICE_PAID: _on_invoice_paid,
+        kinds.INVOICE_PAYMENT_FAILED: _on_invoice_payment_failed,
+        kinds.SUBSCRIPTION_UPDATED: _on_subscription_updated,
+        kinds.SUBSCRIPTION_DELETED: _on_subscription_deleted,
+    }.get(event.kind)
+    if handler is None:
+        return _ignored(f"Events of type {event.type!r} are stored but not acted on.")
+    return handler(gateway, event)
+
+
+def _resolve(gateway: BaseGateway, event: BillingEvent) -> tuple[UserSubscription | None, str]:
+    """The event's subscription, locked, or None and why."""
+    rows = UserSubscription.objects.select_for_update()
+    subscription = None
+    if event.reference is not None:
+        subscription = rows.filter(pk=event.reference).first()
+    elif event.gateway_subscription_id:
+        subscription = rows.filter(
+            payment_method=gateway.name, gateway_subscription_id=event.gateway_subscription_id
+        ).first()
+    if subscription is None:
+        # Not one of ours: the gateway account may serve other products too.
+        return None, "The event names no subscription of this server."
+    if event.gateway_customer_id:
+        owner = (
+            GatewayCustomer.objects.filter(
+                gateway=gateway.name, customer_id=event.gateway_customer_id
+            )
+            .values_list("user_id", flat=True)
+            .first()
+        )
+        if owner is not None and owner != subscription.user_id:
+            logger.error(
+                "%s event %s: customer %s is not the owner of subscription %s",
+                gateway.name,
+                event.id,
+                event.gateway_customer_id,
+                subscription.pk,
+            )
+            return None, (
+                f"Customer {event.gateway_customer_id} belongs to another user than "
+                f"subscription {subscription.pk}; nothing was changed."
+            )
+    return subscription, ""
+
+
+def _is_other_gateway_subscription(subscription: UserSubscription, event: BillingEvent) -> bool:
+    return bool(
+        subscription.gateway_subscription_id
+        and event.gateway_subscription_id
+        and subscription.gateway_subscription_id != event.gateway_subscription_id
+    )
+
+
+def _link(gateway: BaseGateway, subscription: UserSubscription, event: BillingEvent) -> None:
+    """Remember the gateway's subscription and customer ids on our rows."""
+    changed = []
+    if event.gateway_subscription_id and not subscription.gateway_subscription_id:
+        subscription.gateway_subscription_id = event.gateway_subscription_id
+        changed.append("gateway_subscription_id")
+    if subscription.payment_method != gateway.name:
+        subscription.payment_method = gateway.name
+        changed.append("payment_method")
+    if changed:
+        subscription.save(update_fields=[*changed, "updated_at"])
+    if event.gateway_customer_id:
+        try:
+            with transaction.atomic():
+                GatewayCustomer.objects.get_or_create(
+                    user_id=subscription.user_id,
+                    gateway=gateway.name,
+                    defaults={"customer_id": event.gateway_customer_id},
+                )
+        except IntegrityError:
+            pass  # the customer id is stored for this user already (or _resolve refused it)
+
+
+# --- handlers ------------------------------------------------------------------------
+
+
+def _on_checkout_completed(gateway: BaseGateway, event: BillingEvent) -> Outcome:
+    CheckoutSession.objects.filter(
+        gateway=gateway.name, session_id=event.checkout_session_id
+    ).update(status=CheckoutStatus.COMPLETE)
+    subscription, note = _resolve(gateway, event)
+    if subscription is None:
+        return _ignored(note)
+    if _is_other_gateway_subscription(subscription, event):
+        return _second_gateway_subscription(gateway, subscription, event)
+    _link(gateway, subscription, event)
+    if event.payment_status == "paid" and event.invoice_id:
+        payment = _record_paid(gateway, subscription, event)
+        return _processed(subscription, payment.note)
+    # unpaid (delayed payment methods) or no_payment_required: invoice.paid decides.
+    return _processed(subscription)
+
+
+def _on_checkout_expired(gateway: BaseGateway, event: BillingEvent) -> Outcome:
+    updated = CheckoutSession.objects.filter(
+        gateway=gateway.name, session_id=event.checkout_session_id, status=CheckoutStatus.OPEN
+    ).update(status=CheckoutStatus.EXPIRED)
+    return (PaymentEventStatus.PROCESSED if updated else PaymentEventStatus.IGNORED), None, ""
+
+
+def _on_invoice_paid(gateway: BaseGateway, event: BillingEvent) -> Outcome:
+    subscription, note = _resolve(gateway, event)
+    if subscription is None:
+        return _ignored(note)
+    if _is_other_gateway_subscription(subscription, event):
+        return _second_gateway_subscription(gateway, subscription, event)
+    _link(gateway, subscription, event)
+    payment = _record_paid(gateway, subscription, event)
+    return _processed(subscription, payment.note)
+
+
+def _on_invoice_payment_failed(gateway: BaseGateway, event: BillingEvent) -> Outcome:
+    subscription, note = _resolve(gateway, event)
+    if subscription is None:
+        return _ignored(note)
+    if _is_other_gateway_subscription(subscription, event):
+        return _ignored(
+            "The invoice belongs to a second gateway subscription, which was cancelled.",
+            subscription,
+        )
+    _link(gateway, subscription, event)
+    payment = Payment.objects.filter(
+        gateway=gateway.name, gateway_invoice_id=event.invoice_id
+    ).first()
+    if payment is not None and payment.status == PaymentStatus.PAID:
+        # A failed attempt reported after a later successful one: keep "paid".
+        return _processed(subscription, "The invoice is paid already; the failure is history.")
+    now = timezone.now()
+    payment = payment or Payment(gateway=gateway.name, gateway_invoice_id=event.invoice_id)
+    _fill(payment, subscription, event)
+    payment.status = PaymentStatus.FAILED
+    payment.failure_reason = gateway.describe_failure(event) or "The payment was declined."
+    payment.attempt_count = max(payment.attempt_count, event.attempt_count, 1)
+    payment.failed_at = now
+    payment.save()
+    if subscription.status in (Status.ACTIVE, Status.TRIAL):
+        subscription.status = Status.PAST_DUE
+        subscription.save(update_fields=["status", "updated_at"])
+        signals.subscription_past_due.send(
+            sender=UserSubscription, subscription=subscription, payment=payment
+        )
+    signals.payment_failed.send(sender=Payment, payment=payment, subscription=subscription)
+    return _processed(subscription)
+
+
+def _on_subscription_updated(gateway: BaseGateway, event: BillingEvent) -> Outcome:
+    subscription, note = _resolve(gateway, event)
+    if subscription is None:
+        return _ignored(note)
+    if _is_other_gateway_subscription(subscription, event):
+        return _ignored("The event is about a second gateway subscription.", subscription)
+    last_change = subscription.updated_at
+    _link(gateway, subscription, event)
+    if event.status in ("canceled", "incomplete_expired"):
+        return _end(subscription)
+    if event.status in ("past_due", "unpaid") and subscription.status in (
+        Status.ACTIVE,
+        Status.TRIAL,
+    ):
+        subscription.status = Status.PAST_DUE
+        subscription.save(update_fields=["status", "updated_at"])
+        signals.subscription_past_due.send(
+            sender=UserSubscription, subscription=subscription, payment=None
+        )
+    if event.cancel_at_period_end is None:
+        return _processed(subscription)
+    if event.created and event.created < last_change.replace(microsecond=0):
+        # Stripe's echo of a change made here (we tell Stripe before saving),
+        # or a snapshot overtaken by a later change: the row is newer.
+        return _processed(subscription, "Renewal flag not applied: the subscription changed since.")
+    _apply_gateway_renewal(subscription, renew=not event.cancel_at_period_end)
+    return _processed(subscription)
+
+
+def _apply_gateway_renewal(subscription: UserSubscription, *, renew: bool) -> None:
+    """Renewal switched at the gateway (Stripe's portal, dashboard)."""
+    now = timezone.now()
+    if (
+        not renew
+        and subscription.status in (Status.ACTIVE, Status.TRIAL)
+        and subscription.is_live(now)
+    ):
+        subscription.status, subscription.cancelled_at, subscription.auto_renew = (
+            Status.CANCELLED,
+            now,
+            False,
+        )
+        subscription.save(update_fields=["status", "cancelled_at", "auto_renew", "updated_at"])
+        signals.subscription_cancelled.send(sender=UserSubscription, subscription=subscription)
+    elif renew and subscription.status == Status.CANCELLED and subscription.is_live(now):
+        subscription.status, subscription.cancelled_at, subscription.auto_renew = (
+            Status.ACTIVE,
+            None,
+            True,
+        )
+        subscription.save(update_fields=["status", "cancelled_at", "auto_renew", "updated_at"])
+    elif subscription.auto_renew != renew and subscription.status in (
+        Status.ACTIVE,
+        Status.TRIAL,
+        Status.PAST_DUE,
+    ):
+        subscription.auto_renew = renew
+        subscription.save(update_fields=["auto_renew", "updated_at"])
+
+
+def _on_subscription_deleted(gateway: BaseGateway, event: BillingEvent) -> Outcome:
+    subscription, note = _resolve(gateway, event)
+    if subscription is None:
+        return _ignored(note)
+    if _is_other_gateway_subscription(subscription, event):
+        return _ignored("The event is about a second gateway subscription.", subscription)
+    return _end(subscription)
+
+
+def _end(subscription: UserSubscription) -> Outcome:
+    """The gateway subscription ended: keep paid time, stop renewal."""
+    now = timezone.now()
+    if subscription.status == Status.EXPIRED or (
+        subscription.status == Status.CANCELLED and not subscription.is_live(now)
+    ):
+        return _processed(subscription, "The subscription had ended already.")
+    if subscription.status == Status.PENDING_PAYMENT:
+        lifecycle.cancel(subscription, now=now)  # never paid: ends at once, frees the slot
+    elif subscription.is_live(now):
+        if subscription.status != Status.CANCELLED:
+            subscription.status, subscription.cancelled_at = Status.CANCELLED, now
+            subscription.auto_renew = False
+            subscription.save(update_fields=["status", "cancelled_at", "auto_renew", "updated_at"])
+            signals.subscription_cancelled.send(sender=UserSubscription, subscription=subscription)
+    else:
+        subscription.status, subscription.auto_renew = Status.EXPIRED, False
+        subscription.save(update_fields=["status", "auto_renew", "updated_at"])
+        signals.subscription_expired.send(sender=UserSubscription, subscription=subscription)
+    return _processed(subscription)
+
+
+# --- payments and periods ------------------------------------------------------------
+
+
+def _fill(payment: Payment, subscription: UserSubscription, event: BillingEvent) -> None:
+    payment.user_id = subscription.user_id
+    payment.subscription = subscription
+    if event.amount is not None:
+        payment.amount = event.amount
+    elif payment._state.adding:
+        logger.warning("Event %s carries no amount; recording the plan price.", event.id)
+        payment.amount = subscription.plan.monthly_price
+    payment.currency = event.currency or payment.currency or subscription.plan.currency
+    payment.billing_reason = event.billing_reason or payment.billing_reason
+    payment.gateway_subscription_id = (
+        event.gateway_subscription_id or payment.gateway_subscription_id
+    )
+    payment.gateway_customer_id = event.gateway_customer_id or payment.gateway_customer_id
+    payment.checkout_session_id = event.checkout_session_id or payment.checkout_session_id
+
+
+def _record_paid(
+    gateway: BaseGateway, subscription: UserSubscription, event: BillingEvent
+) -> Payment:
+    """Record the invoice as paid and extend the subscription, once per invoice."""
+    payment = Payment.objects.filter(
+        gateway=gateway.name, gateway_invoice_id=event.invoice_id
+    ).first()
+    if payment is not None and payment.status == PaymentStatus.PAID:
+        _fill(payment, subscription, event)  # a later event may carry ids the first lacked
+        payment.save()
+        return payment
+    now = timezone.now()
+    paid_at = min(event.paid_at or now, now)
+    period_start, period_end, note = _extend(subscription, event, paid_at)
+    payment = payment or Payment(gateway=gateway.name, gateway_invoice_id=event.invoice_id)
+    _fill(payment, subscription, event)
+    payment.status = PaymentStatus.PAID
+    payment.period_start, payment.period_end = period_start, period_end
+    payment.paid_at = paid_at
+    payment.failure_reason = ""
+    payment.note = note
+    payment.attempt_count = max(payment.attempt_count, event.attempt_count, 1)
+    payment.save()
+    signals.payment_confirmed.send(sender=Payment, payment=payment, subscription=subscription)
+    return payment
+
+
+def _extend(
+    subscription: UserSubscription, event: BillingEvent, paid_at: datetime
+) -> tuple[datetime | None, datetime | None, str]:
+    """Apply one paid month; returns the period it covers, or a note why it could not."""
+    status = subscription.status
+    if status == Status.PENDING_PAYMENT:
+        lifecycle.activate(subscription, now=paid_at)
+        return subscription.start_date, subscription.end_date, ""
+    has_period = subscription.end_date is not None and subscription.start_date is not None
+    if has_period and (
+        status in (Status.ACTIVE, Status.TRIAL, Status.PAST_DUE) or status == Status.CANCELLED
+    ):
+        start = subscription.end_date
+        lifecycle.renew(subscription)
+        return start, subscription.end_date, ""
+    return _revive(subscription, event, paid_at)
+
+
+def _revive(
+    subscription: UserSubscription, event: BillingEvent, paid_at: datetime
+) -> tuple[datetime | None, datetime | None, str]:
+    """
+    A payment for a subscription that has ended (expired, or cancelled before
+    it was paid): a renewal continues its calendar; a first payment starts a
+    new period. Impossible when the user holds another open subscription of
+    the type: the payment is then recorded with a note for a person to refund.
+    """
+    previous = subscription.status
+    if (
+        event.billing_reason == "subscription_cycle"
+        and subscription.end_date
+        and subscription.start_date
+    ):
+        start, end, anchor = (
+            subscription.end_date,
+            next_period_end(subscription.start_date, subscription.end_date),
+            subscription.start_date,
+        )
+    else:
+        start, end, anchor = paid_at, add_months(paid_at, 1), paid_at
+    subscription.status, subscription.start_date, subscription.end_date = Status.ACTIVE, anchor, end
+    subscription.cancelled_at, subscription.auto_renew = None, True
+    try:
+        with transaction.atomic():
+            subscription.save(
+                update_fields=[
+                    "status",
+                    "start_date",
+                    "end_date",
+                    "cancelled_at",
+                    "auto_renew",
+                    "updated_at",
+                ]
+            )
+    except IntegrityError:
+        subscription.refresh_from_db()
+        note = (
+            f"Paid while subscription {subscription.pk} was {previous} and the user holds another "
+            f"open {subscription.plan_type} subscription: refund or credit this payment."
+        )
+        logger.error("%s", note)
+        return None, None, note
+    signals.subscription_activated.send(sender=UserSubscription, subscription=subscription)
+    return start, end, ""
+
+
+def _second_gateway_subscription(
+    gateway: BaseGateway, subscription: UserSubscription, event: BillingEvent
+) -> Outcome:
+    """
+    The user completed a second checkout for a subscription already linked to
+    another gateway subscription. Stop the second one at once so it never
+    charges again, and record its payment for a refund.
+    """
+    known = Payment.objects.filter(
+        gateway=gateway.name, gateway_invoice_id=event.invoice_id
+    ).first()
+    if event.invoice_id and known is not None:
+        return _processed(subscription, known.note)  # handled when first reported
+    gateway.cancel_subscription(event.gateway_subscription_id)
+    note = (
+        f"Second gateway subscription {event.gateway_subscription_id} for subscription "
+        f"{subscription.pk} (linked to {subscription.gateway_subscription_id}); it was cancelled: "
+        "refund this payment."
+    )
+    if event.invoice_id and (event.kind == kinds.INVOICE_PAID or event.payment_status == "paid"):
+        Payment.objects.get_or_create(
+            gateway=gateway.name,
+            gateway_invoice_id=event.invoice_id,
+            defaults={
+                "user_id": subscription.user_id,
+                "subscription": subscription,
+                "status": PaymentStatus.PAID,
+                "amount": event.amount or Decimal("0"),
+                "currency": event.currency or subscription.plan.currency,
+                "billing_reason": event.billing_reason,
+                "paid_at": timezone.now(),
+                "gateway_subscription_id": event.gateway_subscription_id,
+                "gateway_customer_id": event.gateway_customer_id,
+                "note": note,
+            },
+        )
+    logger.error("%s", note)
+    return _processed(subscription, note)

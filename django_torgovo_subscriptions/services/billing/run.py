@@ -1,0 +1,147 @@
+"""
+The billing run (``manage.py billing``): everything time moves on.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from django_torgovo_subscriptions import signals
+from django_torgovo_subscriptions.conf import subscriptions_settings
+from django_torgovo_subscriptions.models import SubscriptionStatus, UserSubscription
+from django_torgovo_subscriptions.models.payments import PaymentEvent, PaymentEventStatus
+from django_torgovo_subscriptions.payments import get_gateway
+from django_torgovo_subscriptions.payments.base import BaseGateway
+from django_torgovo_subscriptions.payments.receivers import gateway_sync_suppressed
+
+logger = logging.getLogger(__name__)
+
+Status = SubscriptionStatus
+
+
+@dataclass
+class BillingReport:
+    renewals_charged: int = 0
+    renewal_errors: int = 0
+    past_due_expired: int = 0
+    expired: int = 0
+    rejected_pruned: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+def run_billing(now: datetime | None = None) -> BillingReport:
+    """
+    Everything time moves on: charge renewals due at gateways without recurring
+    billing, expire past_due subscriptions after the grace period, expire lapsed
+    ones, prune old rejected deliveries. Idempotent; safe to run every minute and
+    concurrently (renewal events have deterministic ids, updates are conditional).
+    """
+    now = now or timezone.now()
+    report = BillingReport()
+    gateway = get_gateway()
+    if gateway is not None and not gateway.native_recurring:
+        charge_due_renewals(gateway, now, report)
+    expire_past_due(gateway, now, report)
+    report.expired = expire_lapsed(gateway, now)
+    report.rejected_pruned = prune_rejected_events(now)
+    return report
+
+
+def _seconds(name: str) -> timedelta:
+    return timedelta(seconds=getattr(subscriptions_settings, name))
+
+
+def charge_due_renewals(gateway: BaseGateway, now: datetime, report: BillingReport) -> None:
+    due = (
+        UserSubscription.objects.filter(
+            payment_method=gateway.name,
+            status__in=[Status.ACTIVE, Status.TRIAL],
+            auto_renew=True,
+            end_date__lte=now + _seconds("RENEWAL_LEAD_SECONDS"),
+            end_date__gt=now - _seconds("RENEWAL_GRACE_SECONDS"),
+        )
+        .exclude(gateway_subscription_id="")
+        .select_related("plan", "user")
+    )
+    for subscription in due.iterator():
+        try:
+            gateway.charge_renewal(subscription, now)
+            report.renewals_charged += 1
+        except Exception as exc:  # one bad row must not stop the run
+            logger.exception("Renewal of subscription %s failed", subscription.pk)
+            report.renewal_errors += 1
+            report.errors.append(f"subscription {subscription.pk}: {exc}")
+
+
+def expire_past_due(gateway: BaseGateway | None, now: datetime, report: BillingReport) -> None:
+    cutoff = now - _seconds("PAST_DUE_GRACE_SECONDS")
+    candidates = (
+        UserSubscription.objects.filter(status=Status.PAST_DUE)
+        .filter(Q(end_date__lte=cutoff) | Q(end_date__isnull=True, updated_at__lte=cutoff))
+        .values_list("pk", flat=True)
+    )
+    for pk in list(candidates):
+        try:
+            with transaction.atomic():
+                subscription = UserSubscription.objects.select_for_update().get(pk=pk)
+                if subscription.status != Status.PAST_DUE:
+                    continue  # paid meanwhile
+                # Stop the gateway's retries first: once expired here, a late
+                # successful retry would charge for a subscription we ended.
+                own_gateway = gateway is not None and gateway.name == subscription.payment_method
+                if own_gateway and subscription.gateway_subscription_id:
+                    gateway.cancel_subscription(subscription.gateway_subscription_id)
+                subscription.status, subscription.auto_renew = Status.EXPIRED, False
+                with gateway_sync_suppressed():
+                    subscription.save(update_fields=["status", "auto_renew", "updated_at"])
+            report.past_due_expired += 1
+            signals.subscription_expired.send(sender=UserSubscription, subscription=subscription)
+        except Exception as exc:
+            logger.exception("Expiring past_due subscription %s failed", pk)
+            report.errors.append(f"subscription {pk}: {exc}")
+
+
+def expire_lapsed(gateway: BaseGateway | None, now: datetime) -> int:
+    """
+    ``services.subscriptions.expire_lapsed``, except that rows a recurring
+    gateway is about to renew are held for RENEWAL_GRACE_SECONDS: Stripe
+    charges at the period's end and reports it a little later, and expiring in
+    between would send ``subscription_expired`` for every renewal.
+    """
+    lapsed = UserSubscription.objects.lapsed(now)
+    if gateway is not None and gateway.native_recurring:
+        lapsed = lapsed.exclude(
+            Q(
+                payment_method=gateway.name,
+                status__in=[Status.ACTIVE, Status.TRIAL],
+                auto_renew=True,
+                end_date__gt=now - _seconds("RENEWAL_GRACE_SECONDS"),
+            )
+            & ~Q(gateway_subscription_id="")
+        )
+    expired = 0
+    for subscription in lapsed.select_related("plan").iterator():
+        changed = UserSubscription.objects.filter(
+            pk=subscription.pk, status=subscription.status, end_date__lte=now
+        ).update(status=Status.EXPIRED, auto_renew=False, updated_at=now)
+        if changed:
+            expired += 1
+            subscription.status = Status.EXPIRED
+            signals.subscription_expired.send(sender=UserSubscription, subscription=subscription)
+    return expired
+
+
+def prune_rejected_events(now: datetime) -> int:
+    retention = subscriptions_settings.REJECTED_PAYMENT_EVENT_RETENTION_SECONDS
+    if retention is None:
+        return 0
+    deleted, _ = PaymentEvent.objects.filter(
+        status=PaymentEventStatus.REJECTED, received_at__lt=now - timedelta(seconds=retention)
+    ).delete()
+    return deleted
