@@ -151,3 +151,7 @@ class ManagedBotOfferAdmin(admin.ModelAdmin):
     search_fields = ("name", "description")
     list_select_related = ("managed_bot", "plan")
     raw_id_fields = ("managed_bot",)
+
+
+# Payments, payment events (with the "reprocess" action), customers, checkouts.
+from django_torgovo_subscriptions.payments import admin as payments_admin  # noqa: E402, F401

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from django_torgovo_subscriptions.api import managed_bot, views
+from django_torgovo_subscriptions.api import managed_bot, payments, views
 
 app_name = "subscriptions"
 
@@ -33,5 +33,22 @@ urlpatterns = [
         "managed-bot/performance/",
         managed_bot.ManagedBotPerformanceView.as_view(),
         name="managed-bot-performance",
+    ),
+    path(
+        "payments/create-checkout/",
+        payments.CreateCheckoutView.as_view(),
+        name="payment-create-checkout",
+    ),
+    path("payments/webhook/", payments.payment_webhook, name="payment-webhook"),
+    path(
+        "payments/webhook/<slug:gateway>/",
+        payments.payment_webhook,
+        name="payment-webhook-gateway",
+    ),
+    path("payments/history/", payments.PaymentHistoryView.as_view(), name="payment-history"),
+    path(
+        "payments/dummy/checkout/<str:session_id>/",
+        payments.dummy_checkout,
+        name="dummy-checkout",
     ),
 ]

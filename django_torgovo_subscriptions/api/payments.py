@@ -1,0 +1,289 @@
+"""
+Payment endpoints: start a checkout, receive gateway events, payment history,
+and the dummy gateway's checkout page.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from rest_framework import generics, permissions, serializers, status
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.renderers import JSONRenderer, TemplateHTMLRenderer
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from django_torgovo_subscriptions.api.base import PackageAPIViewMixin
+from django_torgovo_subscriptions.api.fields import PackageModelSerializer
+from django_torgovo_subscriptions.api.schema import AUTH_ERRORS, error
+from django_torgovo_subscriptions.compat import extend_schema, inline_serializer
+from django_torgovo_subscriptions.exceptions import (
+    CheckoutClosed,
+    NotPendingPayment,
+    UnknownGateway,
+)
+from django_torgovo_subscriptions.models import SubscriptionStatus, UserSubscription
+from django_torgovo_subscriptions.models.payments import CheckoutSession, Payment
+from django_torgovo_subscriptions.payments import dummy as dummy_gateway
+from django_torgovo_subscriptions.payments import gateway_named, get_gateway
+from django_torgovo_subscriptions.services import billing
+
+# --- serializers ---------------------------------------------------------------------
+
+
+class CreateCheckoutSerializer(serializers.Serializer):
+    subscription_id = serializers.IntegerField(
+        help_text="Your subscription waiting for payment (status pending_payment)."
+    )
+
+
+class CheckoutSessionSerializer(serializers.ModelSerializer):
+    checkout_id = serializers.CharField(source="session_id")
+    checkout_url = serializers.CharField(source="url", help_text="Send the user here to pay.")
+    subscription_id = serializers.IntegerField()
+
+    class Meta:
+        model = CheckoutSession
+        fields = (
+            "gateway",
+            "checkout_id",
+            "checkout_url",
+            "subscription_id",
+            "status",
+            "expires_at",
+        )
+        read_only_fields = fields
+
+
+class PaymentSerializer(PackageModelSerializer):
+    subscription_id = serializers.IntegerField(allow_null=True)
+    plan = serializers.SerializerMethodField(
+        help_text="The plan's name, null if the subscription is gone."
+    )
+    invoice_id = serializers.CharField(source="gateway_invoice_id")
+
+    class Meta:
+        model = Payment
+        fields = (
+            "id",
+            "subscription_id",
+            "plan",
+            "gateway",
+            "status",
+            "amount",
+            "currency",
+            "billing_reason",
+            "period_start",
+            "period_end",
+            "failure_reason",
+            "attempt_count",
+            "invoice_id",
+            "paid_at",
+            "failed_at",
+            "created_at",
+        )
+        read_only_fields = fields
+
+    def get_plan(self, payment: Payment) -> str | None:
+        return payment.subscription.plan.name if payment.subscription else None
+
+
+class WebhookAnswerSerializer(serializers.Serializer):
+    received = serializers.BooleanField()
+    event_id = serializers.CharField()
+    status = serializers.ChoiceField(choices=["processed", "ignored", "duplicate"])
+
+
+class DummyPaySerializer(serializers.Serializer):
+    card = serializers.ChoiceField(
+        choices=list(dummy_gateway.CARDS),
+        default=dummy_gateway.SUCCEEDS,
+        help_text="A test card number (see the checkout page).",
+    )
+
+
+# --- views ---------------------------------------------------------------------------
+
+
+@extend_schema(
+    tags=["payments"],
+    request=CreateCheckoutSerializer,
+    responses={
+        201: CheckoutSessionSerializer,
+        200: CheckoutSessionSerializer,
+        400: error("validation_error."),
+        404: error("not_found: no such subscription of yours."),
+        409: error("not_pending_payment, payments_disabled or price_not_configured."),
+        502: error("gateway_error: the payment provider could not be reached."),
+        **AUTH_ERRORS,
+    },
+)
+class CreateCheckoutView(PackageAPIViewMixin, generics.GenericAPIView):
+    """Start (or resume) paying for one of your pending subscriptions."""
+
+    serializer_class = CreateCheckoutSerializer
+
+    def post(self, request, *args, **kwargs):
+        data = CreateCheckoutSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        subscription = get_object_or_404(
+            UserSubscription.objects.filter(user=request.user),
+            pk=data.validated_data["subscription_id"],
+        )
+        session, created = billing.create_checkout(subscription, request=request)
+        return Response(
+            CheckoutSessionSerializer(session).data,
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )
+
+
+@extend_schema(tags=["payments"], responses={200: PaymentSerializer(many=True), **AUTH_ERRORS})
+class PaymentHistoryView(PackageAPIViewMixin, generics.ListAPIView):
+    """Your payments, newest first: paid, failed (with the reason) and pending."""
+
+    serializer_class = PaymentSerializer
+
+    def get_queryset(self):
+        return Payment.objects.filter(user=self.request.user).select_related("subscription__plan")
+
+
+@extend_schema(
+    tags=["payments"],
+    request={"application/json": inline_serializer("GatewayEvent", fields={})},
+    responses={
+        200: WebhookAnswerSerializer,
+        400: error("missing_signature, invalid_signature, stale_signature or malformed_event."),
+        404: error("unknown_gateway."),
+        500: error("processing_error: stored; the gateway retries."),
+    },
+)
+class PaymentWebhookView(PackageAPIViewMixin, APIView):
+    """
+    Gateway events in. No token: the signature header authenticates the body.
+    Reads the raw body (the signature covers its exact bytes).
+    """
+
+    authentication_classes: list[Any] = []
+    permission_classes = [permissions.AllowAny]
+    # A gateway's deliveries must not count against the host's anonymous rates.
+    throttle_classes: list[Any] = []
+
+    def post(self, request, gateway: str | None = None, *args, **kwargs):
+        selected = get_gateway() if gateway is None else gateway_named(gateway)
+        if selected is None:
+            raise UnknownGateway()
+        result = billing.receive_webhook(
+            selected, request.body, request.headers, remote_ip=request.META.get("REMOTE_ADDR")
+        )
+        return Response(result.as_body())
+
+
+# Not wrapped in the host's ATOMIC_REQUESTS transaction: the delivery log row
+# of a rejected or failed event must survive the error response (R11).
+payment_webhook = transaction.non_atomic_requests(PaymentWebhookView.as_view())
+
+
+@extend_schema(
+    tags=["payments"],
+    request=DummyPaySerializer,
+    responses={
+        200: inline_serializer(
+            "DummyCheckout",
+            fields={
+                "checkout_id": serializers.CharField(),
+                "status": serializers.CharField(),
+                "subscription_id": serializers.IntegerField(),
+            },
+        ),
+        400: error("validation_error: unknown test card."),
+        402: error("card_declined."),
+        404: error("not_found: no such checkout, or the dummy gateway is not in use."),
+        409: error("checkout_closed or not_pending_payment."),
+        502: error("gateway_error: the event could not be delivered to the webhook."),
+    },
+)
+class DummyCheckoutView(PackageAPIViewMixin, APIView):
+    """
+    The dummy gateway's hosted checkout page (HTML for browsers, JSON for
+    everyone else). The checkout id in the URL is the credential, as on Stripe.
+    """
+
+    authentication_classes: list[Any] = []
+    permission_classes = [permissions.AllowAny]
+    throttle_classes: list[Any] = []
+    renderer_classes = [JSONRenderer, TemplateHTMLRenderer]
+    parser_classes = [JSONParser, FormParser, MultiPartParser]
+    template_name = "subscriptions/dummy_checkout.html"
+
+    def get_session(self, session_id: str) -> tuple[dummy_gateway.DummyGateway, CheckoutSession]:
+        gateway = gateway_named(dummy_gateway.DummyGateway.name)
+        if not isinstance(gateway, dummy_gateway.DummyGateway):
+            raise Http404("No checkout of the dummy gateway matches the given query.")
+        session = get_object_or_404(
+            CheckoutSession.objects.select_related("subscription__plan", "subscription__user"),
+            gateway=gateway.name,
+            session_id=session_id,
+        )
+        return gateway, session
+
+    def describe(self, session: CheckoutSession, **extra: Any) -> dict[str, Any]:
+        plan = session.subscription.plan
+        return {
+            "checkout_id": session.session_id,
+            "status": "open" if session.is_open() else session.status,
+            "subscription_id": session.subscription_id,
+            "plan": plan.name,
+            "amount": str(plan.monthly_price),
+            "currency": plan.currency,
+            "cards": dummy_gateway.CARDS,
+            **extra,
+        }
+
+    def get(self, request, session_id: str, *args, **kwargs):
+        _, session = self.get_session(session_id)
+        return Response(self.describe(session))
+
+    def post(self, request, session_id: str, *args, **kwargs):
+        gateway, session = self.get_session(session_id)
+        data = DummyPaySerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        if not session.is_open():
+            raise CheckoutClosed()
+        if session.subscription.status != SubscriptionStatus.PENDING_PAYMENT:
+            raise NotPendingPayment(
+                f"The subscription is {session.subscription.status}: there is nothing to pay."
+            )
+        webhook_url = request.build_absolute_uri(
+            reverse("subscriptions:payment-webhook-gateway", kwargs={"gateway": gateway.name})
+        )
+        events = gateway.pay(session, data.validated_data["card"], webhook_url)
+        session.refresh_from_db()
+        session.subscription.refresh_from_db()
+        return Response(
+            self.describe(session, events=events, subscription_status=session.subscription.status)
+        )
+
+    def handle_exception(self, exc):
+        response = super().handle_exception(exc)
+        if isinstance(getattr(self.request, "accepted_renderer", None), TemplateHTMLRenderer):
+            # Show the error on the page rather than DRF's bare exception text.
+            response.exception = False
+            response.template_name = self.template_name
+            session = (
+                CheckoutSession.objects.filter(session_id=self.kwargs.get("session_id", ""))
+                .select_related("subscription__plan")
+                .first()
+            )
+            context = self.describe(session) if session else {}
+            response.data = {**context, "error": response.data}
+        return response
+
+
+# The page delivers the gateway's events to this server over HTTP while its own
+# request is running: it must not hold a transaction (and SQLite's write lock)
+# meanwhile, even under ATOMIC_REQUESTS.
+dummy_checkout = transaction.non_atomic_requests(DummyCheckoutView.as_view())

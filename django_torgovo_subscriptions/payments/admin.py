@@ -1,0 +1,118 @@
+"""Admin for payments, payment events (with a "reprocess" action) and gateway records."""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.utils.translation import gettext_lazy as _
+
+from django_torgovo_subscriptions.models.payments import (
+    CheckoutSession,
+    GatewayCustomer,
+    Payment,
+    PaymentEvent,
+)
+
+
+@admin.register(Payment)
+class PaymentAdmin(admin.ModelAdmin):
+    list_display = (
+        "id",
+        "user",
+        "subscription",
+        "gateway",
+        "status",
+        "amount",
+        "currency",
+        "billing_reason",
+        "period_start",
+        "period_end",
+        "paid_at",
+        "created_at",
+    )
+    list_filter = ("status", "gateway", "billing_reason", "currency")
+    search_fields = (
+        "user__username",
+        "user__email",
+        "gateway_invoice_id",
+        "gateway_subscription_id",
+        "gateway_customer_id",
+        "checkout_session_id",
+    )
+    list_select_related = ("user", "subscription__plan")
+    raw_id_fields = ("user", "subscription")
+    date_hierarchy = "created_at"
+    # Money records mirror the gateway; they are corrected there, not here.
+    readonly_fields = [f.name for f in Payment._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(PaymentEvent)
+class PaymentEventAdmin(admin.ModelAdmin):
+    list_display = (
+        "id",
+        "gateway",
+        "event_type",
+        "event_id",
+        "status",
+        "error_code",
+        "attempts",
+        "received_at",
+        "processed_at",
+    )
+    list_filter = ("status", "gateway", "event_type", "error_code")
+    search_fields = ("event_id", "event_type", "error")
+    raw_id_fields = ("subscription",)
+    date_hierarchy = "received_at"
+    readonly_fields = [f.name for f in PaymentEvent._meta.fields]
+    actions = ["reprocess"]
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.action(description=_("Reprocess selected events"))
+    def reprocess(self, request, queryset):
+        from django_torgovo_subscriptions.services.billing import reprocess
+
+        results = reprocess(queryset.order_by("received_at", "id"))
+        failed = [
+            f"{event.event_id or event.pk}: {outcome}"
+            for event, outcome in results
+            if outcome.startswith(("failed", "skipped"))
+        ]
+        done = len(results) - len(failed)
+        if done:
+            self.message_user(
+                request,
+                _("%(count)d event(s) processed (or found done).") % {"count": done},
+                messages.SUCCESS,
+            )
+        for line in failed:
+            self.message_user(request, line, messages.ERROR)
+
+
+@admin.register(GatewayCustomer)
+class GatewayCustomerAdmin(admin.ModelAdmin):
+    list_display = ("id", "user", "gateway", "customer_id", "created_at")
+    list_filter = ("gateway",)
+    search_fields = ("user__username", "user__email", "customer_id")
+    raw_id_fields = ("user",)
+    readonly_fields = ("created_at",)
+
+
+@admin.register(CheckoutSession)
+class CheckoutSessionAdmin(admin.ModelAdmin):
+    list_display = (
+        "id",
+        "subscription",
+        "gateway",
+        "session_id",
+        "status",
+        "expires_at",
+        "created_at",
+    )
+    list_filter = ("status", "gateway")
+    search_fields = ("session_id",)
+    raw_id_fields = ("subscription",)
+    readonly_fields = ("created_at",)
