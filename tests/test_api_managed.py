@@ -22,6 +22,12 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
+def without_gateway(settings):
+    """Subscriptions active at once: the example host configures the dummy payment gateway."""
+    settings.TORGOVO_SUBSCRIPTIONS = {**settings.TORGOVO_SUBSCRIPTIONS, "PAYMENT_GATEWAY_CLASS": None}
+
+
+@pytest.fixture
 def plan():
     return make_plan(PlanType.MANAGED_BOT, slug="growth", name="Growth",
                      monthly_price=Decimal("0"), profit_share_percentage=Decimal("20"),
@@ -166,7 +172,8 @@ def test_sync_managed_offers_from_the_host_flag(plan):
 
 # --- GET managed-bot/performance/ -------------------------------------------
 
-def test_performance_shows_realized_profit_share_and_the_guarantee_shortfall(api, user, other_user, plan):
+def test_performance_shows_realized_profit_share_and_the_guarantee_shortfall(api, user, other_user, plan,
+                                                                             without_gateway):
     from datetime import datetime, timedelta
     from zoneinfo import ZoneInfo
 
@@ -244,7 +251,7 @@ def test_performance_shows_only_own_rows_in_constant_queries(api, user, other_us
     assert len(many) == len(few)
 
 
-def test_the_share_is_settled_when_a_managed_subscription_expires(api, user, plan):
+def test_the_share_is_settled_when_a_managed_subscription_expires(api, user, plan, without_gateway):
     from datetime import datetime, timedelta
     from zoneinfo import ZoneInfo
 

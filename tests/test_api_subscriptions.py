@@ -30,6 +30,12 @@ def with_gateway(settings):
 
 
 @pytest.fixture
+def without_gateway(settings):
+    """No payment gateway (free plans): the example host configures the dummy one."""
+    settings.TORGOVO_SUBSCRIPTIONS = {**settings.TORGOVO_SUBSCRIPTIONS, "PAYMENT_GATEWAY_CLASS": None}
+
+
+@pytest.fixture
 def plan():
     return make_plan(PlanType.CUSTOM_BOT, name="Basic", slug="basic", monthly_price=Decimal("29"))
 
@@ -46,7 +52,8 @@ def test_anonymous_requests_get_401_in_the_error_shape(anon):
 
 
 @time_machine.travel(datetime(2027, 1, 31, 10, 0, tzinfo=KARACHI), tick=False)
-def test_subscribing_without_a_gateway_is_active_for_one_calendar_month(api, user, plan):
+def test_subscribing_without_a_gateway_is_active_for_one_calendar_month(api, user, plan,
+                                                                       without_gateway):
     response = api.post("/api/subscriptions/", {"plan_id": plan.id}, format="json")
 
     assert response.status_code == 201
@@ -156,7 +163,7 @@ def test_an_empty_patch_is_a_400(api, user, plan):
     assert response.json()["fields"] == {"non_field_errors": ["Send auto_renew, plan_id or both."]}
 
 
-def test_plan_change_within_the_same_type(api, user, plan):
+def test_plan_change_within_the_same_type(api, user, plan, without_gateway):
     subscription = make_subscription(user, plan)
     pro = make_plan(PlanType.CUSTOM_BOT, slug="pro", max_trading_pairs=5)
     body = api.patch(f"/api/subscriptions/{subscription.pk}/", {"plan_id": pro.id}, format="json").json()
@@ -177,7 +184,7 @@ def test_a_paid_subscription_cannot_switch_plan_with_a_gateway(api, user, plan, 
     assert subscription.plan == plan
 
 
-def test_downgrading_below_the_pairs_in_use_is_refused(api, user, plan):
+def test_downgrading_below_the_pairs_in_use_is_refused(api, user, plan, without_gateway):
     from model_bakery import baker
 
     pro = make_plan(PlanType.CUSTOM_BOT, slug="pro", max_trading_pairs=5)

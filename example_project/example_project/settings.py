@@ -129,6 +129,11 @@ TORGOVO_SUBSCRIPTIONS = {
     },
     "PAIR_CONFIG_FIELDS": {"is_active": "is_active", "is_managed": "is_managed"},
     "PROTECTED_PATHS": [{"prefix": "/api/reports/", "plan_type": "managed_bot"}],
+    # Subscribing gives pending_payment; pay on the dummy checkout page
+    # (docs/PAYMENTS.md). For real payments use
+    # "django_torgovo_subscriptions.payments.stripe.StripeGateway" and the
+    # STRIPE_SECRET_KEY / STRIPE_WEBHOOK_SECRET environment variables.
+    "PAYMENT_GATEWAY_CLASS": "django_torgovo_subscriptions.payments.dummy.DummyGateway",
 }
 
 LOGGING = {

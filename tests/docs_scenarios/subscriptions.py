@@ -15,8 +15,11 @@ def default(ctx: Context) -> dict:
 
 @scenario("subscribed")
 def subscribed(ctx: Context) -> dict:
-    """The demo user holds an active Custom Bot Basic subscription."""
-    subscription = service.subscribe(ctx.user, ctx.plans["custom-bot-basic"])
+    """The demo user holds an active Custom Bot Basic subscription, paid through
+    the example host's dummy gateway (a signed event through the webhook receiver)."""
+    from tests.docs_scenarios.payments import pay_with_dummy
+
+    subscription = pay_with_dummy(service.subscribe(ctx.user, ctx.plans["custom-bot-basic"]))
     return {**default(ctx), "SUBSCRIPTION_ID": subscription.id,
             "PRO_PLAN_ID": ctx.plans["custom-bot-pro"].id}
 
