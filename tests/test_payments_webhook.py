@@ -1,0 +1,252 @@
+"""
+POST /api/payments/webhook/: signatures, the delivery log, deduplication,
+unknown types, processing errors and reprocessing.
+"""
+
+import json
+import time
+from io import StringIO
+
+import pytest
+from django.contrib.admin.sites import site
+from django.core.management import call_command
+from django.db import connection
+from django.test import RequestFactory
+
+from django_torgovo_subscriptions.models import Payment, PaymentEvent, UserSubscription
+from django_torgovo_subscriptions.payments.dummy import DummyGateway, webhook_secret
+from django_torgovo_subscriptions.services import billing
+from django_torgovo_subscriptions.services.billing import handlers
+from tests.factories import make_plan
+from tests.test_payments_support import (  # noqa: F401  (fixtures)
+    DUMMY_WEBHOOK,
+    STRIPE_WEBHOOK,
+    dummy,
+    fake_stripe,
+    pending,
+    post_event,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def invoice_paid(subscription, invoice="in_dummy_t_1", event_id="evt_dummy_t_1_paid"):
+    gateway = DummyGateway()
+    customer = gateway.customer(subscription.user)
+    body = gateway._invoice(subscription, customer.customer_id, "t", 1, int(time.time()), paid=True)
+    body["id"] = invoice
+    return gateway._event(event_id, "invoice.paid", body, int(time.time()))
+
+
+def post_dummy(client, event, *, secret=None, timestamp=None, body=None, path=DUMMY_WEBHOOK, **extra):
+    return post_event(client, event, secret=secret or webhook_secret(), path=path,
+                      header="HTTP_DUMMY_SIGNATURE", timestamp=timestamp, body=body, **extra)
+
+
+@pytest.fixture
+def subscription(user, dummy):
+    return pending(user, make_plan(slug="basic"))
+
+
+def test_a_signed_event_is_stored_and_processed(anon, subscription):
+    event = invoice_paid(subscription)
+    response = post_dummy(anon, event)
+    assert response.status_code == 200
+    assert response.json() == {"received": True, "event_id": event["id"], "status": "processed"}
+    stored = PaymentEvent.objects.get()
+    assert (stored.gateway, stored.event_id, stored.event_type, stored.status) == (
+        "dummy", event["id"], "invoice.paid", "processed")
+    assert stored.payload == event and json.loads(stored.body) == event
+    assert stored.subscription == subscription and stored.processed_at and stored.attempts == 1
+    assert stored.remote_ip == "127.0.0.1" and "Dummy-Signature" in stored.headers
+    subscription.refresh_from_db()
+    assert subscription.status == "active"
+
+
+@pytest.mark.parametrize("case", ["wrong_secret", "stale", "tampered", "missing", "malformed_header"])
+def test_bad_signatures_are_400_with_a_code_and_a_rejected_row(anon, subscription, case):
+    event = invoice_paid(subscription)
+    body = json.dumps(event).encode()
+    if case == "wrong_secret":
+        response = post_dummy(anon, event, secret="not-the-secret")
+        code = "invalid_signature"
+    elif case == "stale":
+        response = post_dummy(anon, event, timestamp=int(time.time()) - 301)
+        code = "stale_signature"
+    elif case == "tampered":
+        header = DummyGateway().sign(body)
+        tampered = body.replace(b'"amount_paid": 2900', b'"amount_paid": 1')
+        assert tampered != body
+        response = anon.post(DUMMY_WEBHOOK, tampered, content_type="application/json",
+                             HTTP_DUMMY_SIGNATURE=header)
+        code = "invalid_signature"
+    elif case == "missing":
+        response = anon.post(DUMMY_WEBHOOK, body, content_type="application/json")
+        code = "missing_signature"
+    else:
+        response = anon.post(DUMMY_WEBHOOK, body, content_type="application/json",
+                             HTTP_DUMMY_SIGNATURE="sha256=abc")
+        code = "invalid_signature"
+
+    assert response.status_code == 400
+    assert response.json()["code"] == code
+    row = PaymentEvent.objects.get()
+    assert (row.status, row.error_code, row.event_id, row.payload) == ("rejected", code, "", None)
+    assert row.body.startswith("{") and row.error
+    subscription.refresh_from_db()
+    assert subscription.status == "pending_payment" and not Payment.objects.exists()
+
+
+def test_stripe_signatures_are_checked_the_same_way(anon, fake_stripe):
+    event = fake_stripe.event("customer.created", {"id": "cus_1", "object": "customer"})
+    assert post_event(anon, event, secret="whsec_wrong").json()["code"] == "invalid_signature"
+    assert post_event(anon, event, secret=fake_stripe.webhook_secret,
+                      timestamp=int(time.time()) - 3600).json()["code"] == "stale_signature"
+    missing = anon.post(STRIPE_WEBHOOK, json.dumps(event), content_type="application/json")
+    assert (missing.status_code, missing.json()["code"]) == (400, "missing_signature")
+    assert post_event(anon, event, secret=fake_stripe.webhook_secret).json()["status"] == "ignored"
+    assert sorted(PaymentEvent.objects.values_list("status", "error_code")) == [
+        ("ignored", ""), ("rejected", "invalid_signature"), ("rejected", "missing_signature"),
+        ("rejected", "stale_signature")]
+
+
+def test_a_signed_body_that_is_not_an_event_is_rejected(anon, dummy):
+    for body in (b"not json", b"[1, 2]", b'{"id": "evt_1"}', b'{"id": "", "type": "x"}'):
+        response = post_dummy(anon, None, body=body)
+        assert (response.status_code, response.json()["code"]) == (400, "malformed_event")
+    assert PaymentEvent.objects.filter(status="rejected", error_code="malformed_event").count() == 4
+
+
+def test_secrets_in_headers_are_not_stored_and_rejected_bodies_are_capped(anon, dummy):
+    anon.post(DUMMY_WEBHOOK, b"x" * 100_000, content_type="application/json",
+              HTTP_AUTHORIZATION="Token secret", HTTP_COOKIE="sessionid=secret")
+    row = PaymentEvent.objects.get()
+    assert len(row.body) == 64 * 1024
+    assert not {"Authorization", "Cookie"} & set(row.headers)
+
+
+def test_the_plain_url_uses_the_configured_gateway_and_others_are_404(anon, subscription):
+    event = invoice_paid(subscription)
+    assert post_dummy(anon, event, path="/api/payments/webhook/").json()["status"] == "processed"
+    response = post_dummy(anon, event, path="/api/payments/webhook/stripe/")
+    assert (response.status_code, response.json()["code"]) == (404, "unknown_gateway")
+
+
+def test_no_gateway_configured_means_no_webhook(anon, settings):
+    settings.TORGOVO_SUBSCRIPTIONS = {**settings.TORGOVO_SUBSCRIPTIONS, "PAYMENT_GATEWAY_CLASS": None}
+    response = anon.post("/api/payments/webhook/", b"{}", content_type="application/json")
+    assert (response.status_code, response.json()["code"]) == (404, "unknown_gateway")
+
+
+def test_a_replay_is_a_200_no_op(anon, subscription):
+    event = invoice_paid(subscription)
+    post_dummy(anon, event)
+    subscription.refresh_from_db()
+    end = subscription.end_date
+    for _ in range(3):
+        response = post_dummy(anon, event)
+        assert response.json()["status"] == "duplicate"
+    subscription.refresh_from_db()
+    assert subscription.end_date == end
+    assert PaymentEvent.objects.count() == 1 and Payment.objects.count() == 1
+
+
+def test_unknown_types_are_stored_and_acknowledged(anon, dummy):
+    event = DummyGateway._event("evt_unknown", "charge.dispute.created", {"id": "dp_1"}, int(time.time()))
+    response = post_dummy(anon, event)
+    assert response.json() == {"received": True, "event_id": "evt_unknown", "status": "ignored"}
+    row = PaymentEvent.objects.get()
+    assert row.status == "ignored" and "not acted on" in row.error and row.payload == event
+
+
+def test_a_processing_error_is_a_500_kept_for_retry_then_reprocessed(anon, subscription, monkeypatch):
+    event = invoice_paid(subscription)
+
+    def boom(*args, **kwargs):
+        raise RuntimeError("database hiccup")
+
+    monkeypatch.setattr(handlers, "_record_paid", boom)
+    response = post_dummy(anon, event)
+    assert response.status_code == 500
+    assert response.json()["code"] == "processing_error"
+    row = PaymentEvent.objects.get()
+    assert (row.status, row.error_code, row.attempts) == ("failed", "RuntimeError", 1)
+    assert "database hiccup" in row.error and "Traceback" in row.error
+    subscription.refresh_from_db()
+    assert subscription.status == "pending_payment"  # rolled back with the event
+
+    # The gateway retries: still failing, then fixed.
+    assert post_dummy(anon, event).status_code == 500
+    monkeypatch.undo()
+    assert post_dummy(anon, event).json()["status"] == "processed"
+    row.refresh_from_db()
+    assert (row.status, row.attempts, row.error) == ("processed", 3, "")
+
+
+def test_failed_events_are_reprocessed_by_the_command(subscription, monkeypatch):
+    event = invoice_paid(subscription)
+    monkeypatch.setattr(handlers, "_record_paid", lambda *a, **k: 1 / 0)
+    status, _ = DummyGateway().deliver(event)
+    assert status == 500
+    monkeypatch.undo()
+
+    out = StringIO()
+    call_command("process_payment_events", stdout=out)
+
+    assert f"{event['id']} (invoice.paid): processed" in out.getvalue()
+    subscription.refresh_from_db()
+    assert subscription.status == "active"
+    call_command("process_payment_events", "--id", event["id"], stdout=(again := StringIO()))
+    assert "processed" in again.getvalue() and Payment.objects.count() == 1  # forced: still one payment
+
+
+def test_the_admin_reprocess_action(admin_user, subscription, monkeypatch):
+    event = invoice_paid(subscription)
+    monkeypatch.setattr(handlers, "_record_paid", lambda *a, **k: 1 / 0)
+    DummyGateway().deliver(event)
+    monkeypatch.undo()
+    rejected = PaymentEvent.objects.create(gateway="dummy", status="rejected", error_code="invalid_signature")
+    model_admin = site._registry[PaymentEvent]
+    request = RequestFactory().post("/admin/")
+    request.user = admin_user
+    messages = []
+    monkeypatch.setattr(model_admin, "message_user", lambda request, message, level: messages.append(message))
+
+    model_admin.reprocess(request, PaymentEvent.objects.all())
+
+    subscription.refresh_from_db()
+    assert subscription.status == "active"
+    assert PaymentEvent.objects.get(event_id=event["id"]).status == "processed"
+    assert any("1 event(s) processed" in str(m) for m in messages)
+    assert any(str(rejected.pk) in str(m) and "unverified" in str(m) for m in messages)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_log_survives_atomic_requests(anon, user, dummy, monkeypatch):
+    """A host with ATOMIC_REQUESTS keeps the rejected and failed rows (non_atomic_requests)."""
+    monkeypatch.setitem(connection.settings_dict, "ATOMIC_REQUESTS", True)
+    subscription = pending(user, make_plan(slug="basic"))
+    anon.post(DUMMY_WEBHOOK, b"{}", content_type="application/json")
+    monkeypatch.setattr(handlers, "_record_paid", lambda *a, **k: 1 / 0)
+    assert post_dummy(anon, invoice_paid(subscription)).status_code == 500
+    assert sorted(PaymentEvent.objects.values_list("status", flat=True)) == ["failed", "rejected"]
+    assert UserSubscription.objects.get().status == "pending_payment"
+
+
+def test_the_webhook_needs_no_csrf_token_even_with_a_session(user, subscription):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(user)
+    response = post_dummy(client, invoice_paid(subscription))
+    assert response.status_code == 200 and response.json()["status"] == "processed"
+
+
+def test_the_admin_pages_render(admin_client, subscription):
+    DummyGateway().pay(billing.create_checkout(subscription)[0])
+    for model in ("payment", "paymentevent", "gatewaycustomer", "checkoutsession"):
+        assert admin_client.get(f"/admin/subscriptions/{model}/").status_code == 200
+    event = PaymentEvent.objects.first()
+    assert admin_client.get(f"/admin/subscriptions/paymentevent/{event.pk}/change/").status_code == 200
+    payment = Payment.objects.get()
+    assert admin_client.get(f"/admin/subscriptions/payment/{payment.pk}/change/").status_code == 200
