@@ -114,3 +114,29 @@ def test_activate_and_renew(user, settings):
         service.activate(subscription)
     assert info.value.code == "invalid_status"
     assert subscription.end_date - subscription.start_date == timedelta(days=59)
+
+
+@pytest.mark.django_db
+def test_a_renewal_in_flight_keeps_access_for_the_grace_period_then_lapses(user):
+    renewing = make_subscription(user, days_left=0, gateway_subscription_id="sub_123",
+                                 payment_method="stripe")
+    renewing.end_date = timezone.now() - timedelta(minutes=30)   # Stripe has not reported yet
+    renewing.save()
+    assert renewing.is_live()
+    assert list(UserSubscription.objects.live()) == [renewing]
+    assert service.expire_lapsed() == 0
+
+    later = timezone.now() + timedelta(days=1)
+    assert not renewing.is_live(later)
+    assert service.expire_lapsed(now=later) == 1
+
+
+@pytest.mark.django_db
+def test_no_grace_without_renewal_at_the_gateway(user, other_user):
+    not_renewing = make_subscription(user, gateway_subscription_id="sub_1", auto_renew=False)
+    free = make_subscription(other_user)
+    for subscription in (not_renewing, free):
+        subscription.end_date = timezone.now() - timedelta(minutes=1)
+        subscription.save()
+        assert not subscription.is_live()
+    assert not UserSubscription.objects.live().exists()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import models
@@ -42,18 +42,42 @@ ACCESS_STATUSES = (
 )
 
 
+def renewal_grace() -> timedelta:
+    from django_torgovo_subscriptions.conf import subscriptions_settings
+
+    return timedelta(seconds=subscriptions_settings.RENEWAL_GRACE_SECONDS)
+
+
+def awaiting_renewal(now: datetime) -> Q:
+    """
+    Rows a gateway is renewing: it charges at the period's end and reports the
+    payment a little later (Stripe: about an hour). Until RENEWAL_GRACE_SECONDS
+    after end_date they keep access, so a renewal never interrupts trading.
+    """
+    return Q(
+        status__in=[SubscriptionStatus.TRIAL, SubscriptionStatus.ACTIVE],
+        auto_renew=True,
+        end_date__gt=now - renewal_grace(),
+    ) & ~Q(gateway_subscription_id="")
+
+
 class UserSubscriptionQuerySet(models.QuerySet):
     def open(self) -> UserSubscriptionQuerySet:
         """Rows that occupy the user's slot for their plan type."""
         return self.filter(OPEN_CONDITION)
 
     def live(self, now: datetime | None = None) -> UserSubscriptionQuerySet:
-        """Rows that grant access now: an access status and an end date still ahead."""
-        return self.filter(status__in=ACCESS_STATUSES, end_date__gt=now or timezone.now())
+        """Rows that grant access now: an access status and an end date still ahead
+        (or a renewal in flight, see ``awaiting_renewal``)."""
+        now = now or timezone.now()
+        return self.filter(Q(status__in=ACCESS_STATUSES, end_date__gt=now) | awaiting_renewal(now))
 
     def lapsed(self, now: datetime | None = None) -> UserSubscriptionQuerySet:
         """Rows that granted access until an end date that has now passed."""
-        return self.filter(status__in=ACCESS_STATUSES, end_date__lte=now or timezone.now())
+        now = now or timezone.now()
+        return self.filter(status__in=ACCESS_STATUSES, end_date__lte=now).exclude(
+            awaiting_renewal(now)
+        )
 
 
 class UserSubscription(models.Model):
@@ -136,8 +160,15 @@ class UserSubscription(models.Model):
     def is_live(self, now: datetime | None = None) -> bool:
         """True when the row grants access now (status and end date both count)."""
         now = now or timezone.now()
+        if self.status not in ACCESS_STATUSES or self.end_date is None:
+            return False
+        if self.end_date > now:
+            return True
         return (
-            self.status in ACCESS_STATUSES and self.end_date is not None and self.end_date > now
+            self.status in (SubscriptionStatus.TRIAL, SubscriptionStatus.ACTIVE)
+            and self.auto_renew
+            and bool(self.gateway_subscription_id)
+            and self.end_date > now - renewal_grace()
         )
 
     is_live.boolean = True  # type: ignore[attr-defined]

@@ -54,15 +54,16 @@ def subscribe(user: Any, plan: SubscriptionPlan, now: datetime | None = None) ->
     Create the user's subscription to ``plan``.
 
     With a payment gateway configured the row waits in ``pending_payment``
-    until a verified payment activates it; without one it is active at once
-    for one calendar month.
+    until a verified payment activates it; without one, or for a plan with
+    nothing to pay monthly (a managed bot that only takes a profit share), it
+    is active at once for one calendar month.
     """
     now = now or timezone.now()
     if not plan.is_active:
         raise PlanUnavailable()
     expire_lapsed(now=now, user=user)
     subscription = UserSubscription(user=user, plan=plan, status=Status.PENDING_PAYMENT)
-    if not payment_gateway_configured():
+    if not payment_gateway_configured() or not plan.monthly_price:
         start_period(subscription, now)
     try:
         with transaction.atomic():

@@ -19,6 +19,7 @@ from django_torgovo_subscriptions.models.payments import PaymentEvent, PaymentEv
 from django_torgovo_subscriptions.payments import get_gateway
 from django_torgovo_subscriptions.payments.base import BaseGateway
 from django_torgovo_subscriptions.payments.receivers import gateway_sync_suppressed
+from django_torgovo_subscriptions.services import subscriptions as lifecycle
 
 logger = logging.getLogger(__name__)
 
@@ -48,7 +49,7 @@ def run_billing(now: datetime | None = None) -> BillingReport:
     if gateway is not None and not gateway.native_recurring:
         charge_due_renewals(gateway, now, report)
     expire_past_due(gateway, now, report)
-    report.expired = expire_lapsed(gateway, now)
+    report.expired = lifecycle.expire_lapsed(now=now)
     report.rejected_pruned = prune_rejected_events(now)
     return report
 
@@ -105,36 +106,6 @@ def expire_past_due(gateway: BaseGateway | None, now: datetime, report: BillingR
         except Exception as exc:
             logger.exception("Expiring past_due subscription %s failed", pk)
             report.errors.append(f"subscription {pk}: {exc}")
-
-
-def expire_lapsed(gateway: BaseGateway | None, now: datetime) -> int:
-    """
-    ``services.subscriptions.expire_lapsed``, except that rows a recurring
-    gateway is about to renew are held for RENEWAL_GRACE_SECONDS: Stripe
-    charges at the period's end and reports it a little later, and expiring in
-    between would send ``subscription_expired`` for every renewal.
-    """
-    lapsed = UserSubscription.objects.lapsed(now)
-    if gateway is not None and gateway.native_recurring:
-        lapsed = lapsed.exclude(
-            Q(
-                payment_method=gateway.name,
-                status__in=[Status.ACTIVE, Status.TRIAL],
-                auto_renew=True,
-                end_date__gt=now - _seconds("RENEWAL_GRACE_SECONDS"),
-            )
-            & ~Q(gateway_subscription_id="")
-        )
-    expired = 0
-    for subscription in lapsed.select_related("plan").iterator():
-        changed = UserSubscription.objects.filter(
-            pk=subscription.pk, status=subscription.status, end_date__lte=now
-        ).update(status=Status.EXPIRED, auto_renew=False, updated_at=now)
-        if changed:
-            expired += 1
-            subscription.status = Status.EXPIRED
-            signals.subscription_expired.send(sender=UserSubscription, subscription=subscription)
-    return expired
 
 
 def prune_rejected_events(now: datetime) -> int:
