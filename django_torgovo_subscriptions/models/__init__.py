@@ -13,7 +13,11 @@ from django_torgovo_subscriptions.models.subscriptions import (
     SubscriptionStatus,
     UserSubscription,
 )
-from django_torgovo_subscriptions.models.webhooks import CustomBotWebhook
+from django_torgovo_subscriptions.models.webhooks import (
+    CustomBotWebhook,
+    WebhookEvent,
+    WebhookOutcome,
+)
 
 __all__ = [
     "CheckoutSession",
@@ -27,4 +31,6 @@ __all__ = [
     "SubscriptionPlan",
     "SubscriptionStatus",
     "UserSubscription",
+    "WebhookEvent",
+    "WebhookOutcome",
 ]

@@ -1,9 +1,13 @@
-"""Custom-bot webhooks: the secret URL a TradingView alert is sent to."""
+"""
+Custom-bot webhooks: the secret URL a TradingView alert is sent to, and the log
+of every request that URL received (``WebhookEvent``).
+"""
 
 from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from django_torgovo_subscriptions.conf import pair_config_model_reference
@@ -45,6 +49,7 @@ class CustomBotWebhook(models.Model):
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True)
     rotated_at = models.DateTimeField(_("secret rotated at"), null=True, blank=True)
+    deactivated_at = models.DateTimeField(_("deactivated at"), null=True, blank=True)
 
     class Meta:
         app_label = "subscriptions"
@@ -54,3 +59,116 @@ class CustomBotWebhook(models.Model):
 
     def __str__(self) -> str:
         return f"Webhook #{self.pk} for {self.user}"
+
+
+class WebhookOutcome(models.TextChoices):
+    """What became of one request to the receive endpoint."""
+
+    REJECTED = "rejected", _("Rejected")
+    DUPLICATE = "duplicate", _("Duplicate")
+    QUEUED = "queued", _("Queued")
+    PROCESSING = "processing", _("Processing")
+    EXECUTED = "executed", _("Executed")
+    FAILED = "failed", _("Failed")
+
+
+class WebhookEventQuerySet(models.QuerySet):
+    def older_than(self, moment) -> WebhookEventQuerySet:
+        return self.filter(received_at__lt=moment)
+
+
+class WebhookEvent(models.Model):
+    """
+    One request to the receive endpoint, whatever became of it.
+
+    Secrets are never stored: the body's ``secret`` and secret-looking headers
+    are replaced by ``[redacted]`` before the row is written, and the URL (which
+    holds the secret) is not kept at all.
+    """
+
+    received_at = models.DateTimeField(_("received at"), default=timezone.now, db_index=True)
+    webhook = models.ForeignKey(
+        CustomBotWebhook,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="events",
+        verbose_name=_("webhook"),
+        help_text=_("Empty when the URL's secret matched no webhook."),
+    )
+    source_ip = models.GenericIPAddressField(_("source IP"), null=True, blank=True)
+    outcome = models.CharField(
+        _("outcome"), max_length=12, choices=WebhookOutcome.choices, db_index=True
+    )
+    code = models.CharField(
+        _("code"),
+        max_length=40,
+        blank=True,
+        db_index=True,
+        help_text=_("The stable code of a rejection or a failed trade; empty when executed."),
+    )
+    error = models.TextField(_("error"), blank=True)
+    status_code = models.PositiveSmallIntegerField(_("HTTP status"), null=True, blank=True)
+    headers = models.JSONField(_("headers (redacted)"), default=dict, blank=True)
+    body = models.TextField(_("body (redacted)"), blank=True)
+    signal = models.JSONField(
+        _("trade signal"),
+        null=True,
+        blank=True,
+        help_text=_("The validated alert handed to the trading manager (decimals as strings)."),
+    )
+    dedupe_key = models.CharField(
+        _("dedupe key"),
+        max_length=64,
+        null=True,
+        blank=True,
+        unique=True,
+        editable=False,
+        help_text=_(
+            "Held by an accepted alert so that the same alert, or the same order id, "
+            "is executed once within the dedupe window."
+        ),
+    )
+    duplicate_of = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="duplicates",
+        verbose_name=_("duplicate of"),
+    )
+    order_id = models.CharField(
+        _("host order id"),
+        max_length=64,
+        blank=True,
+        db_index=True,
+        help_text=_("Primary key of the host Order the alert produced."),
+    )
+    execution = models.JSONField(
+        _("execution result"),
+        default=dict,
+        blank=True,
+        help_text=_("What the trading manager reported (status, fill, exchange id, error)."),
+    )
+    duration_ms = models.PositiveIntegerField(
+        _("duration (ms)"),
+        null=True,
+        blank=True,
+        help_text=_("Time from receiving the request to the end of processing."),
+    )
+    processed_at = models.DateTimeField(_("processed at"), null=True, blank=True)
+
+    objects = WebhookEventQuerySet.as_manager()
+
+    class Meta:
+        app_label = "subscriptions"
+        ordering = ("-received_at", "-id")
+        verbose_name = _("webhook event")
+        verbose_name_plural = _("webhook events")
+        indexes = [
+            models.Index(fields=("webhook", "-received_at"), name="subscriptions_whevent_hook"),
+        ]
+
+    def __str__(self) -> str:
+        label = self.code or self.outcome
+        return f"Webhook event #{self.pk} ({label})"
