@@ -29,6 +29,7 @@ from django_torgovo_subscriptions.conf import (
     subscriptions_settings,
 )
 from django_torgovo_subscriptions.payments.checks import check_payment_settings
+from django_torgovo_subscriptions.webhook_checks import check_webhook_settings
 
 TAG = "subscriptions"
 CREDENTIAL_KEYS = ("API_KEY", "API_SECRET", "DEMO")
@@ -62,6 +63,7 @@ def check_settings(app_configs: Iterable[Any] | None = None, **kwargs: Any) -> l
     errors += check_credentials()
     errors += check_protected_paths()
     errors += check_payment_settings()
+    errors += check_webhook_settings()
     return errors
 
 

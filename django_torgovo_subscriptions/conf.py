@@ -139,6 +139,40 @@ DEFAULTS: dict[str, Any] = {
     # Callable(user, plan_type) -> iterable of PairConfig ids the user trades
     # under that plan type; the pair quota (max_trading_pairs) counts them.
     "PAIRS_IN_USE_FUNCTION": "django_torgovo_subscriptions.services.quota.default_pairs_in_use",
+    # Custom-bot webhooks (services.webhooks). The public origin TradingView
+    # reaches this site at, e.g. "https://torgovo.example"; webhook URLs are
+    # built on it. None: taken from the request, which is wrong behind a proxy.
+    "PUBLIC_BASE_URL": None,
+    # "inline": an alert is executed during its request. "celery": it is stored,
+    # answered 202, and executed by the Celery task execute_webhook_event.
+    "WEBHOOK_EXECUTION": "inline",
+    # Celery queue of the execute_webhook_event task; None: the app's default.
+    "WEBHOOK_CELERY_QUEUE": None,
+    # django-ratelimit rate per webhook ("60/m"); None: no limit. Counted in the
+    # cache named by django-ratelimit's RATELIMIT_USE_CACHE (must be shared).
+    "WEBHOOK_RATE_LIMIT_PER_WEBHOOK": "60/m",
+    # django-ratelimit rate per client IP; TradingView sends every user's alerts
+    # from four addresses, so keep it well above the per-webhook rate.
+    "WEBHOOK_RATE_LIMIT_PER_IP": "600/m",
+    # IPs or CIDR networks allowed to send alerts; the entry "tradingview"
+    # stands for TradingView's published addresses. None: any address.
+    "WEBHOOK_IP_ALLOWLIST": None,
+    # IPs or networks of your own reverse proxies: only requests from them have
+    # their X-Forwarded-For header read for the client address.
+    "WEBHOOK_TRUSTED_PROXIES": [],
+    # Seconds within which the same alert, or one with the same order_id and
+    # action, from the same webhook is executed only once (duplicate_alert).
+    "WEBHOOK_DEDUPE_SECONDS": 60,
+    # An alert whose "time" is older than this many seconds is refused
+    # (alert_too_old); None: no limit. Alerts without a time are not checked.
+    "WEBHOOK_MAX_AGE_SECONDS": 120,
+    # The largest alert body accepted, in bytes (payload_too_large above it).
+    "WEBHOOK_MAX_BODY_BYTES": 10000,
+    # Refuse an alert whose ticker is not the webhook PairConfig's symbol
+    # (ticker_mismatch); exchange prefixes, separators and case are ignored.
+    "WEBHOOK_CHECK_TICKER": True,
+    # Days of webhook events prune_webhook_events keeps without --older-than.
+    "WEBHOOK_EVENT_RETENTION_DAYS": 90,
 }
 
 # Keys whose values are dotted paths, imported on access.

@@ -200,3 +200,73 @@ class CheckoutClosed(SubscriptionsError):
     status_code = status.HTTP_409_CONFLICT
     default_code = "checkout_closed"
     default_detail = "This checkout is closed. Start a new one from create-checkout/."
+
+
+# --- Custom-bot webhooks (issue 8) --------------------------------------------
+# TradingView retries an alert only on a 5xx answer, so every reason to refuse
+# one is a 4xx: the alert is not sent again. Only WebhookUnavailable is a 5xx.
+
+
+class AlertRejected(SubscriptionsError):
+    """Base of the reasons a TradingView alert is refused (400 unless stated)."""
+
+    default_code = "invalid_alert"
+    default_detail = "The alert was rejected."
+
+
+class InvalidWebhookSecret(AlertRejected):
+    """The URL's secret matches no webhook, or the body's secret differs from it."""
+
+    status_code = status.HTTP_403_FORBIDDEN
+    default_code = "invalid_secret"
+    default_detail = "The webhook URL or the secret in the alert message is wrong."
+
+
+class WebhookInactive(AlertRejected):
+    """The webhook was deactivated."""
+
+    status_code = status.HTTP_410_GONE
+    default_code = "webhook_inactive"
+    default_detail = "This webhook has been deactivated. Generate a new one."
+
+
+class AlertRateLimited(AlertRejected):
+    """Too many alerts from this webhook or this IP address."""
+
+    status_code = status.HTTP_429_TOO_MANY_REQUESTS
+    default_code = "rate_limited"
+    default_detail = "Too many alerts in a short time; this one was not executed."
+
+
+class IPNotAllowed(AlertRejected):
+    """The client address is not in WEBHOOK_IP_ALLOWLIST."""
+
+    status_code = status.HTTP_403_FORBIDDEN
+    default_code = "ip_not_allowed"
+    default_detail = "Alerts are not accepted from this IP address."
+
+
+class InvalidAlert(AlertRejected):
+    """The alert body is malformed; ``code`` says how (invalid_json, invalid_quantity...)."""
+
+
+class AlertTooLarge(AlertRejected):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_code = "payload_too_large"
+    default_detail = "The alert message is too large."
+
+
+class PairConfigUnavailable(AlertRejected):
+    """The webhook's PairConfig is no longer active or no longer the user's."""
+
+    status_code = status.HTTP_403_FORBIDDEN
+    default_code = "pair_config_unavailable"
+    default_detail = "The bot configuration of this webhook is inactive or no longer yours."
+
+
+class WebhookUnavailable(SubscriptionsError):
+    """The alert could not be processed (e.g. the database is down): TradingView retries it."""
+
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_code = "temporarily_unavailable"
+    default_detail = "The alert could not be processed right now. Send it again."
