@@ -11,6 +11,7 @@ from django_torgovo_subscriptions.models import (
     SubscriptionPlan,
     UserSubscription,
 )
+from django_torgovo_subscriptions.webhook_admin import rotate_secrets  # registers WebhookEvent
 
 
 @admin.register(SubscriptionPlan)
@@ -60,7 +61,8 @@ class CustomBotWebhookAdmin(admin.ModelAdmin):
     raw_id_fields = ("user", "subscription", "pair_config")
     # The hash is no secret, but there is nothing useful to do with it here.
     exclude = ("secret_hash",)
-    readonly_fields = ("created_at", "last_used_at", "rotated_at")
+    readonly_fields = ("created_at", "last_used_at", "rotated_at", "deactivated_at")
+    actions = [rotate_secrets]
 
 
 @admin.register(ManagedBotPerformance)

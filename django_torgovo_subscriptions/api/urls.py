@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from django_torgovo_subscriptions.api import managed_bot, payments, views
+from django_torgovo_subscriptions.api import custom_bot, managed_bot, payments, views
 
 app_name = "subscriptions"
 
@@ -18,6 +18,32 @@ urlpatterns = [
         "subscriptions/<int:pk>/",
         views.SubscriptionDetailView.as_view(),
         name="subscription-detail",
+    ),
+    path(
+        "custom-bot/webhook/generate/",
+        custom_bot.WebhookGenerateView.as_view(),
+        name="webhook-generate",
+    ),
+    path(
+        "custom-bot/webhook/receive/<str:secret>/",
+        custom_bot.WebhookReceiveView.as_view(),
+        name="webhook-receive",
+    ),
+    path("custom-bot/webhooks/", custom_bot.WebhookListView.as_view(), name="webhook-list"),
+    path(
+        "custom-bot/webhooks/<int:pk>/",
+        custom_bot.WebhookDetailView.as_view(),
+        name="webhook-detail",
+    ),
+    path(
+        "custom-bot/webhooks/<int:pk>/rotate/",
+        custom_bot.WebhookRotateView.as_view(),
+        name="webhook-rotate",
+    ),
+    path(
+        "custom-bot/webhooks/<int:pk>/events/",
+        custom_bot.WebhookEventListView.as_view(),
+        name="webhook-events",
     ),
     path(
         "managed-bot/available/",

@@ -1,0 +1,301 @@
+"""
+Custom-bot endpoints: the user's TradingView webhooks, and the receiver
+TradingView posts alerts to.
+
+The receiver has no token authentication (the URL's secret is the credential),
+no CSRF check, and runs outside ``ATOMIC_REQUESTS`` so that its event row is
+kept whatever happens. Its path holds the secret, so its responses are marked
+as logged: Django's ``django.request`` logger would otherwise write the path of
+every 4xx answer into the host's logs.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from rest_framework import generics, permissions, serializers, status
+from rest_framework.negotiation import BaseContentNegotiation
+from rest_framework.renderers import JSONRenderer
+from rest_framework.response import Response
+
+from django_torgovo_subscriptions import host
+from django_torgovo_subscriptions.api.base import PackageAPIViewMixin
+from django_torgovo_subscriptions.api.permissions import HasActiveSubscription
+from django_torgovo_subscriptions.api.schema import AUTH_ERRORS, error
+from django_torgovo_subscriptions.compat import (
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+    inline_serializer,
+)
+from django_torgovo_subscriptions.exceptions import SubscriptionsError
+from django_torgovo_subscriptions.models import CustomBotWebhook, PlanType, WebhookEvent
+from django_torgovo_subscriptions.services import webhooks as service
+
+# --- serializers -------------------------------------------------------------
+
+
+@extend_schema_field({"type": "integer"})
+class TradablePairConfigField(serializers.PrimaryKeyRelatedField):
+    default_error_messages = {
+        "does_not_exist": "You have no PairConfig with id {pk_value} that a custom bot may trade.",
+        "incorrect_type": "A PairConfig id is a number, not {data_type}.",
+    }
+
+    def get_queryset(self):
+        queryset = host.tradable_pair_configs(self.context["request"].user)
+        managed = host.pair_config_field("is_managed")
+        return queryset.exclude(**{managed: True}) if managed else queryset
+
+
+class GenerateWebhookSerializer(serializers.Serializer):
+    pair_config = TradablePairConfigField(
+        help_text="The id of a PairConfig you may trade (your own, or any active one when "
+        "the host's configurations are platform-wide)."
+    )
+
+
+IssuedWebhookSerializer = inline_serializer(
+    "IssuedWebhook",
+    {
+        "webhook_url": serializers.URLField(help_text="Paste into the alert's Webhook URL box."),
+        "tradingview_json": serializers.DictField(
+            help_text="Paste into the alert's Message box, unchanged."
+        ),
+    },
+)
+
+
+class WebhookSerializer(serializers.ModelSerializer):
+    """A webhook as its owner sees it. The secret is never shown again."""
+
+    symbol = serializers.SerializerMethodField()
+
+    class Meta:
+        model = CustomBotWebhook
+        fields = (
+            "id",
+            "pair_config",
+            "symbol",
+            "is_active",
+            "created_at",
+            "last_used_at",
+            "rotated_at",
+            "deactivated_at",
+        )
+        read_only_fields = fields
+
+    def get_symbol(self, webhook: CustomBotWebhook) -> str | None:
+        return host.pair_config_value(webhook.pair_config, "symbol")
+
+
+class WebhookEventSerializer(serializers.ModelSerializer):
+    """One request to the webhook, as its owner sees it (no headers, no body)."""
+
+    class Meta:
+        model = WebhookEvent
+        fields = (
+            "id",
+            "received_at",
+            "outcome",
+            "code",
+            "error",
+            "status_code",
+            "signal",
+            "order_id",
+            "source_ip",
+            "duration_ms",
+            "processed_at",
+        )
+        read_only_fields = fields
+
+    def to_representation(self, event: WebhookEvent) -> dict[str, Any]:
+        data = super().to_representation(event)
+        for name in ("code", "error", "order_id"):
+            data[name] = data[name] or None  # as in the receiver's answers
+        return data
+
+
+# --- owner endpoints -----------------------------------------------------------
+
+
+class WebhookGenerateView(PackageAPIViewMixin, generics.GenericAPIView):
+    """Create a webhook for a PairConfig: the URL and the alert JSON, shown this once."""
+
+    serializer_class = GenerateWebhookSerializer
+    permission_classes = [
+        permissions.IsAuthenticated,
+        HasActiveSubscription.of(plan_type=PlanType.CUSTOM_BOT),
+    ]
+
+    @extend_schema(
+        tags=["custom bots"],
+        request=GenerateWebhookSerializer,
+        responses={
+            201: IssuedWebhookSerializer,
+            400: error("validation_error: no such PairConfig you may trade."),
+            403: error("subscription_required, subscription_expired or pair_limit_reached."),
+            **AUTH_ERRORS,
+        },
+    )
+    def post(self, request, *args, **kwargs):
+        data = self.get_serializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        issued = service.generate_webhook(request.user, data.validated_data["pair_config"])
+        return secret_response(issued, request, status.HTTP_201_CREATED)
+
+
+def secret_response(issued: service.IssuedSecret, request: Any, code: int) -> Response:
+    response = Response(issued.as_json(request), status=code)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+class OwnWebhooksMixin(PackageAPIViewMixin):
+    serializer_class = WebhookSerializer
+
+    def get_queryset(self):
+        queryset = CustomBotWebhook.objects.filter(user=self.request.user).select_related(
+            "pair_config"
+        )
+        is_active = self.request.query_params.get("is_active")
+        if is_active in ("true", "false"):
+            queryset = queryset.filter(is_active=is_active == "true")
+        return queryset
+
+
+@extend_schema(tags=["custom bots"], responses={200: WebhookSerializer(many=True), **AUTH_ERRORS})
+class WebhookListView(OwnWebhooksMixin, generics.ListAPIView):
+    """The user's webhooks, newest first (``?is_active=true|false``)."""
+
+
+@extend_schema(
+    tags=["custom bots"],
+    responses={200: WebhookSerializer, 404: error("not_found."), **AUTH_ERRORS},
+)
+class WebhookDetailView(OwnWebhooksMixin, generics.RetrieveAPIView):
+    """GET one webhook; DELETE deactivates it (kept, with its events, but refusing alerts)."""
+
+    def delete(self, request, *args, **kwargs):
+        webhook = service.deactivate(self.get_object())
+        return Response(WebhookSerializer(webhook).data)
+
+
+class WebhookRotateView(OwnWebhooksMixin, generics.GenericAPIView):
+    """Replace the secret: the old URL stops working at once; the new one is shown once."""
+
+    @extend_schema(
+        tags=["custom bots"],
+        request=None,
+        responses={
+            200: IssuedWebhookSerializer,
+            404: error("not_found."),
+            409: error("webhook_inactive."),
+            **AUTH_ERRORS,
+        },
+    )
+    def post(self, request, *args, **kwargs):
+        issued = service.rotate_secret(self.get_object())
+        return secret_response(issued, request, status.HTTP_200_OK)
+
+
+@extend_schema(
+    tags=["custom bots"],
+    responses={200: WebhookEventSerializer(many=True), 404: error("not_found."), **AUTH_ERRORS},
+)
+class WebhookEventListView(OwnWebhooksMixin, generics.ListAPIView):
+    """Every request one of the user's webhooks received, newest first."""
+
+    def get_serializer_class(self):
+        return WebhookEventSerializer
+
+    def get_queryset(self):
+        webhook = generics.get_object_or_404(super().get_queryset(), pk=self.kwargs["pk"])
+        return WebhookEvent.objects.filter(webhook=webhook)
+
+
+# --- the receiver --------------------------------------------------------------
+
+
+class AlwaysJSON(BaseContentNegotiation):
+    """TradingView's Accept header is no reason to refuse an alert."""
+
+    def select_parser(self, request, parsers):
+        return None
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
+
+
+class ReceiveRefused(SubscriptionsError):
+    status_code = status.HTTP_405_METHOD_NOT_ALLOWED
+    default_code = "method_not_allowed"
+    default_detail = "Alerts are sent with POST."
+
+
+class WebhookReceiveView(PackageAPIViewMixin, generics.GenericAPIView):
+    """TradingView posts alerts here. No token: the secret in the URL is the credential."""
+
+    authentication_classes: list = []
+    permission_classes = [permissions.AllowAny]
+    throttle_classes: list = []
+    renderer_classes = [JSONRenderer]
+    parser_classes: list = []
+    content_negotiation_class = AlwaysJSON
+
+    @classmethod
+    def as_view(cls, **initkwargs):
+        # dj-stripe does the same: the event row must survive ATOMIC_REQUESTS.
+        return transaction.non_atomic_requests(super().as_view(**initkwargs))
+
+    @extend_schema(
+        tags=["custom bots"],
+        auth=[],
+        request={"application/json": dict, "text/plain": str},
+        responses={
+            200: inline_serializer(
+                "AlertReceipt",
+                {
+                    "status": serializers.CharField(help_text="executed, failed or duplicate."),
+                    "event_id": serializers.IntegerField(),
+                    "order_id": serializers.CharField(allow_null=True),
+                    "code": serializers.CharField(allow_null=True),
+                    "detail": serializers.CharField(),
+                },
+            ),
+            202: OpenApiResponse(description="Stored; executed in the background (Celery)."),
+            400: error(
+                "invalid_json, unreplaced_placeholder, invalid_action, missing_ticker, "
+                "invalid_ticker, invalid_quantity, invalid_price, invalid_order_id, "
+                "invalid_time, ticker_mismatch or alert_too_old."
+            ),
+            403: error(
+                "invalid_secret, ip_not_allowed, subscription_required, "
+                "subscription_expired, pair_limit_reached or pair_config_unavailable."
+            ),
+            410: error("webhook_inactive."),
+            413: error("payload_too_large."),
+            429: error("rate_limited."),
+            503: error("temporarily_unavailable: TradingView sends the alert again."),
+        },
+    )
+    def post(self, request, secret: str, *args, **kwargs):
+        receipt = service.receive(request._request, secret)
+        response = Response(receipt.body, status=receipt.status_code)
+        if receipt.retry_after:
+            response["Retry-After"] = str(receipt.retry_after)
+        return response
+
+    def http_method_not_allowed(self, request, *args, **kwargs):
+        receipt = service.reject_request(
+            request._request, kwargs.get("secret", ""), ReceiveRefused()
+        )
+        return Response(
+            receipt.body, status=receipt.status_code, headers={"Allow": "POST, OPTIONS"}
+        )
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        response._has_been_logged = True  # the path holds the secret
+        return response

@@ -1,0 +1,631 @@
+"""
+Custom-bot webhooks: issuing secret URLs, and receiving TradingView alerts.
+
+Issuing (``generate_webhook``, ``rotate_secret``, ``deactivate``): a secret is
+256 random bits, shown once (in the URL and in the alert JSON) and stored only
+as its SHA-256, so a leaked database does not leak working URLs.
+
+Receiving (``receive``) runs these checks in order; the first that fails
+decides the answer:
+
+1. the URL's secret, looked up by its hash        invalid_secret (403)
+2. the body's ``secret``, compared in constant    invalid_secret (403)
+   time; then the webhook must be active          webhook_inactive (410)
+3. rate limits per webhook and per client IP      rate_limited (429)
+4. the IP allowlist                               ip_not_allowed (403)
+5. the body (services.signals) and its ticker     invalid_json, unreplaced_placeholder,
+                                                  invalid_action, missing_ticker,
+                                                  invalid_quantity, ... (400),
+                                                  payload_too_large (413)
+6. a live custom_bot subscription, the pair       subscription_required,
+   quota, the PairConfig still tradable           subscription_expired, pair_limit_reached,
+                                                  pair_config_unavailable (403)
+7. the alert's age, then duplicates               alert_too_old (400), duplicate_alert (200)
+
+An accepted alert is stored first (its row claims the dedupe key, so of many
+concurrent copies exactly one gets through), then executed inline, or handed
+to Celery and answered 202. Every request leaves exactly one ``WebhookEvent``.
+Every refusal is a 4xx, which TradingView does not retry; a failed trade is a
+200 with ``status: failed``; only an alert that could not be recorded at all
+(database down) answers 503, which TradingView retries.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import hmac
+import logging
+import secrets as secrets_module
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.core.exceptions import ImproperlyConfigured, RequestDataTooBig
+from django.db import IntegrityError, connection, transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from django_torgovo_subscriptions import host
+from django_torgovo_subscriptions.conf import subscriptions_settings
+from django_torgovo_subscriptions.exceptions import (
+    AlertTooLarge,
+    InvalidAlert,
+    InvalidTransition,
+    InvalidWebhookSecret,
+    IPNotAllowed,
+    PairConfigUnavailable,
+    SubscriptionsError,
+    WebhookInactive,
+    WebhookUnavailable,
+    error_payload,
+)
+from django_torgovo_subscriptions.models import (
+    CustomBotWebhook,
+    PlanType,
+    UserSubscription,
+    WebhookEvent,
+    WebhookOutcome,
+)
+from django_torgovo_subscriptions.services import client_ip, ratelimit, redaction, signals
+from django_torgovo_subscriptions.services.execution import execute_signal
+from django_torgovo_subscriptions.services.quota import check_pair_quota, default_pairs_in_use
+from django_torgovo_subscriptions.services.subscriptions import require_access
+from django_torgovo_subscriptions.trading.base import TradeResult
+
+logger = logging.getLogger(__name__)
+
+SECRET_BYTES = 32
+MAX_SECRET_LENGTH = 128
+CLOCK_SKEW_SECONDS = 60
+# The alert message TradingView sends; "secret" is added per webhook.
+TRADINGVIEW_TEMPLATE = {
+    "action": "{{strategy.order.action}}",
+    "ticker": "{{ticker}}",
+    "price": "{{close}}",
+    "quantity": "{{strategy.order.contracts}}",
+}
+Outcome = WebhookOutcome
+
+
+# --- issuing ----------------------------------------------------------------
+
+
+def hash_secret(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def webhook_url(secret: str, request: Any = None) -> str:
+    """The receive URL for ``secret``, on PUBLIC_BASE_URL (else the request's origin)."""
+    path = reverse("subscriptions:webhook-receive", kwargs={"secret": secret})
+    base = subscriptions_settings.PUBLIC_BASE_URL
+    if base:
+        return base.rstrip("/") + path
+    if request is None:
+        raise ImproperlyConfigured(
+            "Set TORGOVO_SUBSCRIPTIONS['PUBLIC_BASE_URL'] to build webhook URLs."
+        )
+    return request.build_absolute_uri(path)
+
+
+def tradingview_json(secret: str) -> dict[str, str]:
+    return {**TRADINGVIEW_TEMPLATE, "secret": secret}
+
+
+@dataclass(frozen=True)
+class IssuedSecret:
+    """A webhook and its secret in clear: returned once, never stored."""
+
+    webhook: CustomBotWebhook
+    secret: str = field(repr=False)
+
+    def as_json(self, request: Any = None) -> dict[str, Any]:
+        return {
+            "webhook_url": webhook_url(self.secret, request),
+            "tradingview_json": tradingview_json(self.secret),
+        }
+
+
+def _new_secret() -> tuple[str, str]:
+    secret = secrets_module.token_urlsafe(SECRET_BYTES)
+    return secret, hash_secret(secret)
+
+
+@transaction.atomic
+def generate_webhook(user: Any, pair_config: Any) -> IssuedSecret:
+    """
+    A new webhook for ``pair_config``. Needs a live custom_bot subscription and
+    room in its pair quota; the subscription row is locked so that concurrent
+    requests cannot both take the last free pair.
+    """
+    subscription = require_access(user, PlanType.CUSTOM_BOT)
+    subscription = (
+        UserSubscription.objects.select_for_update(of=("self",))
+        .select_related("plan")
+        .get(pk=subscription.pk)
+    )
+    check_pair_quota(subscription, pair_config)
+    secret, secret_hash = _new_secret()
+    webhook = CustomBotWebhook.objects.create(
+        user=user,
+        subscription=subscription,
+        pair_config=pair_config,
+        secret_hash=secret_hash,
+        tradingview_config=dict(TRADINGVIEW_TEMPLATE),
+    )
+    return IssuedSecret(webhook, secret)
+
+
+@transaction.atomic
+def rotate_secret(webhook: CustomBotWebhook) -> IssuedSecret:
+    """Give an active webhook a new secret; the old URL stops working at once."""
+    webhook = CustomBotWebhook.objects.select_for_update().get(pk=webhook.pk)
+    if not webhook.is_active:
+        raise InvalidTransition(
+            "This webhook is deactivated; generate a new one instead.", code="webhook_inactive"
+        )
+    secret, webhook.secret_hash = _new_secret()
+    webhook.rotated_at = timezone.now()
+    webhook.save(update_fields=["secret_hash", "rotated_at"])
+    return IssuedSecret(webhook, secret)
+
+
+def deactivate(webhook: CustomBotWebhook) -> CustomBotWebhook:
+    """Stop accepting alerts (idempotent). The pair no longer counts against the quota."""
+    if webhook.is_active:
+        webhook.is_active = False
+        webhook.deactivated_at = timezone.now()
+        CustomBotWebhook.objects.filter(pk=webhook.pk).update(
+            is_active=False, deactivated_at=webhook.deactivated_at
+        )
+    return webhook
+
+
+# --- receiving --------------------------------------------------------------
+
+
+@dataclass
+class Receipt:
+    """What the receive endpoint answers, and the event it recorded."""
+
+    status_code: int
+    body: dict[str, Any]
+    event: WebhookEvent | None = None
+    retry_after: int | None = None
+
+
+@dataclass
+class Intake:
+    """One request to the receive endpoint, read once and redacted for storage."""
+
+    request: Any
+    secret: str = field(repr=False)
+    received_at: datetime = field(default_factory=timezone.now)
+    started: float = 0.0
+    client_ip: str | None = None
+    raw: bytes = field(default=b"", repr=False)
+    parsed: signals.ParsedBody = field(default_factory=lambda: signals.ParsedBody(None))
+    # The accepted alert's event once stored: from then on this request has its row.
+    stored: WebhookEvent | None = None
+
+    @classmethod
+    def read(cls, request: Any, secret: str) -> Intake:
+        started = time.monotonic()
+        limit = subscriptions_settings.WEBHOOK_MAX_BODY_BYTES
+        raw, parsed = b"", None
+        try:
+            declared = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            declared = 0
+        try:
+            if declared <= limit:
+                raw = request.body
+        except RequestDataTooBig:
+            declared = limit + 1
+        if declared > limit or len(raw) > limit:
+            raw = b""
+            parsed = signals.ParsedBody(
+                None, AlertTooLarge(f"The alert message is larger than {limit} bytes.")
+            )
+        return cls(
+            request=request,
+            secret=secret,
+            received_at=timezone.now(),
+            started=started,
+            client_ip=client_ip.client_ip(request),
+            raw=raw,
+            parsed=parsed or signals.parse_body(raw),
+        )
+
+    def elapsed_ms(self) -> int:
+        return int((time.monotonic() - self.started) * 1000)
+
+    def event(self, webhook: CustomBotWebhook | None, **fields: Any) -> WebhookEvent:
+        known = (self.secret,)
+        limit = subscriptions_settings.WEBHOOK_MAX_BODY_BYTES
+        return WebhookEvent(
+            received_at=self.received_at,
+            webhook=webhook,
+            source_ip=self.client_ip,
+            headers=redaction.redact_headers(self.request.headers, known),
+            body=redaction.redact_body(self.raw, self.parsed.data, known, limit),
+            **fields,
+        )
+
+
+def find_webhook(secret: str) -> CustomBotWebhook:
+    if not secret or len(secret) > MAX_SECRET_LENGTH:
+        raise InvalidWebhookSecret()
+    try:
+        # The subscription comes along (not its plan: only a host's own pair
+        # count needs that), so the usual case checks entitlement without a query.
+        return CustomBotWebhook.objects.select_related("user", "pair_config", "subscription").get(
+            secret_hash=hash_secret(secret)
+        )
+    except CustomBotWebhook.DoesNotExist:
+        raise InvalidWebhookSecret() from None
+
+
+def check_body_secret(intake: Intake) -> None:
+    """The body's secret must equal the URL's (an unreadable body fails at step 5)."""
+    if intake.parsed.data is None:
+        return
+    given = intake.parsed.secret
+    if not isinstance(given, str) or not hmac.compare_digest(
+        given.encode(), intake.secret.encode()
+    ):
+        raise InvalidWebhookSecret()
+
+
+def read_alert(intake: Intake, webhook: CustomBotWebhook) -> signals.Alert:
+    if intake.parsed.error is not None:
+        raise intake.parsed.error
+    alert = signals.validate_alert(intake.parsed.data or {})
+    symbol = host.pair_config_value(webhook.pair_config, "symbol")
+    if subscriptions_settings.WEBHOOK_CHECK_TICKER and not signals.ticker_matches(
+        alert.ticker, symbol
+    ):
+        raise InvalidAlert(
+            f"The alert's ticker {alert.ticker!r} is not this webhook's pair ({symbol}). "
+            "Create the alert on that pair's chart, or generate a webhook for this pair.",
+            code="ticker_mismatch",
+        )
+    return alert
+
+
+def pair_config_tradable(user: Any, pair_config: Any) -> bool:
+    """host.tradable_pair_configs(user) for one row, without a query; managed bots excluded."""
+    model = type(pair_config)
+    active = host.pair_config_field("is_active")
+    if active and not getattr(pair_config, active):
+        return False
+    if host.pair_config_value(pair_config, "is_managed", default=False):
+        return False
+    owner = host.pair_config_field("owner")
+    return not owner or getattr(pair_config, model._meta.get_field(owner).attname) == user.pk
+
+
+def check_entitlement(webhook: CustomBotWebhook, now: datetime) -> None:
+    """A live custom_bot subscription, room in its pair quota, a PairConfig still tradable."""
+    subscription = webhook.subscription  # loaded with the webhook: usually the live one
+    if not (
+        subscription.user_id == webhook.user_id
+        and subscription.plan_type == PlanType.CUSTOM_BOT
+        and subscription.is_live(now)
+    ):
+        subscription = require_access(webhook.user, PlanType.CUSTOM_BOT, now=now)
+    subscription.user = webhook.user  # already loaded
+    # With the package's own count, an active webhook's pair is always among the
+    # pairs in use, so the quota holds by definition; a host's count is asked.
+    if subscriptions_settings.PAIRS_IN_USE_FUNCTION is not default_pairs_in_use:
+        check_pair_quota(subscription, webhook.pair_config)
+    if not pair_config_tradable(webhook.user, webhook.pair_config):
+        raise PairConfigUnavailable()
+
+
+def check_age(alert: signals.Alert, now: datetime) -> None:
+    if alert.sent_at is None:
+        return
+    age = (now - alert.sent_at).total_seconds()
+    if age < -CLOCK_SKEW_SECONDS:
+        raise InvalidAlert(
+            "The alert's 'time' is in the future; use {{timenow}}.", code="invalid_time"
+        )
+    max_age = subscriptions_settings.WEBHOOK_MAX_AGE_SECONDS
+    if max_age is not None and age > max_age:
+        raise InvalidAlert(
+            f"The alert was sent {int(age)} seconds ago; alerts older than {max_age} seconds "
+            "are not executed.",
+            code="alert_too_old",
+        )
+
+
+def receive(request: Any, secret: str) -> Receipt:
+    """Handle one request to the receive endpoint (see the module docstring)."""
+    intake = Intake.read(request, secret)
+    webhook = None
+    try:
+        webhook = find_webhook(secret)
+        check_body_secret(intake)
+        if not webhook.is_active:
+            raise WebhookInactive()
+        ratelimit.check_rate_limits(request, webhook.pk, intake.client_ip)
+        if not client_ip.ip_allowed(intake.client_ip):
+            raise IPNotAllowed()
+        alert = read_alert(intake, webhook)
+        check_entitlement(webhook, intake.received_at)
+        check_age(alert, intake.received_at)
+        return accept(intake, webhook, alert)
+    except SubscriptionsError as exc:
+        return reject(intake, webhook, exc)
+    except Exception as exc:
+        logger.exception("Webhook request failed (event %s).", getattr(intake.stored, "pk", None))
+        if intake.stored is not None:
+            # The alert is on record (and holds its dedupe key): a retry is a duplicate.
+            unavailable = WebhookUnavailable()
+            return Receipt(503, error_payload(unavailable.code, unavailable.message), intake.stored)
+        return reject(
+            intake, webhook, WebhookUnavailable(), error=f"{exc.__class__.__name__}: {exc}"
+        )
+
+
+def reject(
+    intake: Intake, webhook: CustomBotWebhook | None, exc: SubscriptionsError, error: str = ""
+) -> Receipt:
+    """Record a refused request and build its answer (503 if even that fails)."""
+    event = intake.event(
+        webhook,
+        outcome=Outcome.REJECTED,
+        code=exc.code,
+        error=redaction.scrub(error or exc.message, (intake.secret,))[:2000],
+        status_code=exc.status_code,
+        duration_ms=intake.elapsed_ms(),
+    )
+    try:
+        event.save(force_insert=True)
+    except Exception:
+        logger.exception("Webhook request (%s) could not be recorded.", exc.code)
+        exc, event = WebhookUnavailable(), None
+    logger.info(
+        "Webhook alert refused: %s (webhook %s, event %s)",
+        exc.code,
+        getattr(webhook, "pk", None),
+        getattr(event, "pk", None),
+    )
+    return Receipt(
+        exc.status_code,
+        error_payload(exc.code, exc.message),
+        event,
+        retry_after=getattr(exc, "retry_after", None),
+    )
+
+
+def reject_request(request: Any, secret: str, exc: SubscriptionsError) -> Receipt:
+    """Record a request refused before the pipeline (e.g. a GET), on its webhook if known."""
+    intake = Intake.read(request, secret)
+    with contextlib.suppress(InvalidWebhookSecret):
+        return reject(intake, find_webhook(secret), exc)
+    return reject(intake, None, exc)
+
+
+def dedupe_key(webhook: CustomBotWebhook, alert: signals.Alert, data: dict[str, Any]) -> str:
+    return hashlib.sha256(
+        f"{webhook.pk}|{signals.dedupe_identity(alert, data)}".encode()
+    ).hexdigest()
+
+
+def _savepoint() -> Any:
+    """A savepoint when inside a transaction (so an IntegrityError does not spoil it)."""
+    return transaction.atomic() if connection.in_atomic_block else contextlib.nullcontext()
+
+
+def claim(event: WebhookEvent) -> WebhookEvent | None:
+    """
+    Insert ``event``, which carries a dedupe key. Returns None when it was
+    stored, or the earlier event holding the key within the window. A holder
+    older than the window gives the key up, then the insert is tried again.
+    """
+    window = timedelta(seconds=subscriptions_settings.WEBHOOK_DEDUPE_SECONDS)
+    for _attempt in range(3):
+        try:
+            with _savepoint():
+                event.save(force_insert=True)
+            return None
+        except IntegrityError:
+            holder = (
+                WebhookEvent.objects.filter(dedupe_key=event.dedupe_key).only("received_at").first()
+            )
+            if holder is None:
+                continue
+            if holder.received_at > event.received_at - window:
+                return holder
+            WebhookEvent.objects.filter(pk=holder.pk, dedupe_key=event.dedupe_key).update(
+                dedupe_key=None
+            )
+    raise RuntimeError("Could not claim the dedupe key of a webhook event.")
+
+
+def accept(intake: Intake, webhook: CustomBotWebhook, alert: signals.Alert) -> Receipt:
+    celery = subscriptions_settings.WEBHOOK_EXECUTION == "celery"
+    signal = {**alert.to_json(), "client_order_id": f"tv-{uuid.uuid4().hex[:24]}"}
+    event = intake.event(
+        webhook,
+        outcome=Outcome.QUEUED if celery else Outcome.PROCESSING,
+        signal=signal,
+        dedupe_key=dedupe_key(webhook, alert, intake.parsed.data or {}),
+        status_code=202 if celery else None,
+    )
+    holder = claim(event)
+    if holder is not None:
+        window = subscriptions_settings.WEBHOOK_DEDUPE_SECONDS
+        duplicate = intake.event(
+            webhook,
+            outcome=Outcome.DUPLICATE,
+            code="duplicate_alert",
+            error=f"Repeats event {holder.pk}, received within {window} seconds.",
+            status_code=200,
+            duplicate_of=holder,
+            signal=signal,
+            duration_ms=intake.elapsed_ms(),
+        )
+        duplicate.save(force_insert=True)
+        detail = (
+            f"This alert repeats one received within the last {window} seconds "
+            f"(event {holder.pk}); it was not executed again."
+        )
+        return Receipt(200, accepted_body(duplicate, detail), duplicate)
+    intake.stored = event
+    touch(webhook, intake.received_at)
+    if celery:
+        if enqueue(event):
+            return Receipt(
+                202,
+                accepted_body(event, "The alert was accepted and is executed in the background."),
+                event,
+            )
+        if not WebhookEvent.objects.filter(pk=event.pk, outcome=Outcome.QUEUED).update(
+            outcome=Outcome.PROCESSING
+        ):
+            return Receipt(
+                202,
+                accepted_body(event, "The alert was accepted and is executed in the background."),
+                event,
+            )
+        event.outcome = Outcome.PROCESSING
+        event.status_code = 200
+    execute_event(event, webhook.user, webhook.pair_config, alert, intake.started)
+    return Receipt(200, accepted_body(event), event)
+
+
+LAST_USED_PRECISION = timedelta(seconds=60)
+
+
+def touch(webhook: CustomBotWebhook, now: datetime) -> None:
+    """Record the webhook's use, to the minute: a busy webhook is not rewritten per alert."""
+    if webhook.last_used_at is None or now - webhook.last_used_at >= LAST_USED_PRECISION:
+        CustomBotWebhook.objects.filter(pk=webhook.pk).update(last_used_at=now)
+        webhook.last_used_at = now
+
+
+def accepted_body(event: WebhookEvent, detail: str = "") -> dict[str, Any]:
+    if not detail:
+        detail = "The alert was executed." if event.outcome == Outcome.EXECUTED else event.error
+    return {
+        "status": event.outcome,
+        "event_id": event.pk,
+        "order_id": event.order_id or None,
+        "code": event.code or None,
+        "detail": detail or "The trade failed.",
+    }
+
+
+def result_json(result: TradeResult) -> dict[str, Any]:
+    return {
+        "status": result.status,
+        "quantity": str(result.quantity),
+        "price": None if result.price is None else str(result.price),
+        "fee": str(result.fee),
+        "external_id": result.external_id,
+        "error_code": result.error_code,
+    }
+
+
+def execute_event(
+    event: WebhookEvent,
+    user: Any,
+    pair_config: Any,
+    alert: signals.Alert,
+    started: float | None = None,
+) -> WebhookEvent:
+    """Run a stored alert through the trading manager and record the outcome on its event."""
+    signal = alert.as_signal(client_order_id=(event.signal or {}).get("client_order_id", ""))
+    try:
+        execution = execute_signal(user, pair_config, signal)
+    except Exception as exc:  # the Order could not be saved: the event keeps the alert
+        logger.exception("Webhook event %s: the trade's Order could not be saved.", event.pk)
+        event.outcome, event.code = Outcome.FAILED, "order_not_saved"
+        event.error = f"The trade's Order could not be saved: {exc.__class__.__name__}: {exc}"[
+            :2000
+        ]
+    else:
+        result = execution.result
+        event.outcome = Outcome.EXECUTED if result.executed else Outcome.FAILED
+        event.code = "" if result.executed else (result.error_code or "execution_failed")
+        event.error = result.error_message
+        event.order_id = "" if execution.order is None else str(execution.order.pk)
+        event.execution = result_json(result)
+    event.processed_at = timezone.now()
+    if started is not None:
+        event.duration_ms = int((time.monotonic() - started) * 1000)
+    else:
+        event.duration_ms = int((event.processed_at - event.received_at).total_seconds() * 1000)
+    event.status_code = event.status_code or 200
+    event.save(
+        update_fields=[
+            "outcome",
+            "code",
+            "error",
+            "order_id",
+            "execution",
+            "processed_at",
+            "duration_ms",
+            "status_code",
+        ]
+    )
+    if event.outcome == Outcome.FAILED:
+        logger.warning("Webhook event %s: trade failed (%s).", event.pk, event.code)
+    return event
+
+
+# --- background execution (WEBHOOK_EXECUTION = "celery") -------------------
+
+PUBLISH_RETRY_POLICY = {
+    "max_retries": 2,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.5,
+}
+
+
+def enqueue(event: WebhookEvent) -> bool:
+    """Publish the event's task; False when the broker cannot be reached."""
+    from django_torgovo_subscriptions.tasks import execute_webhook_event
+
+    options: dict[str, Any] = {"retry": True, "retry_policy": PUBLISH_RETRY_POLICY}
+    if subscriptions_settings.WEBHOOK_CELERY_QUEUE:
+        options["queue"] = subscriptions_settings.WEBHOOK_CELERY_QUEUE
+    try:
+        if connection.in_atomic_block:  # the worker must find the row: publish after commit
+            transaction.on_commit(
+                lambda: execute_webhook_event.apply_async((event.pk,), **options), robust=True
+            )
+        else:
+            execute_webhook_event.apply_async((event.pk,), **options)
+    except Exception:
+        logger.exception("Webhook event %s could not be queued; executing it inline.", event.pk)
+        return False
+    return True
+
+
+def run_queued_event(event_id: int) -> WebhookEvent | None:
+    """The Celery task's body: claim a queued event (once) and execute it."""
+    if not WebhookEvent.objects.filter(pk=event_id, outcome=Outcome.QUEUED).update(
+        outcome=Outcome.PROCESSING
+    ):
+        logger.info("Webhook event %s is not queued (already handled); skipped.", event_id)
+        return None
+    event = WebhookEvent.objects.select_related("webhook__user", "webhook__pair_config").get(
+        pk=event_id
+    )
+    webhook = event.webhook
+    if webhook is None:
+        event.outcome, event.code = Outcome.FAILED, "webhook_deleted"
+        event.error = "The webhook was deleted before the alert was executed."
+        event.processed_at = timezone.now()
+        event.save(update_fields=["outcome", "code", "error", "processed_at"])
+        return event
+    return execute_event(
+        event, webhook.user, webhook.pair_config, signals.Alert.from_json(event.signal)
+    )
