@@ -24,6 +24,7 @@ TORGOVO_PAIR_CONFIG_MODEL = "brokerage.Strategy"
 TORGOVO_ORDER_MODEL = "brokerage.Trade"
 TORGOVO_SUBSCRIPTIONS = {
     "TRADING_MANAGER_CLASS": "tests.brokerage.engine.Engine",
+    "PUBLIC_BASE_URL": "https://brokerage.example",
     "CREDENTIALS": {
         "API_KEY": "trading_profile.api_key",
         "API_SECRET": "trading_profile.api_secret",

@@ -13,3 +13,15 @@ else:
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 LOGGING = {"version": 1, "disable_existing_loggers": False}
+
+# The webhook receiver's rate limits count in a cache all processes share:
+# Redis DB 3 (TEST_REDIS_URL), under a key prefix of this test run's own.
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "ratelimit": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/3"),
+        "KEY_PREFIX": f"torgovo-test-{os.getpid()}",
+    },
+}
+RATELIMIT_USE_CACHE = "ratelimit"

@@ -129,6 +129,13 @@ TORGOVO_SUBSCRIPTIONS = {
     },
     "PAIR_CONFIG_FIELDS": {"is_active": "is_active", "is_managed": "is_managed"},
     "PROTECTED_PATHS": [{"prefix": "/api/reports/", "plan_type": "managed_bot"}],
+    # Custom bots: the origin TradingView posts alerts to (webhook URLs are
+    # built on it); alerts only from TradingView's own addresses and this
+    # machine. The demo acts as if behind a reverse proxy on 127.0.0.1, so an
+    # X-Forwarded-For header from there names the client (docs/TRADINGVIEW.md).
+    "PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:8000"),
+    "WEBHOOK_IP_ALLOWLIST": ["tradingview", "127.0.0.1", "::1"],
+    "WEBHOOK_TRUSTED_PROXIES": ["127.0.0.1", "::1"],
     # Subscribing gives pending_payment; pay on the dummy checkout page
     # (docs/PAYMENTS.md). For real payments use
     # "django_torgovo_subscriptions.payments.stripe.StripeGateway" and the

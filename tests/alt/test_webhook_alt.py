@@ -1,0 +1,92 @@
+"""
+Custom-bot webhooks on the differently shaped host: platform-wide strategies
+(no owner), trades with a UUID key and lower-case choices, an engine that
+returns session ids.
+"""
+
+import json
+import uuid
+from decimal import Decimal
+
+import pytest
+from model_bakery import baker
+
+from django_torgovo_subscriptions.models import WebhookEvent
+from tests.brokerage.engine import Engine
+from tests.brokerage.models import Strategy, Trade
+from tests.webhook_support import fresh_rate_limits, post_alert, subscribe  # noqa: F401
+
+pytestmark = pytest.mark.django_db
+
+
+def test_generate_then_alert_then_a_trade_in_the_hosts_uuid_keyed_table(api, user, anon):
+    subscribe(user)
+    strategy = baker.make(Strategy, market="ETH/USDT", venue="kraken", enabled=True)
+    Engine.started.clear()
+
+    response = api.post(
+        "/api/custom-bot/webhook/generate/", {"pair_config": strategy.pk}, format="json"
+    )
+    assert response.status_code == 201, response.content
+    issued = response.json()
+    secret = issued["tradingview_json"]["secret"]
+    assert (
+        issued["webhook_url"]
+        == f"https://brokerage.example/api/custom-bot/webhook/receive/{secret}/"
+    )
+
+    message = json.dumps(issued["tradingview_json"])
+    for placeholder, value in (
+        ("{{strategy.order.action}}", "sell"),
+        ("{{ticker}}", "KRAKEN:ETHUSDT"),
+        ("{{close}}", "3012.40"),
+        ("{{strategy.order.contracts}}", "1.25"),
+    ):
+        message = message.replace(placeholder, value)
+    response = anon.post(
+        issued["webhook_url"].removeprefix("https://brokerage.example"),
+        data=message,
+        content_type="text/plain",
+    )
+
+    assert response.status_code == 200, response.content
+    trade = Trade.objects.get()
+    assert isinstance(trade.pk, uuid.UUID)
+    assert response.json()["order_id"] == str(trade.pk)
+    assert (trade.account, trade.strategy, trade.market) == (user, strategy, "KRAKEN:ETHUSDT")
+    assert (trade.direction, trade.state, trade.origin) == ("sell", "executed", "webhook")
+    assert (trade.amount, trade.fill_price) == (Decimal("1.25"), Decimal("3012.40"))
+    assert trade.venue_ref == f"session-{strategy.pk}-1"
+    assert Engine.started[0]["signal"]["extra"] == {}
+    event = WebhookEvent.objects.get()
+    assert (event.outcome, event.order_id) == ("executed", str(trade.pk))
+
+
+def test_any_enabled_strategy_is_tradable_but_not_a_disabled_one(api, user, other_user):
+    subscribe(user, max_pairs=2)
+    subscribe(other_user)
+    shared = baker.make(Strategy, market="BTC/USDT", enabled=True)
+    disabled = baker.make(Strategy, market="BTC/USDT", enabled=False)
+    assert (
+        api.post(
+            "/api/custom-bot/webhook/generate/", {"pair_config": shared.pk}, format="json"
+        ).status_code
+        == 201
+    )
+    response = api.post(
+        "/api/custom-bot/webhook/generate/", {"pair_config": disabled.pk}, format="json"
+    )
+    assert response.status_code == 400 and response.json()["code"] == "validation_error"
+
+
+def test_a_strategy_disabled_after_generation_refuses_alerts(client, user):
+    from django_torgovo_subscriptions.services import webhooks
+
+    subscribe(user)
+    strategy = baker.make(Strategy, market="BTC/USDT", enabled=True)
+    issued = webhooks.generate_webhook(user, strategy)
+    strategy.enabled = False
+    strategy.save()
+    response = post_alert(client, issued.secret)
+    assert response.status_code == 403 and response.json()["code"] == "pair_config_unavailable"
+    assert not Trade.objects.exists()

@@ -1,0 +1,169 @@
+"""
+WEBHOOK_EXECUTION = "celery": a real worker consumes from a real broker
+(Redis and RabbitMQ on this machine, see .ci/run) and executes the stored
+alert against the test database (a transactional test, so the worker thread
+sees the committed rows). On SQLite's in-memory test database the worker
+thread shares the test's connection, as Django's live_server does: two
+connections to a shared-cache database lock each other's tables.
+"""
+
+import os
+import time
+import uuid
+from decimal import Decimal
+
+import pytest
+from celery import Celery
+from celery.contrib.testing.worker import start_worker
+from celery.signals import task_prerun
+from django.db import connections
+from django.test import override_settings
+from model_bakery import baker
+from trading.models import Order
+
+from django_torgovo_subscriptions.models import WebhookEvent
+from django_torgovo_subscriptions.services import webhooks as service
+from example_project import settings as example
+from tests.webhook_support import (  # noqa: F401  (fixture)
+    alert_body,
+    fresh_rate_limits,
+    issue,
+    post_alert,
+    subscribe,
+)
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+BROKERS = {
+    "redis": os.environ.get("TEST_CELERY_REDIS_URL", "redis://127.0.0.1:6379/3"),
+    "rabbitmq": os.environ.get("TEST_CELERY_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672//"),
+}
+CELERY = {**example.TORGOVO_SUBSCRIPTIONS, "WEBHOOK_EXECUTION": "celery"}
+
+
+def make_app(broker: str, queue: str) -> Celery:
+    import django_torgovo_subscriptions.tasks  # noqa: F401  (registers the shared task)
+
+    app = Celery(f"torgovo-tests-{queue}", broker=broker, set_as_current=True)
+    app.conf.update(
+        task_default_queue=queue,
+        task_ignore_result=True,
+        broker_connection_retry_on_startup=True,
+        broker_connection_timeout=2,
+        worker_hijack_root_logger=False,
+        broker_heartbeat=0,
+    )
+    return app
+
+
+@pytest.fixture
+def shared_sqlite_connection():
+    """On in-memory SQLite, give the worker thread the test's own connection."""
+    main = connections["default"]
+    if not (main.vendor == "sqlite" and main.is_in_memory_db()):
+        yield
+        return
+
+    def share(**kwargs):
+        connections["default"] = main
+
+    main.inc_thread_sharing()
+    task_prerun.connect(share, weak=False, dispatch_uid="torgovo-test-share-sqlite")
+    try:
+        yield
+    finally:
+        task_prerun.disconnect(dispatch_uid="torgovo-test-share-sqlite")
+        main.dec_thread_sharing()
+
+
+@pytest.fixture(params=sorted(BROKERS))
+def worker(request, shared_sqlite_connection):
+    """A worker thread consuming a queue of its own on the real broker."""
+    queue = f"torgovo-test-{uuid.uuid4().hex[:12]}"
+    app = make_app(BROKERS[request.param], queue)
+    with start_worker(
+        app, pool="solo", perform_ping_check=False, loglevel="WARNING", shutdown_timeout=10
+    ):
+        yield app
+    with app.connection_for_write() as connection:
+        channel = connection.default_channel
+        channel.queue_purge(queue)
+        channel.queue_delete(queue)
+
+
+@pytest.fixture
+def hook(user):
+    subscribe(user)
+    pair_config = baker.make(
+        "trading.PairConfig", user=user, symbol="BTC/USDT", order_size=Decimal("0.01")
+    )
+    return issue(user, pair_config)
+
+
+def wait_for(event_id, timeout=20.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        event = WebhookEvent.objects.get(pk=event_id)
+        if event.outcome in ("executed", "failed"):
+            return event
+        time.sleep(0.05)
+    raise AssertionError(f"event {event_id} still {event.outcome} after {timeout}s")
+
+
+@override_settings(TORGOVO_SUBSCRIPTIONS=CELERY)
+def test_the_answer_is_202_once_stored_and_a_worker_executes_the_alert(worker, client, hook, user):
+    webhook, secret = hook
+    response = post_alert(client, secret)
+    assert response.status_code == 202, response.content
+    body = response.json()
+    assert (body["status"], body["order_id"], body["code"]) == ("queued", None, None)
+
+    event = wait_for(body["event_id"])
+    order = Order.objects.get()
+    assert (event.outcome, event.order_id, event.status_code) == ("executed", str(order.pk), 202)
+    assert (order.user, order.side, order.status, order.source) == (
+        user,
+        "BUY",
+        "FILLED",
+        "WEBHOOK",
+    )
+    assert order.price == Decimal("64250.50")
+    assert event.duration_ms is not None
+
+    # The same alert again is a duplicate, answered at once and never queued.
+    again = post_alert(client, secret)
+    assert again.status_code == 200 and again.json()["status"] == "duplicate"
+
+
+@override_settings(TORGOVO_SUBSCRIPTIONS=CELERY)
+def test_an_exchange_error_in_the_worker_is_a_failed_order_and_event(worker, client, hook, user):
+    user.Demo = False  # the example host's manager refuses live trading
+    user.save()
+    response = post_alert(client, hook[1])
+    assert response.status_code == 202
+    event = wait_for(response.json()["event_id"])
+    assert (event.outcome, event.code) == ("failed", "execution_error")
+    assert Order.objects.get().status == "FAILED"
+
+
+@override_settings(TORGOVO_SUBSCRIPTIONS=CELERY)
+def test_with_the_broker_down_the_alert_is_executed_inline_not_lost(client, hook):
+    make_app("redis://127.0.0.1:1/0", f"torgovo-test-{uuid.uuid4().hex[:12]}")  # nothing listens
+    started = time.monotonic()
+    response = post_alert(client, hook[1])
+    assert time.monotonic() - started < 3  # inside TradingView's budget
+    assert response.status_code == 200 and response.json()["status"] == "executed"
+    event = WebhookEvent.objects.get()
+    assert (event.outcome, event.status_code) == ("executed", 200)
+    assert Order.objects.count() == 1
+
+
+@override_settings(TORGOVO_SUBSCRIPTIONS=CELERY)
+def test_a_second_delivery_of_the_task_does_not_trade_twice(client, hook, monkeypatch):
+    monkeypatch.setattr(service, "enqueue", lambda event: True)  # stored, never published
+    event_id = post_alert(client, hook[1]).json()["event_id"]
+    assert WebhookEvent.objects.get(pk=event_id).outcome == "queued"
+
+    assert service.run_queued_event(event_id).outcome == "executed"
+    assert service.run_queued_event(event_id) is None
+    assert Order.objects.count() == 1
