@@ -1,0 +1,38 @@
+"""
+Settings of the example host as bench/webhook.py serves it under gunicorn:
+production-like (DEBUG off), PostgreSQL from DATABASE_URL, rate limits counted
+in Redis through django-redis (BENCH_REDIS_URL, DB 3 by default) under a key prefix of the bench's
+own, paper trading, and rates high enough that the load is never limited
+(the limits are still counted on every request).
+"""
+
+import os
+
+from example_project.settings import *  # noqa: F403
+
+DEBUG = False
+DATABASES["default"]["CONN_MAX_AGE"] = 60  # noqa: F405  (persistent, as in production)
+ROOT_URLCONF = "webhook_urls"
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "root": {"handlers": [], "level": "WARNING"},
+}
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "ratelimit": {
+        # django-redis: the backend django-ratelimit supports officially; it keeps
+        # one client per process (Django's own RedisCache builds one per call).
+        "BACKEND": "django_redis.cache.RedisCache",
+        "LOCATION": os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/3"),
+        "KEY_PREFIX": os.environ.get("BENCH_CACHE_PREFIX", "torgovo-bench"),
+    },
+}
+RATELIMIT_USE_CACHE = "ratelimit"
+TORGOVO_SUBSCRIPTIONS = {
+    **TORGOVO_SUBSCRIPTIONS,  # noqa: F405
+    "TRADING_MANAGER_CLASS": "django_torgovo_subscriptions.trading.paper.PaperTradingManager",
+    "PUBLIC_BASE_URL": "http://127.0.0.1",
+    "WEBHOOK_RATE_LIMIT_PER_WEBHOOK": "1000000/m",
+    "WEBHOOK_RATE_LIMIT_PER_IP": "1000000/m",
+}
