@@ -30,3 +30,11 @@ def someone_elses_subscription(ctx: Context) -> dict:
     Token.objects.create(user=other)
     subscription = service.subscribe(other, ctx.plans["custom-bot-basic"])
     return {**default(ctx), "SUBSCRIPTION_ID": subscription.id}
+
+
+@scenario("cancelled")
+def cancelled(ctx: Context) -> dict:
+    """The demo user cancelled their subscription (it still runs to end_date)."""
+    variables = subscribed(ctx)
+    service.cancel(service.UserSubscription.objects.get(pk=variables["SUBSCRIPTION_ID"]))
+    return variables
