@@ -81,14 +81,23 @@ def worker(request, shared_sqlite_connection):
     """A worker thread consuming a queue of its own on the real broker."""
     queue = f"torgovo-test-{uuid.uuid4().hex[:12]}"
     app = make_app(BROKERS[request.param], queue)
-    with start_worker(
-        app, pool="solo", perform_ping_check=False, loglevel="WARNING", shutdown_timeout=10
-    ):
-        yield app
+    try:
+        with start_worker(
+            app, pool="solo", perform_ping_check=False, loglevel="WARNING", shutdown_timeout=10
+        ):
+            yield app
+    finally:
+        remove_queue(app, queue, request.param)
+
+
+def remove_queue(app: Celery, queue: str, broker: str) -> None:
+    """Leave nothing behind on the shared broker."""
     with app.connection_for_write() as connection:
         channel = connection.default_channel
         channel.queue_purge(queue)
         channel.queue_delete(queue)
+        if broker == "redis":  # kombu keeps the queue's bindings in keys of their own
+            channel.client.delete(f"_kombu.binding.{queue}", f"_kombu.binding_permanent.{queue}")
 
 
 @pytest.fixture
