@@ -64,6 +64,16 @@ class CustomBotWebhookAdmin(admin.ModelAdmin):
     readonly_fields = ("created_at", "last_used_at", "rotated_at", "deactivated_at")
     actions = [rotate_secrets]
 
+    def has_add_permission(self, request):
+        # A webhook is born with a secret shown once to its owner: only the
+        # API's generate endpoint can do that.
+        return False
+
+    def get_readonly_fields(self, request, obj=None):
+        # Who owns a webhook and what it trades is fixed at generation; staff
+        # may only (de)activate it or rotate its secret.
+        return (*self.readonly_fields, "user", "subscription", "pair_config", "tradingview_config")
+
 
 @admin.register(ManagedBotPerformance)
 class ManagedBotPerformanceAdmin(admin.ModelAdmin):

@@ -271,3 +271,18 @@ def test_e044_and_w041_the_rate_limit_cache(settings):
     assert webhook_ids(WEBHOOK_RATE_LIMIT_PER_WEBHOOK=None, WEBHOOK_RATE_LIMIT_PER_IP=None) == []
     settings.DEBUG = True
     assert webhook_ids() == []
+
+
+@pytest.mark.django_db
+def test_admin_cannot_add_webhooks_or_move_them_to_another_owner(admin_client, user):
+    from tests.factories import make_subscription
+
+    pair = baker.make("trading.PairConfig", user=user)
+    webhook = baker.make("subscriptions.CustomBotWebhook", user=user, pair_config=pair,
+                         subscription=make_subscription(user), secret_hash="a" * 64)
+    assert admin_client.get("/admin/subscriptions/custombotwebhook/add/").status_code == 403
+    page = admin_client.get(f"/admin/subscriptions/custombotwebhook/{webhook.pk}/change/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert 'name="is_active"' in html
+    assert 'name="user"' not in html and 'name="pair_config"' not in html

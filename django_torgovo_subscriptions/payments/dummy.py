@@ -84,7 +84,9 @@ DELIVERY_TIMEOUT_SECONDS = 15
 
 def webhook_secret() -> str:
     """The dummy gateway's signing secret, derived from SECRET_KEY."""
-    return salted_hmac("django_torgovo_subscriptions.payments.dummy", "webhook-secret").hexdigest()
+    return salted_hmac(
+        "django_torgovo_subscriptions.payments.dummy", "webhook-secret", algorithm="sha256"
+    ).hexdigest()
 
 
 def post_json(url: str, body: bytes, headers: dict[str, str]) -> tuple[int, dict[str, Any]]:
