@@ -28,3 +28,57 @@ def execute_webhook_event(event_id: int) -> None:
     from django_torgovo_subscriptions.services.webhooks import run_queued_event
 
     run_queued_event(event_id)
+
+
+# --- periodic work -----------------------------------------------------------
+# The same jobs as the management commands, for hosts that run Celery beat:
+#
+#     app.conf.beat_schedule = {**app.conf.beat_schedule, **beat_schedule()}
+
+
+@shared_task(name="django_torgovo_subscriptions.run_billing", ignore_result=True)
+def run_billing() -> dict:
+    """``manage.py billing``: renewals, past-due and lapsed expiry. Safe every minute."""
+    from dataclasses import asdict
+
+    from django_torgovo_subscriptions.services.billing.run import run_billing as run
+
+    return asdict(run())
+
+
+@shared_task(name="django_torgovo_subscriptions.recalculate_profits", ignore_result=True)
+def recalculate_profits() -> dict:
+    """``manage.py recalculate_profits``: incremental, so cheap to run often."""
+    from django_torgovo_subscriptions.services.profit import recalculate_all
+
+    summary = recalculate_all()
+    return {"performances": summary.performances, "orders_read": summary.orders_read,
+            "failed": len(summary.failed)}
+
+
+@shared_task(name="django_torgovo_subscriptions.settle_profit_shares", ignore_result=True)
+def settle_profit_shares() -> None:
+    """``manage.py settle_profit_shares``: last month's share; idempotent."""
+    from django.core.management import call_command
+
+    call_command("settle_profit_shares")
+
+
+def beat_schedule() -> dict:
+    """A Celery beat schedule for the periodic jobs (merge it into the host's)."""
+    from celery.schedules import crontab
+
+    return {
+        "torgovo-subscriptions-billing": {
+            "task": "django_torgovo_subscriptions.run_billing",
+            "schedule": 60.0,
+        },
+        "torgovo-subscriptions-recalculate-profits": {
+            "task": "django_torgovo_subscriptions.recalculate_profits",
+            "schedule": 300.0,
+        },
+        "torgovo-subscriptions-settle-profit-shares": {
+            "task": "django_torgovo_subscriptions.settle_profit_shares",
+            "schedule": crontab(minute=15, hour=0, day_of_month=1),
+        },
+    }
