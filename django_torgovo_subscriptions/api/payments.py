@@ -182,9 +182,18 @@ class PaymentWebhookView(PackageAPIViewMixin, APIView):
         return Response(result.as_body())
 
 
+class NamedGatewayWebhookView(PaymentWebhookView):
+    """``payments/webhook/<gateway>/``: the same, for the gateway named in the URL."""
+
+    @extend_schema(operation_id="payments_webhook_gateway_create")
+    def post(self, request, gateway: str | None = None, *args, **kwargs):
+        return super().post(request, gateway, *args, **kwargs)
+
+
 # Not wrapped in the host's ATOMIC_REQUESTS transaction: the delivery log row
 # of a rejected or failed event must survive the error response (R11).
 payment_webhook = transaction.non_atomic_requests(PaymentWebhookView.as_view())
+named_gateway_webhook = transaction.non_atomic_requests(NamedGatewayWebhookView.as_view())
 
 
 @extend_schema(

@@ -68,7 +68,7 @@ urlpatterns = [
     path("payments/webhook/", payments.payment_webhook, name="payment-webhook"),
     path(
         "payments/webhook/<slug:gateway>/",
-        payments.payment_webhook,
+        payments.named_gateway_webhook,
         name="payment-webhook-gateway",
     ),
     path("payments/history/", payments.PaymentHistoryView.as_view(), name="payment-history"),
