@@ -29,7 +29,7 @@ space := $(empty) $(empty)
 PY_PATH := $(subst $(space),:,$(strip $(PY_BIN_DIRS)))
 TEST_PATH := $(VENV_BIN)$(if $(PY_PATH),:$(PY_PATH)):$(PATH)
 
-.PHONY: venv test demo clean distclean
+.PHONY: venv test demo openapi clean distclean
 
 venv: $(VENV_STAMP)
 
@@ -56,6 +56,11 @@ demo: venv
 	cd example_project && env -u DATABASE_URL $(VENV_BIN)/python manage.py migrate --noinput
 	cd example_project && env -u DATABASE_URL $(VENV_BIN)/python manage.py seed_demo
 	cd example_project && env -u DATABASE_URL $(VENV_BIN)/python manage.py runserver 127.0.0.1:8000
+
+# Regenerate docs/openapi.yaml from the code (tests/test_openapi.py checks it).
+openapi: venv
+	$(VENV_BIN)/uv pip install --quiet --python $(VENV_BIN)/python -e ".[openapi]" dj-database-url
+	cd example_project && $(VENV_BIN)/python manage.py spectacular --validate --fail-on-warn --file ../docs/openapi.yaml
 
 clean:
 	rm -rf .tox build dist .pytest_cache .hypothesis .coverage htmlcov *.egg-info
