@@ -11,9 +11,11 @@ every 4xx answer into the host's logs.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from django.db import transaction
+from django.http import HttpResponse
 from rest_framework import generics, permissions, serializers, status
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.renderers import JSONRenderer
@@ -228,6 +230,10 @@ class AlwaysJSON(BaseContentNegotiation):
         return renderers[0], renderers[0].media_type
 
 
+RECEIPT_RENDERER = JSONRenderer()
+RECEIVE_ALLOW = "POST, OPTIONS"  # what DRF's APIView answers in Allow
+
+
 class ReceiveRefused(SubscriptionsError):
     status_code = status.HTTP_405_METHOD_NOT_ALLOWED
     default_code = "method_not_allowed"
@@ -246,8 +252,34 @@ class WebhookReceiveView(PackageAPIViewMixin, generics.GenericAPIView):
 
     @classmethod
     def as_view(cls, **initkwargs):
+        drf_view = super().as_view(**initkwargs)
+
+        # POST, the only method TradingView uses, skips DRF's request wrapping,
+        # negotiation and response finalising, none of which it needs: the same
+        # renderer makes the same bytes, with the same headers. Every other
+        # method (a 405, OPTIONS) goes through DRF as before.
+        @functools.wraps(drf_view)  # keeps cls, initkwargs, csrf_exempt
+        def view(request, *args, **kwargs):
+            if request.method != "POST":
+                return drf_view(request, *args, **kwargs)
+            return cls.receive_post(request, kwargs["secret"])
+
         # dj-stripe does the same: the event row must survive ATOMIC_REQUESTS.
-        return transaction.non_atomic_requests(super().as_view(**initkwargs))
+        return transaction.non_atomic_requests(view)
+
+    @classmethod
+    def receive_post(cls, request, secret: str) -> HttpResponse:
+        receipt = service.receive(request, secret)
+        response = HttpResponse(
+            RECEIPT_RENDERER.render(receipt.body),
+            status=receipt.status_code,
+            content_type=RECEIPT_RENDERER.media_type,
+        )
+        response["Allow"] = RECEIVE_ALLOW
+        if receipt.retry_after:
+            response["Retry-After"] = str(receipt.retry_after)
+        response._has_been_logged = True  # the path holds the secret
+        return response
 
     @extend_schema(
         tags=["custom bots"],
@@ -281,6 +313,7 @@ class WebhookReceiveView(PackageAPIViewMixin, generics.GenericAPIView):
         },
     )
     def post(self, request, secret: str, *args, **kwargs):
+        # Reached only when the view is called without as_view()'s POST path.
         receipt = service.receive(request._request, secret)
         response = Response(receipt.body, status=receipt.status_code)
         if receipt.retry_after:
@@ -291,9 +324,7 @@ class WebhookReceiveView(PackageAPIViewMixin, generics.GenericAPIView):
         receipt = service.reject_request(
             request._request, kwargs.get("secret", ""), ReceiveRefused()
         )
-        return Response(
-            receipt.body, status=receipt.status_code, headers={"Allow": "POST, OPTIONS"}
-        )
+        return Response(receipt.body, status=receipt.status_code, headers={"Allow": RECEIVE_ALLOW})
 
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)
