@@ -13,7 +13,6 @@ from django_torgovo_subscriptions.models import (
     ManagedBotOffer,
     ManagedBotPerformance,
     PlanType,
-    SubscriptionStatus,
     UserSubscription,
 )
 from tests.factories import make_plan, make_subscription

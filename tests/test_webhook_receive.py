@@ -12,7 +12,7 @@ from unittest import mock
 
 import pytest
 import time_machine
-from django.db import IntegrityError, OperationalError, connection
+from django.db import OperationalError, connection
 from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -297,12 +297,13 @@ def test_rate_limit_per_ip_across_webhooks(client, user, subscription):
     assert WebhookEvent.objects.filter(code="rate_limited").count() == 1
 
 
-def test_rate_limits_fail_open_when_the_cache_is_down(client, webhook, secret, caplog):
-    with mock.patch(
-        "django_torgovo_subscriptions.services.ratelimit.get_usage",
-        side_effect=ConnectionError("redis down"),
-    ):
-        response = post_alert(client, secret)
+def test_rate_limits_fail_open_when_the_cache_is_down(client, webhook, secret, caplog, settings):
+    # A real Redis client pointed at a port nothing listens on.
+    settings.CACHES = {**settings.CACHES, "ratelimit": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": "redis://127.0.0.1:9/0",
+    }}
+    response = post_alert(client, secret)
     assert response.status_code == 200 and Order.objects.count() == 1
     assert "cache is unreachable" in caplog.text
 
@@ -416,6 +417,18 @@ def test_a_get_is_refused_and_logged(client, webhook, secret):
     assert response.status_code == 405 and response.json()["code"] == "method_not_allowed"
     event = only_event()
     assert (event.outcome, event.code, event.webhook) == ("rejected", "method_not_allowed", webhook)
+
+
+@pytest.mark.parametrize("method", ["options", "put", "delete"])
+def test_other_methods_are_refused_and_logged_without_the_secret(client, webhook, secret, method,
+                                                                 caplog):
+    with caplog.at_level(logging.DEBUG):
+        response = getattr(client, method)(RECEIVE.format(secret))
+    assert response.status_code == 405 and response.json()["code"] == "method_not_allowed"
+    assert response["Allow"] == "POST"
+    event = only_event()
+    assert (event.outcome, event.code, event.webhook) == ("rejected", "method_not_allowed", webhook)
+    assert secret not in caplog.text
 
 
 def test_the_order_of_checks(client, webhook, secret, subscription):
@@ -538,15 +551,27 @@ def test_an_exchange_error_is_a_failed_order_and_event_not_a_500(client, user, w
     )
 
 
+class FillWithoutQuantity:
+    """A host manager reporting a fill the host's Order table refuses (quantity NULL)."""
+
+    def create_bot(self, user, pair_config):
+        return None
+
+    def start_bot(self, user, pair_config, **kwargs):
+        from django_torgovo_subscriptions.trading import TradeResult
+
+        return TradeResult(status="executed", quantity=None, price=Decimal("1"), external_id="x-1")
+
+
 def test_an_order_that_cannot_be_saved_leaves_a_failed_event(client, webhook, secret):
-    with mock.patch.object(service, "execute_signal", side_effect=IntegrityError("order row")):
+    with webhook_settings(TRADING_MANAGER_CLASS="tests.test_webhook_receive.FillWithoutQuantity"):
         response = post_alert(client, secret)
     assert response.status_code == 200
     body = response.json()
     assert (body["status"], body["code"], body["order_id"]) == ("failed", "order_not_saved", None)
     event = only_event()
     assert (
-        event.outcome == "failed" and "could not be saved: IntegrityError: order row" in event.error
+        event.outcome == "failed" and "could not be saved: IntegrityError" in event.error
     )
     assert event.signal["quantity"] == "0.01" and event.signal["client_order_id"]
 

@@ -231,7 +231,7 @@ class AlwaysJSON(BaseContentNegotiation):
 
 
 RECEIPT_RENDERER = JSONRenderer()
-RECEIVE_ALLOW = "POST, OPTIONS"  # what DRF's APIView answers in Allow
+RECEIVE_ALLOW = "POST"
 
 
 class ReceiveRefused(SubscriptionsError):
@@ -249,6 +249,9 @@ class WebhookReceiveView(PackageAPIViewMixin, generics.GenericAPIView):
     renderer_classes = [JSONRenderer]
     parser_classes: list = []
     content_negotiation_class = AlwaysJSON
+    # POST only: OPTIONS metadata would describe a serializer this view has
+    # not, and TradingView never asks. Every other method is a logged 405.
+    http_method_names = ["post"]
 
     @classmethod
     def as_view(cls, **initkwargs):

@@ -20,7 +20,6 @@ from django.db import models
 from django.db.models import Q
 
 from django_torgovo_subscriptions import host
-from django_torgovo_subscriptions.conf import subscriptions_settings
 
 
 @dataclass(frozen=True)
