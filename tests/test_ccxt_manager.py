@@ -141,6 +141,7 @@ def test_without_a_client_order_id_one_is_generated(trader, pair_config, live):
     sent = live.hits(*ORDER)[0].params["newClientOrderId"]
     assert len(sent) == 32 and sent.isalnum()
     assert result.raw["clientOrderId"] == sent
+    assert result.client_order_id == sent  # kept for the Order row and reconciliation
 
 
 @pytest.mark.parametrize("ticker, market_id", [

@@ -7,7 +7,7 @@ from django.test import override_settings
 from model_bakery import baker
 
 from django_torgovo_subscriptions.services.execution import execute_signal
-from django_torgovo_subscriptions.trading import TradeSignal, get_trading_manager
+from django_torgovo_subscriptions.trading import TradeResult, TradeSignal, get_trading_manager
 from django_torgovo_subscriptions.trading.host import HostTradingManagerAdapter
 from django_torgovo_subscriptions.trading.paper import PaperTradingManager
 from example_project import settings as example
@@ -117,3 +117,15 @@ def test_a_host_manager_returning_a_session_id_gets_an_order_at_the_signal_figur
     assert passed["side"] == "buy" and passed["quantity"] == Decimal("0.5")
     order = Order.objects.get()
     assert (order.status, order.exchange_order_id, order.price) == ("FILLED", "4711", Decimal("64250.5"))
+
+
+
+def test_a_client_order_id_made_up_by_the_manager_is_what_the_order_records():
+    from django_torgovo_subscriptions.trading.orders import OrderWriter
+
+    made_up = TradeResult(status="executed", quantity=Decimal("1"), price=Decimal("2"),
+                          client_order_id="generated-42")
+    assert OrderWriter().values(None, None, signal(client_order_id=""), made_up)[
+        "client_order_id"] == "generated-42"
+    assert OrderWriter().values(None, None, signal(), TradeResult(status="executed"))[
+        "client_order_id"] == "tv-123"

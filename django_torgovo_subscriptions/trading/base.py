@@ -56,6 +56,9 @@ class TradeResult:
     price: Decimal | None = None
     fee: Decimal = Decimal("0")
     external_id: str = ""
+    # The client order id the manager sent, when it made one up itself (the
+    # signal's own is used otherwise): kept so the order can be reconciled.
+    client_order_id: str = ""
     error_code: str = ""
     error_message: str = ""
     # An Order row the manager already saved in the host's table, if any; the

@@ -30,7 +30,7 @@ import logging
 import threading
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -347,10 +347,12 @@ class CcxtTradingManager(BaseTradingManager):
                         "re-sent: check the exchange before trading again.",
                         credentials,
                     ),
+                    client_order_id=client_order_id,
                     raw={"client_order_id": client_order_id, "symbol": symbol},
                 )
         order = self.complete(exchange, symbol, order)
-        return self.result_from_order(exchange.market(symbol), order, amount, price)
+        result = self.result_from_order(exchange.market(symbol), order, amount, price)
+        return replace(result, client_order_id=client_order_id)
 
     def checked_amount_and_price(
         self, exchange: Any, symbol: str, order_type: str, signal: TradeSignal

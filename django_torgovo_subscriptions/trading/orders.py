@@ -29,7 +29,7 @@ class OrderWriter:
             "price": first_not_none(result.price, signal.price, Decimal("0")),
             "status": host.order_value("status", result.status),
             "external_id": result.external_id,
-            "client_order_id": signal.client_order_id,
+            "client_order_id": result.client_order_id or signal.client_order_id,
             "fee": result.fee,
             "source": host.order_value("source", signal.source),
             "error": result.error_message or result.error_code,
