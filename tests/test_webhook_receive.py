@@ -574,6 +574,8 @@ def test_an_order_that_cannot_be_saved_leaves_a_failed_event(client, webhook, se
         event.outcome == "failed" and "could not be saved: IntegrityError" in event.error
     )
     assert event.signal["quantity"] == "0.01" and event.signal["client_order_id"]
+    # The fill the manager reported is kept, to reconcile with the exchange.
+    assert event.execution["external_id"] == "x-1" and event.execution["status"] == "executed"
 
 
 def test_database_trouble_before_recording_answers_503_so_tradingview_retries(

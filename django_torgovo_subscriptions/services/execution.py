@@ -22,13 +22,23 @@ class Execution:
     order: Any
 
 
+class OrderNotSaved(Exception):
+    """The trade ran but its host Order could not be saved; ``result`` says what happened
+    (the exchange order id, the fill), so the caller can still record it."""
+
+    def __init__(self, result: TradeResult) -> None:
+        super().__init__("The trade's Order could not be saved.")
+        self.result = result
+
+
 def execute_signal(user: Any, pair_config: Any, signal: TradeSignal) -> Execution:
     """
     Place ``signal`` for ``user`` on ``pair_config`` and save a host Order.
 
     Never raises for a trading failure: an exception from the manager becomes a
     failed result (code ``execution_error``) and a failed Order, so the trade is
-    on record either way.
+    on record either way. If the host's Order table refuses the row, raises
+    ``OrderNotSaved`` carrying the result, so a real fill is never forgotten.
     """
     manager = get_trading_manager()
     try:
@@ -37,6 +47,9 @@ def execute_signal(user: Any, pair_config: Any, signal: TradeSignal) -> Executio
     except Exception as exc:  # the host's code: any failure is a failed trade
         logger.exception("Trading manager failed for %s %s", signal.side, signal.symbol)
         result = TradeResult.failure("execution_error", f"{exc.__class__.__name__}: {exc}")
-    with transaction.atomic():
-        order = OrderWriter().write(user, pair_config, signal, result)
+    try:
+        with transaction.atomic():
+            order = OrderWriter().write(user, pair_config, signal, result)
+    except Exception as exc:
+        raise OrderNotSaved(result) from exc
     return Execution(result=result, order=order)

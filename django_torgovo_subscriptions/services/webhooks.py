@@ -73,7 +73,7 @@ from django_torgovo_subscriptions.models import (
     WebhookOutcome,
 )
 from django_torgovo_subscriptions.services import client_ip, ratelimit, redaction, signals
-from django_torgovo_subscriptions.services.execution import execute_signal
+from django_torgovo_subscriptions.services.execution import OrderNotSaved, execute_signal
 from django_torgovo_subscriptions.services.quota import check_pair_quota, default_pairs_in_use
 from django_torgovo_subscriptions.services.subscriptions import require_access
 from django_torgovo_subscriptions.trading.base import TradeResult
@@ -608,12 +608,14 @@ def execute_event(
     signal = alert.as_signal(client_order_id=(event.signal or {}).get("client_order_id", ""))
     try:
         execution = execute_signal(user, pair_config, signal)
-    except Exception as exc:  # the Order could not be saved: the event keeps the alert
+    except OrderNotSaved as exc:  # the event keeps the alert and what the trade did
+        cause = exc.__cause__
         logger.exception("Webhook event %s: the trade's Order could not be saved.", event.pk)
         event.outcome, event.code = Outcome.FAILED, "order_not_saved"
-        event.error = f"The trade's Order could not be saved: {exc.__class__.__name__}: {exc}"[
-            :2000
-        ]
+        event.error = (
+            f"The trade's Order could not be saved: {cause.__class__.__name__}: {cause}"[:2000]
+        )
+        event.execution = result_json(exc.result)
     else:
         result = execution.result
         event.outcome = Outcome.EXECUTED if result.executed else Outcome.FAILED
