@@ -109,6 +109,19 @@ def test_every_package_url_is_documented():
     assert not missing, f"URLs without a section in docs/: {sorted(missing)}"
 
 
+def test_every_package_url_has_an_executed_curl_example():
+    example_paths = set()
+    for example in EXAMPLES:
+        for path in re.findall(r"\$BASE/api/([^\s\"'?]*)", example.command):
+            example_paths.add(VARIABLE.sub("x", path))
+    missing = [
+        route for route in package_routes()
+        if not any(re.fullmatch(re.escape(route).replace(r"\{\}", "[^/]+"), path)
+                   for path in example_paths)
+    ]
+    assert not missing, f"URLs without a curl example in docs/: {sorted(missing)}"
+
+
 def shape(value):
     """What the docs promise about a JSON value: keys, recursively into lists' first items."""
     if isinstance(value, dict):
