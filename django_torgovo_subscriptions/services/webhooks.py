@@ -39,15 +39,12 @@ import logging
 import secrets as secrets_module
 import time
 import uuid
-import weakref
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured, RequestDataTooBig
-from django.core.signals import setting_changed
-from django.db import IntegrityError, connection, connections, transaction
-from django.db.models.query import get_related_populators
+from django.db import IntegrityError, connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 
@@ -258,77 +255,15 @@ class Intake:
         )
 
 
-def webhook_lookup() -> Any:
-    """
-    The receiver's query: a webhook by its secret's hash, with its user,
-    PairConfig and subscription (not the plan: only a host's own pair count
-    needs that), so the usual case checks entitlement without another query.
-    """
-    return CustomBotWebhook.objects.select_related("user", "pair_config", "subscription")
-
-
-class CompiledLookup:
-    """
-    ``webhook_lookup().get(secret_hash=...)``, compiled once per database
-    connection instead of once per alert.
-
-    Compiling a three-join select_related costs more CPU than running it, and
-    the SQL never changes but for its one parameter. Rows become model
-    instances exactly as ``QuerySet`` makes them (``from_db`` and Django's
-    related populators), so the webhook, its user, PairConfig and subscription
-    are the same objects as before, with the same query on record.
-    """
-
-    def __init__(self, connection: Any) -> None:
-        marker = "torgovo-lookup-marker"
-        queryset = webhook_lookup().using(connection.alias).filter(secret_hash=marker)
-        compiler = queryset.query.get_compiler(connection=connection)
-        self.sql, params = compiler.as_sql()
-        if list(params) != [marker]:
-            raise ImproperlyConfigured(f"Unexpected parameters of the webhook lookup: {params!r}")
-        select, klass_info = compiler.select, compiler.klass_info
-        start, end = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
-        self.connection, self.compiler, self.slice = connection, compiler, slice(start, end)
-        self.model = klass_info["model"]
-        self.init_list = [column[0].target.attname for column in select[start:end]]
-        self.populators = get_related_populators(klass_info, select, connection.alias)
-        self.converters = compiler.get_converters([column[0] for column in select])
-
-    def get(self, secret_hash: str) -> CustomBotWebhook:
-        with self.connection.cursor() as cursor:
-            cursor.execute(self.sql, [secret_hash])
-            rows = cursor.fetchall()
-        if not rows:
-            raise CustomBotWebhook.DoesNotExist()
-        row = rows[0]  # secret_hash is unique
-        if self.converters:
-            row = next(self.compiler.apply_converters([row], self.converters))
-        webhook = self.model.from_db(self.connection.alias, self.init_list, row[self.slice])
-        for populator in self.populators:
-            populator.populate(row, webhook)
-        return webhook
-
-
-_compiled_lookups: weakref.WeakKeyDictionary[Any, CompiledLookup] = weakref.WeakKeyDictionary()
-
-
-def _clear_compiled_lookups(*, setting: str, **kwargs: Any) -> None:
-    if setting in ("DATABASES", "TORGOVO_PAIR_CONFIG_MODEL", "AUTH_USER_MODEL"):
-        _compiled_lookups.clear()
-
-
-setting_changed.connect(_clear_compiled_lookups, dispatch_uid="torgovo_webhook_lookup_reset")
-
-
 def find_webhook(secret: str) -> CustomBotWebhook:
     if not secret or len(secret) > MAX_SECRET_LENGTH:
         raise InvalidWebhookSecret()
-    connection = connections[CustomBotWebhook._default_manager.db]  # thread-local
-    lookup = _compiled_lookups.get(connection)
-    if lookup is None:
-        lookup = _compiled_lookups[connection] = CompiledLookup(connection)
     try:
-        return lookup.get(hash_secret(secret))
+        # The subscription comes along (not its plan: only a host's own pair
+        # count needs that), so the usual case checks entitlement without a query.
+        return CustomBotWebhook.objects.select_related("user", "pair_config", "subscription").get(
+            secret_hash=hash_secret(secret)
+        )
     except CustomBotWebhook.DoesNotExist:
         raise InvalidWebhookSecret() from None
 
