@@ -1,38 +1,18 @@
 """Races that only a real database shows: run on PostgreSQL (skipped on SQLite)."""
 
-import threading
-
 import pytest
-from django.db import connection, connections
+from django.db import connection
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from django_torgovo_subscriptions.models import PlanType, UserSubscription
+from tests.concurrency import run_concurrently
 from tests.factories import make_plan
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
     pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL"),
 ]
-
-
-def run_concurrently(count, func):
-    barrier = threading.Barrier(count)
-    results = [None] * count
-
-    def worker(index):
-        try:
-            barrier.wait()
-            results[index] = func()
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results
 
 
 def test_concurrent_subscribes_leave_exactly_one_open_row(user):
@@ -47,7 +27,7 @@ def test_concurrent_subscribes_leave_exactly_one_open_row(user):
 
     for _round in range(3):
         UserSubscription.objects.all().delete()
-        results = run_concurrently(8, lambda: subscribe(plans[_round % 2]))
+        results = run_concurrently(8, lambda _: subscribe(plans[_round % 2]))
         assert sorted(r[0] for r in results) == [201] + [409] * 7
         assert {r[1] for r in results if r[0] == 409} == {"already_subscribed"}
         assert UserSubscription.objects.open().filter(user=user).count() == 1

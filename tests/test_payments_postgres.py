@@ -8,12 +8,11 @@ different ones (the same invoice reported by several events).
 """
 
 import json
-import threading
 import time
 from decimal import Decimal
 
 import pytest
-from django.db import connection, connections
+from django.db import connection
 from django.test import Client
 
 from django_torgovo_subscriptions.models import Payment, PaymentEvent, UserSubscription
@@ -21,6 +20,7 @@ from django_torgovo_subscriptions.payments.dummy import DummyGateway
 from django_torgovo_subscriptions.services import billing
 from django_torgovo_subscriptions.services.billing import handlers
 from django_torgovo_subscriptions.services.periods import add_months
+from tests.concurrency import run_concurrently
 from tests.factories import make_plan
 from tests.fake_stripe import sign
 from tests.test_payments_support import (  # noqa: F401  (fixtures)
@@ -37,29 +37,6 @@ pytestmark = [
     pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL"),
 ]
 DELIVERIES = 50
-
-
-def run_concurrently(count, func):
-    barrier = threading.Barrier(count)
-    results = [None] * count
-    errors = []
-
-    def worker(index):
-        try:
-            barrier.wait()
-            results[index] = func(index)
-        except Exception as exc:  # surfaced by the assertion below
-            errors.append(exc)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert not errors, errors
-    return results
 
 
 def post_signed(event, secret):

@@ -15,6 +15,7 @@ from django.db import connection, transaction
 
 from django_torgovo_subscriptions.models import ManagedBotPerformance
 from django_torgovo_subscriptions.services.profit import recalculate, settle_period
+from tests.concurrency import run_concurrently
 from tests.test_profit_support import at, ledger_figures, make_order, make_performance
 
 pytestmark = [
@@ -27,28 +28,6 @@ pytestmark = [
 def frozen_clock():
     with time_machine.travel(at("2024-06-15 12:00"), tick=False):
         yield
-
-
-def in_threads(count, target):
-    """Run target(index) in ``count`` threads started together; results or exceptions."""
-    barrier = threading.Barrier(count)
-    results = [None] * count
-
-    def run(index):
-        try:
-            barrier.wait()
-            results[index] = target(index)
-        except Exception as exc:  # reported by the test
-            results[index] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    return results
 
 
 @pytest.fixture
@@ -84,7 +63,9 @@ def test_a_recalculation_waits_for_the_row_lock(perf):
 
 
 def test_concurrent_recalculations_count_each_order_once(perf):
-    results = in_threads(4, lambda i: recalculate(ManagedBotPerformance(pk=perf.pk)))
+    results = run_concurrently(
+        4, lambda i: recalculate(ManagedBotPerformance(pk=perf.pk)), return_exceptions=True
+    )
     assert not [r for r in results if isinstance(r, Exception)], results
     assert sorted(r.orders_read for r in results) == [0, 0, 0, 56]
     figures = ledger_figures(perf)
@@ -94,7 +75,10 @@ def test_concurrent_recalculations_count_each_order_once(perf):
 
 
 def test_concurrent_settlements_charge_once(perf):
-    results = in_threads(4, lambda i: settle_period(ManagedBotPerformance(pk=perf.pk), 2024, 1))
+    results = run_concurrently(
+        4, lambda i: settle_period(ManagedBotPerformance(pk=perf.pk), 2024, 1),
+        return_exceptions=True,
+    )
     assert not [r for r in results if isinstance(r, Exception)], results
     assert sorted(r.amount for r in results) == [0, 0, 0, D("54.88")]
     assert sum(r.already_settled for r in results) == 3
@@ -109,7 +93,7 @@ def test_a_settlement_and_recalculations_racing_agree(perf):
         time.sleep(0.01 * index)
         return recalculate(ManagedBotPerformance(pk=perf.pk))
 
-    results = in_threads(3, work)
+    results = run_concurrently(3, work, return_exceptions=True)
     assert not [r for r in results if isinstance(r, Exception)], results
     assert results[0].amount == D("54.88")
     figures = ledger_figures(perf)

@@ -1,12 +1,11 @@
 """Webhook races that only a real database shows: run on PostgreSQL (skipped on SQLite)."""
 
 import json
-import threading
 from collections import Counter
 from decimal import Decimal
 
 import pytest
-from django.db import connection, connections
+from django.db import connection
 from django.test import Client, override_settings
 from model_bakery import baker
 from rest_framework.authtoken.models import Token
@@ -15,6 +14,7 @@ from trading.models import Order
 
 from django_torgovo_subscriptions.models import CustomBotWebhook, WebhookEvent
 from example_project import settings as example
+from tests.concurrency import run_concurrently
 from tests.webhook_support import (  # noqa: F401  (fixture)
     RECEIVE,
     alert_body,
@@ -27,25 +27,6 @@ pytestmark = [
     pytest.mark.django_db(transaction=True),
     pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL"),
 ]
-
-
-def run_concurrently(count, func):
-    barrier = threading.Barrier(count)
-    results = [None] * count
-
-    def worker(index):
-        try:
-            barrier.wait()
-            results[index] = func(index)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results
 
 
 @pytest.mark.parametrize("manager", ["host", "paper"])
