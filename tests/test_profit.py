@@ -26,7 +26,9 @@ from django_torgovo_subscriptions.services.profit import (
     settle_period,
 )
 from example_project import settings as example
-from tests.test_profit_support import (
+from tests.test_profit_support import (  # noqa: F401  (frozen_clock is a fixture)
+    NOW,
+    frozen_clock,
     at,
     ledger_figures,
     make_bot,
@@ -36,15 +38,9 @@ from tests.test_profit_support import (
 )
 from trading.models import Order
 
-pytestmark = pytest.mark.django_db
-
-NOW = "2024-06-15 12:00"
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_clock")]
 
 
-@pytest.fixture(autouse=True)
-def frozen_clock():
-    with time_machine.travel(at(NOW), tick=False):
-        yield
 
 
 @pytest.fixture

@@ -4,20 +4,19 @@ from decimal import Decimal as D
 from io import StringIO
 
 import pytest
-import time_machine
 from django.core.management import CommandError, call_command
 
 from django_torgovo_subscriptions.models import ManagedBotPerformance
 from django_torgovo_subscriptions.services.profit import settle_on_exit
-from tests.test_profit_support import at, make_order, make_performance
+from tests.test_profit_support import (  # noqa: F401  (frozen_clock is a fixture)
+    at,
+    frozen_clock,
+    make_order,
+    make_performance,
+)
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_clock")]
 
-
-@pytest.fixture(autouse=True)
-def frozen_clock():
-    with time_machine.travel(at("2024-06-15 12:00"), tick=False):
-        yield
 
 
 def trade(perf, buy, sell):

@@ -10,25 +10,24 @@ import time
 from decimal import Decimal as D
 
 import pytest
-import time_machine
 from django.db import connection, transaction
 
 from django_torgovo_subscriptions.models import ManagedBotPerformance
 from django_torgovo_subscriptions.services.profit import recalculate, settle_period
 from tests.concurrency import run_concurrently
-from tests.test_profit_support import at, ledger_figures, make_order, make_performance
+from tests.test_profit_support import (  # noqa: F401  (frozen_clock is a fixture)
+    at,
+    frozen_clock,
+    ledger_figures,
+    make_order,
+    make_performance,
+)
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
     pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL row locks"),
+    pytest.mark.usefixtures("frozen_clock"),
 ]
-
-
-@pytest.fixture(autouse=True)
-def frozen_clock():
-    with time_machine.travel(at("2024-06-15 12:00"), tick=False):
-        yield
-
 
 @pytest.fixture
 def perf():

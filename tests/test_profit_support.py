@@ -11,6 +11,8 @@ from decimal import Decimal
 from itertools import count
 from zoneinfo import ZoneInfo
 
+import pytest
+import time_machine
 from django.contrib.auth import get_user_model
 from django.db.models import Model
 from model_bakery import baker
@@ -104,3 +106,13 @@ def ledger_figures(performance: ManagedBotPerformance) -> dict:
         "display": (performance.total_profit, performance.total_loss, performance.realized_pnl,
                     performance.fees_paid, performance.current_balance),
     }
+
+
+NOW = "2024-06-15 12:00"
+
+
+@pytest.fixture
+def frozen_clock():
+    """The profit tests run at NOW (local time), so month boundaries are fixed."""
+    with time_machine.travel(at(NOW), tick=False):
+        yield

@@ -21,7 +21,9 @@ from django_torgovo_subscriptions.services.profit import (
     settle_period,
 )
 from tests.brokerage.models import Strategy, Trade
-from tests.test_profit_support import (
+from tests.test_profit_support import (  # noqa: F401  (frozen_clock is a fixture)
+    NOW,
+    frozen_clock,
     at,
     ledger_figures,
     make_order,
@@ -29,15 +31,9 @@ from tests.test_profit_support import (
     make_trader,
 )
 
-pytestmark = pytest.mark.django_db
-
-NOW = "2024-06-15 12:00"
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_clock")]
 
 
-@pytest.fixture(autouse=True)
-def frozen_clock():
-    with time_machine.travel(at(NOW), tick=False):
-        yield
 
 
 def test_profit_comes_from_trades_through_the_field_map():
