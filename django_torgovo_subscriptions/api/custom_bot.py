@@ -23,6 +23,7 @@ from rest_framework.response import Response
 
 from django_torgovo_subscriptions import host
 from django_torgovo_subscriptions.api.base import PackageAPIViewMixin
+from django_torgovo_subscriptions.api.fields import PairConfigValueField
 from django_torgovo_subscriptions.api.permissions import HasActiveSubscription
 from django_torgovo_subscriptions.api.schema import AUTH_ERRORS, error
 from django_torgovo_subscriptions.compat import (
@@ -72,7 +73,7 @@ IssuedWebhookSerializer = inline_serializer(
 class WebhookSerializer(serializers.ModelSerializer):
     """A webhook as its owner sees it. The secret is never shown again."""
 
-    symbol = serializers.SerializerMethodField()
+    symbol = PairConfigValueField("symbol", source="pair_config")
 
     class Meta:
         model = CustomBotWebhook
@@ -88,8 +89,6 @@ class WebhookSerializer(serializers.ModelSerializer):
         )
         read_only_fields = fields
 
-    def get_symbol(self, webhook: CustomBotWebhook) -> str | None:
-        return host.pair_config_value(webhook.pair_config, "symbol")
 
 
 class WebhookEventSerializer(serializers.ModelSerializer):

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import models
 from rest_framework import serializers
+
+from django_torgovo_subscriptions import host
+from django_torgovo_subscriptions.compat import OpenApiTypes, extend_schema_field
 
 
 class StringDecimalField(serializers.DecimalField):
@@ -20,3 +25,20 @@ class PackageModelSerializer(serializers.ModelSerializer):
         **serializers.ModelSerializer.serializer_field_mapping,
         models.DecimalField: StringDecimalField,
     }
+
+
+@extend_schema_field(OpenApiTypes.STR)
+class PairConfigValueField(serializers.Field):
+    """A host PairConfig value by its logical name ("symbol", "exchange"), read only.
+
+    ``source`` names the PairConfig: ``"managed_bot"`` on an offer, ``"*"`` when
+    the serialized object is the PairConfig itself."""
+
+    def __init__(self, name: str, **kwargs: Any) -> None:
+        self.logical_name = name
+        kwargs["read_only"] = True
+        kwargs.setdefault("allow_null", True)  # None where the host has no such field
+        super().__init__(**kwargs)
+
+    def to_representation(self, pair_config: Any) -> Any:
+        return host.pair_config_value(pair_config, self.logical_name)

@@ -7,9 +7,8 @@ from decimal import Decimal
 from rest_framework import generics, permissions, serializers, status
 from rest_framework.response import Response
 
-from django_torgovo_subscriptions import host
 from django_torgovo_subscriptions.api.base import PackageAPIViewMixin
-from django_torgovo_subscriptions.api.fields import StringDecimalField
+from django_torgovo_subscriptions.api.fields import PairConfigValueField, StringDecimalField
 from django_torgovo_subscriptions.api.schema import AUTH_ERRORS, error
 from django_torgovo_subscriptions.api.serializers import (
     SubscriptionPlanSerializer,
@@ -40,8 +39,8 @@ class OfferPerformanceSerializer(serializers.Serializer):
 
 
 class ManagedBotOfferSerializer(serializers.ModelSerializer):
-    exchange = serializers.SerializerMethodField()
-    symbol = serializers.SerializerMethodField()
+    exchange = PairConfigValueField("exchange", source="managed_bot")
+    symbol = PairConfigValueField("symbol", source="managed_bot")
     plan = SubscriptionPlanSerializer(read_only=True)
     minimum_investment = money()
     performance = serializers.SerializerMethodField()
@@ -50,12 +49,6 @@ class ManagedBotOfferSerializer(serializers.ModelSerializer):
         model = ManagedBotOffer
         fields = ("id", "name", "description", "exchange", "symbol", "minimum_investment",
                   "plan", "performance")
-
-    def get_exchange(self, offer) -> str | None:
-        return host.pair_config_value(offer.managed_bot, "exchange")
-
-    def get_symbol(self, offer) -> str | None:
-        return host.pair_config_value(offer.managed_bot, "symbol")
 
     @extend_schema_field(OfferPerformanceSerializer)
     def get_performance(self, offer) -> dict:
@@ -129,18 +122,13 @@ class ManagedBotSubscribeView(PackageAPIViewMixin, generics.GenericAPIView):
 class PerformanceBotSerializer(serializers.Serializer):
     id = serializers.IntegerField(source="pk")
     name = serializers.SerializerMethodField()
-    exchange = serializers.SerializerMethodField()
-    symbol = serializers.SerializerMethodField()
+    exchange = PairConfigValueField("exchange", source="*")
+    symbol = PairConfigValueField("symbol", source="*")
 
     def get_name(self, bot) -> str:
         offer = getattr(bot, "torgovo_managed_offer", None)
         return offer.name if offer else str(bot)
 
-    def get_exchange(self, bot) -> str | None:
-        return host.pair_config_value(bot, "exchange")
-
-    def get_symbol(self, bot) -> str | None:
-        return host.pair_config_value(bot, "symbol")
 
 
 class PerformanceSubscriptionSerializer(serializers.Serializer):
