@@ -116,16 +116,33 @@ def pair_config_value(pair_config: Any, name: str, default: Any = None) -> Any:
     return getattr(pair_config, field)
 
 
-def tradable_pair_configs(user: Any) -> models.QuerySet:
-    """PairConfigs the user may trade: their own, or all when they are platform-wide."""
+def tradable_pair_configs(user: Any, *, exclude_managed: bool = False) -> models.QuerySet:
+    """PairConfigs the user may trade: their own, or all when they are platform-wide;
+    active ones only where the host has the flag, and no managed bots if asked."""
     queryset = get_pair_config_model()._default_manager.all()
     active_field = pair_config_field("is_active")
     if active_field:
         queryset = queryset.filter(**{active_field: True})
+    managed_field = pair_config_field("is_managed")
+    if exclude_managed and managed_field:
+        queryset = queryset.exclude(**{managed_field: True})
     owner_field = pair_config_field("owner")
     if owner_field:
         queryset = queryset.filter(**{owner_field: user})
     return queryset
+
+
+def can_trade(user: Any, pair_config: Any, *, exclude_managed: bool = False) -> bool:
+    """``pair_config in tradable_pair_configs(user, ...)`` for a loaded row, without a query."""
+    if not pair_config_value(pair_config, "is_active", default=True):
+        return False
+    if exclude_managed and pair_config_value(pair_config, "is_managed", default=False):
+        return False
+    owner_field = pair_config_field("owner")
+    if not owner_field:
+        return True
+    attname = type(pair_config)._meta.get_field(owner_field).attname
+    return getattr(pair_config, attname) == user.pk
 
 
 # --- Order ----------------------------------------------------------------

@@ -58,3 +58,15 @@ def test_order_values_map_both_ways():
     assert host.order_value("side", "buy") == "BUY"
     assert host.logical_order_value("status", "FILLED") == "executed"
     assert host.logical_order_value("status", "PENDING") is None
+
+
+def test_can_trade_agrees_with_the_queryset_row_by_row():
+    user, other = baker.make("accounts.User", _quantity=2)
+    rows = [
+        baker.make("trading.PairConfig", user=owner, is_active=active, is_managed=managed)
+        for owner in (user, other) for active in (True, False) for managed in (True, False)
+    ]
+    for exclude_managed in (False, True):
+        allowed = set(host.tradable_pair_configs(user, exclude_managed=exclude_managed))
+        assert allowed == {r for r in rows if host.can_trade(user, r, exclude_managed=exclude_managed)}
+        assert len(allowed) == (1 if exclude_managed else 2)

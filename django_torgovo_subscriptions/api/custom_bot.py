@@ -47,9 +47,7 @@ class TradablePairConfigField(serializers.PrimaryKeyRelatedField):
     }
 
     def get_queryset(self):
-        queryset = host.tradable_pair_configs(self.context["request"].user)
-        managed = host.pair_config_field("is_managed")
-        return queryset.exclude(**{managed: True}) if managed else queryset
+        return host.tradable_pair_configs(self.context["request"].user, exclude_managed=True)
 
 
 class GenerateWebhookSerializer(serializers.Serializer):

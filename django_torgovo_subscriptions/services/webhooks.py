@@ -295,18 +295,6 @@ def read_alert(intake: Intake, webhook: CustomBotWebhook) -> signals.Alert:
     return alert
 
 
-def pair_config_tradable(user: Any, pair_config: Any) -> bool:
-    """host.tradable_pair_configs(user) for one row, without a query; managed bots excluded."""
-    model = type(pair_config)
-    active = host.pair_config_field("is_active")
-    if active and not getattr(pair_config, active):
-        return False
-    if host.pair_config_value(pair_config, "is_managed", default=False):
-        return False
-    owner = host.pair_config_field("owner")
-    return not owner or getattr(pair_config, model._meta.get_field(owner).attname) == user.pk
-
-
 def check_entitlement(webhook: CustomBotWebhook, now: datetime) -> None:
     """A live custom_bot subscription, room in its pair quota, a PairConfig still tradable."""
     subscription = webhook.subscription  # loaded with the webhook: usually the live one
@@ -321,7 +309,7 @@ def check_entitlement(webhook: CustomBotWebhook, now: datetime) -> None:
     # pairs in use, so the quota holds by definition; a host's count is asked.
     if subscriptions_settings.PAIRS_IN_USE_FUNCTION is not default_pairs_in_use:
         check_pair_quota(subscription, webhook.pair_config)
-    if not pair_config_tradable(webhook.user, webhook.pair_config):
+    if not host.can_trade(webhook.user, webhook.pair_config, exclude_managed=True):
         raise PairConfigUnavailable()
 
 
