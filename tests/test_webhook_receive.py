@@ -12,7 +12,8 @@ from unittest import mock
 
 import pytest
 import time_machine
-from django.db import OperationalError, connection
+from django.db import OperationalError, connection, transaction
+from django.db.models import signals
 from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -576,6 +577,48 @@ def test_an_order_that_cannot_be_saved_leaves_a_failed_event(client, webhook, se
     assert event.signal["quantity"] == "0.01" and event.signal["client_order_id"]
     # The fill the manager reported is kept, to reconcile with the exchange.
     assert event.execution["external_id"] == "x-1" and event.execution["status"] == "executed"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_outside_a_transaction_a_refused_order_still_leaves_a_failed_event(
+    client, webhook, secret
+):
+    """The receiver runs in autocommit: the Order insert has no transaction of its
+    own there, and its refusal must not stop the event from being written."""
+    autocommit_at_save = []
+
+    def record(sender, **kwargs):
+        autocommit_at_save.append(transaction.get_autocommit())
+
+    signals.pre_save.connect(record, sender=Order, weak=False)
+    try:
+        with webhook_settings(
+            TRADING_MANAGER_CLASS="tests.test_webhook_receive.FillWithoutQuantity"
+        ):
+            refused = post_alert(client, secret, alert_body(secret, price="1")).json()
+        executed = post_alert(client, secret, alert_body(secret, price="2")).json()
+    finally:
+        signals.pre_save.disconnect(record, sender=Order)
+    assert autocommit_at_save == [True, True]
+    assert (refused["status"], refused["code"]) == ("failed", "order_not_saved")
+    assert executed["status"] == "executed"
+    failed = WebhookEvent.objects.get(pk=refused["event_id"])
+    assert failed.outcome == "failed" and failed.execution["external_id"] == "x-1"
+    assert Order.objects.get().pk == int(executed["order_id"])
+
+
+def test_recording_an_alerts_result_writes_no_indexed_column():
+    """Every accepted alert's event is updated once with its result; with no index
+    on those columns PostgreSQL updates the row in place (HOT)."""
+    with connection.cursor() as cursor:
+        constraints = connection.introspection.get_constraints(
+            cursor, WebhookEvent._meta.db_table
+        )
+    indexed = {column for c in constraints.values() if c["index"] or c["unique"]
+               for column in c["columns"]}
+    written = {WebhookEvent._meta.get_field(name).column for name in service.EVENT_RESULT_FIELDS}
+    assert "dedupe_key" in indexed and "received_at" in indexed  # the introspection works
+    assert not written & indexed
 
 
 def test_database_trouble_before_recording_answers_503_so_tradingview_retries(

@@ -6,8 +6,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import transaction
-
+from django_torgovo_subscriptions.services.transactions import savepoint_if_in_transaction
 from django_torgovo_subscriptions.trading.base import TradeResult, TradeSignal, get_trading_manager
 from django_torgovo_subscriptions.trading.orders import OrderWriter
 
@@ -48,7 +47,7 @@ def execute_signal(user: Any, pair_config: Any, signal: TradeSignal) -> Executio
         logger.exception("Trading manager failed for %s %s", signal.side, signal.symbol)
         result = TradeResult.failure("execution_error", f"{exc.__class__.__name__}: {exc}")
     try:
-        with transaction.atomic():
+        with savepoint_if_in_transaction():
             order = OrderWriter().write(user, pair_config, signal, result)
     except Exception as exc:
         raise OrderNotSaved(result) from exc

@@ -73,6 +73,7 @@ from django_torgovo_subscriptions.services import client_ip, ratelimit, redactio
 from django_torgovo_subscriptions.services.execution import OrderNotSaved, execute_signal
 from django_torgovo_subscriptions.services.quota import check_pair_quota, default_pairs_in_use
 from django_torgovo_subscriptions.services.subscriptions import require_access
+from django_torgovo_subscriptions.services.transactions import savepoint_if_in_transaction
 from django_torgovo_subscriptions.trading.base import TradeResult
 
 logger = logging.getLogger(__name__)
@@ -255,15 +256,33 @@ class Intake:
         )
 
 
+# What the receiver reads, in one query: the webhook with its user and
+# PairConfig (whole: the trading manager may read any of their fields) and the
+# subscription's entitlement fields (not its plan: only a host's own pair count
+# needs that), so the usual case checks entitlement without another query.
+RECEIVER_WEBHOOKS = CustomBotWebhook.objects.select_related(
+    "user", "pair_config", "subscription"
+).only(
+    "user_id",
+    "pair_config_id",
+    "subscription_id",
+    "is_active",
+    "last_used_at",
+    "subscription__user_id",
+    "subscription__plan_id",
+    "subscription__plan_type",
+    "subscription__status",
+    "subscription__end_date",
+    "subscription__auto_renew",
+    "subscription__gateway_subscription_id",
+)
+
+
 def find_webhook(secret: str) -> CustomBotWebhook:
     if not secret or len(secret) > MAX_SECRET_LENGTH:
         raise InvalidWebhookSecret()
     try:
-        # The subscription comes along (not its plan: only a host's own pair
-        # count needs that), so the usual case checks entitlement without a query.
-        return CustomBotWebhook.objects.select_related("user", "pair_config", "subscription").get(
-            secret_hash=hash_secret(secret)
-        )
+        return RECEIVER_WEBHOOKS.get(secret_hash=hash_secret(secret))
     except CustomBotWebhook.DoesNotExist:
         raise InvalidWebhookSecret() from None
 
@@ -404,11 +423,6 @@ def dedupe_key(webhook: CustomBotWebhook, alert: signals.Alert, data: dict[str, 
     ).hexdigest()
 
 
-def _savepoint() -> Any:
-    """A savepoint when inside a transaction (so an IntegrityError does not spoil it)."""
-    return transaction.atomic() if connection.in_atomic_block else contextlib.nullcontext()
-
-
 def claim(event: WebhookEvent) -> WebhookEvent | None:
     """
     Insert ``event``, which carries a dedupe key. Returns None when it was
@@ -418,7 +432,7 @@ def claim(event: WebhookEvent) -> WebhookEvent | None:
     window = timedelta(seconds=subscriptions_settings.WEBHOOK_DEDUPE_SECONDS)
     for _attempt in range(3):
         try:
-            with _savepoint():
+            with savepoint_if_in_transaction():
                 event.save(force_insert=True)
             return None
         except IntegrityError:
@@ -520,6 +534,20 @@ def result_json(result: TradeResult) -> dict[str, Any]:
     }
 
 
+# What execution adds to a stored event. None of these columns is indexed, so on
+# PostgreSQL the UPDATE stays on the row's page (HOT) and touches no index.
+EVENT_RESULT_FIELDS = [
+    "outcome",
+    "code",
+    "error",
+    "order_id",
+    "execution",
+    "processed_at",
+    "duration_ms",
+    "status_code",
+]
+
+
 def execute_event(
     event: WebhookEvent,
     user: Any,
@@ -552,18 +580,7 @@ def execute_event(
     else:
         event.duration_ms = int((event.processed_at - event.received_at).total_seconds() * 1000)
     event.status_code = event.status_code or 200
-    event.save(
-        update_fields=[
-            "outcome",
-            "code",
-            "error",
-            "order_id",
-            "execution",
-            "processed_at",
-            "duration_ms",
-            "status_code",
-        ]
-    )
+    event.save(update_fields=EVENT_RESULT_FIELDS)
     if event.outcome == Outcome.FAILED:
         logger.warning("Webhook event %s: trade failed (%s).", event.pk, event.code)
     return event
