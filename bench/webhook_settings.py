@@ -1,9 +1,11 @@
 """
 Settings of the example host as bench/webhook.py serves it under gunicorn:
 production-like (DEBUG off), PostgreSQL from DATABASE_URL, rate limits counted
-in Redis through django-redis (BENCH_REDIS_URL, DB 3 by default) under a key prefix of the bench's
-own, paper trading, and rates high enough that the load is never limited
-(the limits are still counted on every request).
+in Redis through django-redis (BENCH_REDIS_URL, DB 3 by default) under a key
+prefix of the bench's own, paper trading, and rates high enough that the load is never limited
+(the limits are still counted on every request). With
+BENCH_PREPARED_STATEMENTS=1 (the bench's default) psycopg binds parameters on
+the server and prepares repeated queries.
 """
 
 import os
@@ -12,6 +14,13 @@ from example_project.settings import *  # noqa: F403
 
 DEBUG = False
 DATABASES["default"]["CONN_MAX_AGE"] = 60  # noqa: F405  (persistent, as in production)
+if os.environ.get("BENCH_PREPARED_STATEMENTS") == "1":
+    # What docs/TRADINGVIEW.md advises for a busy receiver: PostgreSQL plans each
+    # repeated query once per connection instead of once per request.
+    DATABASES["default"]["OPTIONS"] = {  # noqa: F405
+        "server_side_binding": True,
+        "prepare_threshold": 2,
+    }
 ROOT_URLCONF = "webhook_urls"
 LOGGING = {
     "version": 1,
