@@ -98,9 +98,7 @@ class WebhookEvent(models.Model):
         help_text=_("Empty when the URL's secret matched no webhook."),
     )
     source_ip = models.GenericIPAddressField(_("source IP"), null=True, blank=True)
-    outcome = models.CharField(
-        _("outcome"), max_length=12, choices=WebhookOutcome.choices
-    )
+    outcome = models.CharField(_("outcome"), max_length=12, choices=WebhookOutcome.choices)
     code = models.CharField(
         _("code"),
         max_length=40,
