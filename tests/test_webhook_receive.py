@@ -8,11 +8,10 @@ import json
 import logging
 from datetime import timedelta
 from decimal import Decimal
-from unittest import mock
 
 import pytest
 import time_machine
-from django.db import OperationalError, connection, transaction
+from django.db import connection, transaction
 from django.db.models import signals
 from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
@@ -619,36 +618,6 @@ def test_recording_an_alerts_result_writes_no_indexed_column():
     written = {WebhookEvent._meta.get_field(name).column for name in service.EVENT_RESULT_FIELDS}
     assert "dedupe_key" in indexed and "received_at" in indexed  # the introspection works
     assert not written & indexed
-
-
-def test_database_trouble_before_recording_answers_503_so_tradingview_retries(
-    client, webhook, secret
-):
-    with mock.patch.object(service, "find_webhook", side_effect=OperationalError("db down")):
-        response = post_alert(client, secret)
-    assert response.status_code == 503 and response.json()["code"] == "temporarily_unavailable"
-    event = only_event()
-    assert (event.code, event.status_code) == ("temporarily_unavailable", 503)
-    assert "OperationalError: db down" in event.error
-
-    WebhookEvent.objects.all().delete()
-    with (
-        mock.patch.object(service, "find_webhook", side_effect=OperationalError("db down")),
-        mock.patch.object(WebhookEvent, "save", side_effect=OperationalError("db down")),
-    ):
-        response = post_alert(client, secret)
-    assert response.status_code == 503 and not WebhookEvent.objects.exists()
-
-
-def test_a_failure_after_the_alert_is_stored_is_a_503_and_the_retry_a_duplicate(
-    client, webhook, secret
-):
-    with mock.patch.object(service, "execute_event", side_effect=OperationalError("gone")):
-        response = post_alert(client, secret)
-    assert response.status_code == 503
-    assert only_event().outcome == "processing"
-    assert post_alert(client, secret).json()["status"] == "duplicate"
-    assert WebhookEvent.objects.count() == 2
 
 
 # --- cost and safety ------------------------------------------------------------------
