@@ -8,7 +8,6 @@ package is patched; a second connection does to Django's what an outage would.
 import contextlib
 from decimal import Decimal
 
-import psycopg
 import pytest
 from django.db import connection
 from django.test import override_settings
@@ -44,6 +43,8 @@ def secret(user):
 @contextlib.contextmanager
 def other_connection():
     """A connection to the test database of its own, outside Django's."""
+    import psycopg  # installed where the tests run on PostgreSQL
+
     settings = connection.settings_dict
     params = {
         "dbname": settings["NAME"],
