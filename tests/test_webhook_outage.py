@@ -18,7 +18,6 @@ from django_torgovo_subscriptions.models import UserSubscription, WebhookEvent
 from django_torgovo_subscriptions.trading import TradeResult
 from example_project import settings as example
 from tests.webhook_support import (  # noqa: F401  (fixture)
-    alert_body,
     fresh_rate_limits,
     issue,
     post_alert,
