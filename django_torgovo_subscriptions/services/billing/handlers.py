@@ -190,12 +190,7 @@ def _on_invoice_payment_failed(gateway: BaseGateway, event: BillingEvent) -> Out
     payment.attempt_count = max(payment.attempt_count, event.attempt_count, 1)
     payment.failed_at = now
     payment.save()
-    if subscription.status in (Status.ACTIVE, Status.TRIAL):
-        subscription.status = Status.PAST_DUE
-        subscription.save(update_fields=["status", "updated_at"])
-        signals.subscription_past_due.send(
-            sender=UserSubscription, subscription=subscription, payment=payment
-        )
+    _mark_past_due(subscription, payment)
     signals.payment_failed.send(sender=Payment, payment=payment, subscription=subscription)
     return _processed(subscription)
 
@@ -210,15 +205,8 @@ def _on_subscription_updated(gateway: BaseGateway, event: BillingEvent) -> Outco
     _link(gateway, subscription, event)
     if event.status in ("canceled", "incomplete_expired"):
         return _end(subscription)
-    if event.status in ("past_due", "unpaid") and subscription.status in (
-        Status.ACTIVE,
-        Status.TRIAL,
-    ):
-        subscription.status = Status.PAST_DUE
-        subscription.save(update_fields=["status", "updated_at"])
-        signals.subscription_past_due.send(
-            sender=UserSubscription, subscription=subscription, payment=None
-        )
+    if event.status in ("past_due", "unpaid"):
+        _mark_past_due(subscription, payment=None)
     if event.cancel_at_period_end is None:
         return _processed(subscription)
     if event.created and event.created < last_change.replace(microsecond=0):
@@ -227,6 +215,17 @@ def _on_subscription_updated(gateway: BaseGateway, event: BillingEvent) -> Outco
         return _processed(subscription, "Renewal flag not applied: the subscription changed since.")
     _apply_gateway_renewal(subscription, renew=not event.cancel_at_period_end)
     return _processed(subscription)
+
+
+def _mark_past_due(subscription: UserSubscription, payment: Payment | None) -> None:
+    """A failed payment makes an active or trial subscription past due (billing.run
+    expires it after PAST_DUE_GRACE_SECONDS unless it is paid)."""
+    if subscription.status in (Status.ACTIVE, Status.TRIAL):
+        subscription.status = Status.PAST_DUE
+        subscription.save(update_fields=["status", "updated_at"])
+        signals.subscription_past_due.send(
+            sender=UserSubscription, subscription=subscription, payment=payment
+        )
 
 
 def _apply_gateway_renewal(subscription: UserSubscription, *, renew: bool) -> None:
