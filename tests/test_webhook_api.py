@@ -1,7 +1,6 @@
 """The owner's custom-bot endpoints: generate, list, detail, deactivate, rotate, events."""
 
 from datetime import timedelta
-from decimal import Decimal
 
 import pytest
 from django.test import override_settings
@@ -13,6 +12,7 @@ from django_torgovo_subscriptions.services import webhooks as service
 from example_project import settings as example
 from tests.webhook_support import (  # noqa: F401  (fixture)
     alert_body,
+    btc_pair_config,
     fresh_rate_limits,
     issue,
     post_alert,
@@ -25,9 +25,7 @@ GENERATE = "/api/custom-bot/webhook/generate/"
 
 @pytest.fixture
 def pair_config(user):
-    return baker.make(
-        "trading.PairConfig", user=user, symbol="BTC/USDT", order_size=Decimal("0.01")
-    )
+    return btc_pair_config(user)
 
 
 def generate(api, pair_config_id):

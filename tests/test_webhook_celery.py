@@ -18,18 +18,15 @@ from celery.contrib.testing.worker import start_worker
 from celery.signals import task_prerun
 from django.db import connections
 from django.test import override_settings
-from model_bakery import baker
 from trading.models import Order
 
 from django_torgovo_subscriptions.models import WebhookEvent
 from django_torgovo_subscriptions.services import webhooks as service
 from example_project import settings as example
 from tests.webhook_support import (  # noqa: F401  (fixture)
-    alert_body,
     fresh_rate_limits,
-    issue,
     post_alert,
-    subscribe,
+    subscribed_webhook,
 )
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -102,11 +99,7 @@ def remove_queue(app: Celery, queue: str, broker: str) -> None:
 
 @pytest.fixture
 def hook(user):
-    subscribe(user)
-    pair_config = baker.make(
-        "trading.PairConfig", user=user, symbol="BTC/USDT", order_size=Decimal("0.01")
-    )
-    return issue(user, pair_config)
+    return subscribed_webhook(user)
 
 
 def wait_for(event_id, timeout=20.0):

@@ -2,7 +2,6 @@
 
 import logging
 from datetime import timedelta
-from decimal import Decimal
 from io import StringIO
 
 import pytest
@@ -19,6 +18,7 @@ from example_project import settings as example
 from tests.webhook_support import (  # noqa: F401  (fixture)
     RECEIVE,
     alert_body,
+    btc_pair_config,
     fresh_rate_limits,
     issue,
     post_alert,
@@ -30,9 +30,7 @@ BASE = example.TORGOVO_SUBSCRIPTIONS
 
 @pytest.fixture
 def pair_config(user):
-    return baker.make(
-        "trading.PairConfig", user=user, symbol="BTC/USDT", order_size=Decimal("0.01")
-    )
+    return btc_pair_config(user)
 
 
 # --- nothing shows a secret in clear -------------------------------------------------

@@ -11,7 +11,6 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 from django.test import override_settings
-from model_bakery import baker
 from trading.models import Order
 
 from django_torgovo_subscriptions.models import UserSubscription, WebhookEvent
@@ -19,9 +18,8 @@ from django_torgovo_subscriptions.trading import TradeResult
 from example_project import settings as example
 from tests.webhook_support import (  # noqa: F401  (fixture)
     fresh_rate_limits,
-    issue,
     post_alert,
-    subscribe,
+    subscribed_webhook,
 )
 
 pytestmark = [
@@ -32,11 +30,7 @@ pytestmark = [
 
 @pytest.fixture
 def secret(user):
-    subscribe(user)
-    pair_config = baker.make(
-        "trading.PairConfig", user=user, symbol="BTC/USDT", order_size=Decimal("0.01")
-    )
-    return issue(user, pair_config)[1]
+    return subscribed_webhook(user)[1]
 
 
 @contextlib.contextmanager

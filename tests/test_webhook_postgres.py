@@ -2,7 +2,6 @@
 
 import json
 from collections import Counter
-from decimal import Decimal
 
 import pytest
 from django.db import connection
@@ -19,8 +18,8 @@ from tests.webhook_support import (  # noqa: F401  (fixture)
     RECEIVE,
     alert_body,
     fresh_rate_limits,
-    issue,
     subscribe,
+    subscribed_webhook,
 )
 
 pytestmark = [
@@ -31,11 +30,7 @@ pytestmark = [
 
 @pytest.mark.parametrize("manager", ["host", "paper"])
 def test_twenty_concurrent_identical_alerts_make_exactly_one_order(user, manager):
-    subscribe(user)
-    pair_config = baker.make(
-        "trading.PairConfig", user=user, symbol="BTC/USDT", order_size=Decimal("0.01")
-    )
-    webhook, secret = issue(user, pair_config)
+    webhook, secret = subscribed_webhook(user)
     body = json.dumps(alert_body(secret))
     config = dict(example.TORGOVO_SUBSCRIPTIONS)
     if manager == "paper":

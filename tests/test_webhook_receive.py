@@ -27,6 +27,7 @@ from tests.factories import make_subscription
 from tests.webhook_support import (  # noqa: F401  (fixture)
     RECEIVE,
     alert_body,
+    btc_pair_config,
     fresh_rate_limits,
     issue,
     post_alert,
@@ -42,9 +43,7 @@ def webhook_settings(**overrides):
 
 @pytest.fixture
 def pair_config(user):
-    return baker.make(
-        "trading.PairConfig", user=user, symbol="BTC/USDT", order_size=Decimal("0.01")
-    )
+    return btc_pair_config(user)
 
 
 @pytest.fixture

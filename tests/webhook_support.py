@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 
 import pytest
 from django.conf import settings
 from django.core.cache import caches
+from model_bakery import baker
 
 from django_torgovo_subscriptions.models import PlanType
 from django_torgovo_subscriptions.services import webhooks as service
@@ -68,3 +70,17 @@ def issue(user, pair_config):
     """Generate a webhook through the service; returns (webhook, secret)."""
     issued = service.generate_webhook(user, pair_config)
     return issued.webhook, issued.secret
+
+
+def btc_pair_config(user):
+    """The example host's PairConfig that ``alert_body()``'s ticker (BTCUSDT) is for."""
+    return baker.make(
+        "trading.PairConfig", user=user, symbol="BTC/USDT", order_size=Decimal("0.01")
+    )
+
+
+def subscribed_webhook(user):
+    """A custom-bot subscription for ``user`` and a webhook for ``btc_pair_config``:
+    returns (webhook, secret)."""
+    subscribe(user)
+    return issue(user, btc_pair_config(user))
