@@ -1,5 +1,5 @@
 """
-Benchmark of the managed-bot profit recalculation (services.profit).
+Benchmark of the managed-bot profit recalculation (services.managed_bot.profit).
 
     python bench/profit.py [--orders 100000] [--new 100] [--repeat 3] [--keep]
 
@@ -157,7 +157,7 @@ def make_performance():
 
     from django_torgovo_subscriptions import host
     from django_torgovo_subscriptions.models import PlanType
-    from django_torgovo_subscriptions.services.profit import open_performance
+    from django_torgovo_subscriptions.services.managed_bot.profit import open_performance
     from tests.factories import make_plan, make_subscription
 
     user = get_user_model().objects.create_user(username="bench")
@@ -177,8 +177,8 @@ def plain_pass(performance, until: datetime) -> tuple[float, int, Decimal]:
     """Stream the very query the recalculation streams and just sum quantity * price."""
     from django.db import transaction
 
-    from django_torgovo_subscriptions.services.profit.orders import OrderColumns
-    from django_torgovo_subscriptions.services.profit.service import chunk_size
+    from django_torgovo_subscriptions.services.managed_bot.profit.orders import OrderColumns
+    from django_torgovo_subscriptions.services.managed_bot.profit.service import chunk_size
 
     columns = OrderColumns.from_settings()
     window = columns.window(columns.bot_orders(performance), after=None,
@@ -215,8 +215,8 @@ def main() -> int:
 def run(args: argparse.Namespace) -> int:
     from django.db import connection
 
-    from django_torgovo_subscriptions.services.profit import recalculate
-    from django_torgovo_subscriptions.services.profit.service import chunk_size
+    from django_torgovo_subscriptions.services.managed_bot.profit import recalculate
+    from django_torgovo_subscriptions.services.managed_bot.profit.service import chunk_size
 
     user, bot, performance = make_performance()
     maker = OrderMaker(user, bot, datetime(2023, 1, 1, tzinfo=dt_timezone.utc))

@@ -150,7 +150,8 @@ def seed() -> dict[str, object]:
     from trading.models import PairConfig
 
     from django_torgovo_subscriptions.models import PlanType, SubscriptionPlan, UserSubscription
-    from django_torgovo_subscriptions.services import subscriptions, webhooks
+    from django_torgovo_subscriptions.services import subscriptions
+    from django_torgovo_subscriptions.services.custom_bot import webhooks
 
     call_command("migrate", verbosity=0, stdout=StringIO())
     user = get_user_model().objects.create_user(username="bench", password="bench", Demo=True)

@@ -27,7 +27,7 @@ from rest_framework.views import APIView
 from trading.models import Indicator, Order, PairConfig
 
 from django_torgovo_subscriptions.models import WebhookEvent
-from django_torgovo_subscriptions.services.webhooks import RECEIVER_WEBHOOKS, hash_secret
+from django_torgovo_subscriptions.services.custom_bot.webhooks import RECEIVER_WEBHOOKS, hash_secret
 
 
 class Baseline(APIView):

@@ -11,4 +11,4 @@ class SubscriptionsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from django_torgovo_subscriptions import checks, handlers  # noqa: F401  (registration)
+        from django_torgovo_subscriptions import checks, receivers  # noqa: F401  (registration)

@@ -82,7 +82,7 @@ DEFAULTS: dict[str, Any] = {
         "status": {"executed": "executed", "failed": "failed"},
         "source": {"webhook": "webhook", "managed": "managed"},
     },
-    # Managed-bot profit (services.profit). A recalculation reads only orders
+    # Managed-bot profit (services.managed_bot.profit). A recalculation reads only orders
     # older than PROFIT_ORDER_DELAY seconds, so an order whose transaction
     # commits a moment after its created_at is not skipped by the cursor.
     "PROFIT_ORDER_DELAY": 5,

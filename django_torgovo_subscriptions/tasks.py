@@ -25,7 +25,7 @@ from celery import shared_task
 )
 def execute_webhook_event(event_id: int) -> None:
     """Execute the stored TradingView alert ``event_id`` (a queued WebhookEvent)."""
-    from django_torgovo_subscriptions.services.webhooks import run_queued_event
+    from django_torgovo_subscriptions.services.custom_bot.webhooks import run_queued_event
 
     run_queued_event(event_id)
 
@@ -41,7 +41,7 @@ def run_billing() -> dict:
     """``manage.py billing``: renewals, past-due and lapsed expiry. Safe every minute."""
     from dataclasses import asdict
 
-    from django_torgovo_subscriptions.services.billing.run import run_billing as run
+    from django_torgovo_subscriptions.services.payments.run import run_billing as run
 
     return asdict(run())
 
@@ -49,7 +49,7 @@ def run_billing() -> dict:
 @shared_task(name="django_torgovo_subscriptions.recalculate_profits", ignore_result=True)
 def recalculate_profits() -> dict:
     """``manage.py recalculate_profits``: incremental, so cheap to run often."""
-    from django_torgovo_subscriptions.services.profit import recalculate_all
+    from django_torgovo_subscriptions.services.managed_bot.profit import recalculate_all
 
     summary = recalculate_all()
     return {"performances": summary.performances, "orders_read": summary.orders_read,

@@ -178,7 +178,7 @@ def test_performance_shows_realized_profit_share_and_the_guarantee_shortfall(api
 
     import time_machine
 
-    from django_torgovo_subscriptions.services import profit
+    from django_torgovo_subscriptions.services.managed_bot import profit
     from trading.models import Order
 
     offer = make_offer(plan, name="BTC Momentum")

@@ -8,7 +8,7 @@ from model_bakery import baker
 
 from django_torgovo_subscriptions.services.execution import execute_signal
 from django_torgovo_subscriptions.trading import TradeResult, TradeSignal, get_trading_manager
-from django_torgovo_subscriptions.trading.host import HostTradingManagerAdapter
+from django_torgovo_subscriptions.trading.host_manager import HostTradingManagerAdapter
 from django_torgovo_subscriptions.trading.paper import PaperTradingManager
 from example_project import settings as example
 from trading.models import Order

@@ -17,8 +17,8 @@ from django.test import Client
 
 from django_torgovo_subscriptions.models import Payment, PaymentEvent, UserSubscription
 from django_torgovo_subscriptions.payments.dummy import DummyGateway
-from django_torgovo_subscriptions.services import billing
-from django_torgovo_subscriptions.services.billing import handlers
+from django_torgovo_subscriptions.services import payments as billing
+from django_torgovo_subscriptions.services.payments import event_handlers as handlers
 from django_torgovo_subscriptions.services.periods import add_months
 from tests.concurrency import run_concurrently
 from tests.factories import make_plan

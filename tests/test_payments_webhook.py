@@ -15,8 +15,8 @@ from django.test import RequestFactory
 
 from django_torgovo_subscriptions.models import Payment, PaymentEvent, UserSubscription
 from django_torgovo_subscriptions.payments.dummy import DummyGateway, webhook_secret
-from django_torgovo_subscriptions.services import billing
-from django_torgovo_subscriptions.services.billing import handlers
+from django_torgovo_subscriptions.services import payments as billing
+from django_torgovo_subscriptions.services.payments import event_handlers as handlers
 from tests.factories import make_plan
 from tests.test_payments_support import (  # noqa: F401  (fixtures)
     DUMMY_WEBHOOK,

@@ -9,7 +9,7 @@ from model_bakery import baker
 
 from django_torgovo_subscriptions import tasks
 from django_torgovo_subscriptions.models import ManagedBotPerformance, PlanType, SubscriptionStatus
-from django_torgovo_subscriptions.services import profit
+from django_torgovo_subscriptions.services.managed_bot import profit
 from tests.factories import make_plan, make_subscription
 from trading.models import Order
 

@@ -14,8 +14,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.django import TestCase
 
-from django_torgovo_subscriptions.services.profit.fifo import CONTEXT
-from django_torgovo_subscriptions.services.profit import (
+from django_torgovo_subscriptions.services.managed_bot.profit.fifo import CONTEXT
+from django_torgovo_subscriptions.services.managed_bot.profit import (
     PeriodNotOver,
     ProfitError,
     ledger_of,

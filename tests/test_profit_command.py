@@ -7,7 +7,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from django_torgovo_subscriptions.models import ManagedBotPerformance
-from django_torgovo_subscriptions.services.profit import settle_on_exit
+from django_torgovo_subscriptions.services.managed_bot.profit import settle_on_exit
 from tests.test_profit_support import (  # noqa: F401  (frozen_clock is a fixture)
     at,
     frozen_clock,
@@ -67,7 +67,7 @@ def test_closed_performances_are_skipped_unless_asked():
 
 
 def test_a_failure_is_reported_and_the_others_still_run(monkeypatch):
-    from django_torgovo_subscriptions.services.profit import service
+    from django_torgovo_subscriptions.services.managed_bot.profit import service
 
     broken, fine = make_performance(), make_performance()
     trade(fine, "100", "120")

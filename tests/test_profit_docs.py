@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import time_machine
 
-from django_torgovo_subscriptions.services.profit import settle_period
+from django_torgovo_subscriptions.services.managed_bot.profit import settle_period
 from tests.test_profit_support import at, make_order, make_performance
 
 pytestmark = pytest.mark.django_db

@@ -7,8 +7,8 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from django_torgovo_subscriptions.services.profit.fifo import CONTEXT
-from django_torgovo_subscriptions.services.profit import (
+from django_torgovo_subscriptions.services.managed_bot.profit.fifo import CONTEXT
+from django_torgovo_subscriptions.services.managed_bot.profit import (
     Fill,
     ProfitLedger,
     quantize_money,

@@ -13,7 +13,7 @@ import pytest
 from django.db import connection, transaction
 
 from django_torgovo_subscriptions.models import ManagedBotPerformance
-from django_torgovo_subscriptions.services.profit import recalculate, settle_period
+from django_torgovo_subscriptions.services.managed_bot.profit import recalculate, settle_period
 from tests.concurrency import run_concurrently
 from tests.test_profit_support import (  # noqa: F401  (frozen_clock is a fixture)
     at,

@@ -19,7 +19,7 @@ from model_bakery import baker
 
 from django_torgovo_subscriptions import host
 from django_torgovo_subscriptions.models import ManagedBotPerformance, PlanType
-from django_torgovo_subscriptions.services.profit import open_performance
+from django_torgovo_subscriptions.services.managed_bot.profit import open_performance
 from tests.factories import make_plan, make_subscription
 
 KARACHI = ZoneInfo("Asia/Karachi")

@@ -9,7 +9,7 @@ from django.core.management import CommandError, call_command
 from model_bakery import baker
 
 from django_torgovo_subscriptions.models import ManagedBotPerformance, PlanType
-from django_torgovo_subscriptions.services import profit
+from django_torgovo_subscriptions.services.managed_bot import profit
 from tests.factories import make_plan, make_subscription
 from trading.models import Order
 

@@ -8,7 +8,7 @@ from django.utils import timezone
 from model_bakery import baker
 
 from django_torgovo_subscriptions.models import CustomBotWebhook, WebhookEvent
-from django_torgovo_subscriptions.services import webhooks as service
+from django_torgovo_subscriptions.services.custom_bot import webhooks as service
 from example_project import settings as example
 from tests.webhook_support import (  # noqa: F401  (fixture)
     alert_body,

@@ -21,7 +21,7 @@ from django.test import override_settings
 from trading.models import Order
 
 from django_torgovo_subscriptions.models import WebhookEvent
-from django_torgovo_subscriptions.services import webhooks as service
+from django_torgovo_subscriptions.services.custom_bot import webhooks as service
 from example_project import settings as example
 from tests.webhook_support import (  # noqa: F401  (fixture)
     fresh_rate_limits,

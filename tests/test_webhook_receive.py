@@ -21,7 +21,7 @@ from trading.models import Order
 
 from django_torgovo_subscriptions.api.custom_bot import WebhookReceiveView
 from django_torgovo_subscriptions.models import CustomBotWebhook, WebhookEvent
-from django_torgovo_subscriptions.services import webhooks as service
+from django_torgovo_subscriptions.services.custom_bot import webhooks as service
 from example_project import settings as example
 from tests.factories import make_subscription
 from tests.webhook_support import (  # noqa: F401  (fixture)

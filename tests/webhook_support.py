@@ -11,7 +11,7 @@ from django.core.cache import caches
 from model_bakery import baker
 
 from django_torgovo_subscriptions.models import PlanType
-from django_torgovo_subscriptions.services import webhooks as service
+from django_torgovo_subscriptions.services.custom_bot import webhooks as service
 from tests.factories import make_plan, make_subscription
 
 RECEIVE = "/api/custom-bot/webhook/receive/{}/"

@@ -34,7 +34,7 @@ from django_torgovo_subscriptions.compat import (
 )
 from django_torgovo_subscriptions.exceptions import SubscriptionsError
 from django_torgovo_subscriptions.models import CustomBotWebhook, PlanType, WebhookEvent
-from django_torgovo_subscriptions.services import webhooks as service
+from django_torgovo_subscriptions.services.custom_bot import webhooks as service
 
 # --- serializers -------------------------------------------------------------
 

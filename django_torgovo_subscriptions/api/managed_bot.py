@@ -21,7 +21,7 @@ from django_torgovo_subscriptions.compat import (
 )
 from django_torgovo_subscriptions.models import ManagedBotOffer
 from django_torgovo_subscriptions.models.fields import MONEY_DECIMAL_PLACES, MONEY_MAX_DIGITS
-from django_torgovo_subscriptions.services import managed
+from django_torgovo_subscriptions.services.managed_bot import offers as managed
 
 
 def money(**kwargs) -> StringDecimalField:

@@ -30,7 +30,7 @@ from django_torgovo_subscriptions.models import SubscriptionStatus, UserSubscrip
 from django_torgovo_subscriptions.models.payments import CheckoutSession, Payment
 from django_torgovo_subscriptions.payments import dummy as dummy_gateway
 from django_torgovo_subscriptions.payments import gateway_named, get_gateway
-from django_torgovo_subscriptions.services import billing
+from django_torgovo_subscriptions.services import payments as billing
 
 # --- serializers ---------------------------------------------------------------------
 

@@ -2,7 +2,8 @@
 
 from django.urls import path
 
-from django_torgovo_subscriptions.api import custom_bot, managed_bot, payments, views
+from django_torgovo_subscriptions.api import custom_bot, managed_bot, payments
+from django_torgovo_subscriptions.api import subscriptions as views
 
 app_name = "subscriptions"
 

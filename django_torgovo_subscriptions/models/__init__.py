@@ -1,7 +1,11 @@
 """Models of the subscriptions app (label ``subscriptions``)."""
 
-from django_torgovo_subscriptions.models.managed import ManagedBotPerformance
-from django_torgovo_subscriptions.models.offers import ManagedBotOffer
+from django_torgovo_subscriptions.models.custom_bot import (
+    CustomBotWebhook,
+    WebhookEvent,
+    WebhookOutcome,
+)
+from django_torgovo_subscriptions.models.managed_bot import ManagedBotOffer, ManagedBotPerformance
 from django_torgovo_subscriptions.models.payments import (
     CheckoutSession,
     GatewayCustomer,
@@ -12,11 +16,6 @@ from django_torgovo_subscriptions.models.plans import PlanType, SubscriptionPlan
 from django_torgovo_subscriptions.models.subscriptions import (
     SubscriptionStatus,
     UserSubscription,
-)
-from django_torgovo_subscriptions.models.webhooks import (
-    CustomBotWebhook,
-    WebhookEvent,
-    WebhookOutcome,
 )
 
 __all__ = [

@@ -13,7 +13,7 @@ processing are the ones Stripe events go through.
 It has no recurring billing of its own (``native_recurring = False``): the
 ``billing`` command asks it to ``charge_renewal`` as a period ends, and the
 renewal event is delivered in-process to the same receiver
-(``services.billing.receive_webhook``), since a cron job has no server to call.
+(``services.payments.receive_webhook``), since a cron job has no server to call.
 
 Test cards, after Stripe's (https://docs.stripe.com/testing):
 
@@ -253,7 +253,7 @@ class DummyGateway(BaseGateway):
         headers = {"Content-Type": "application/json", self.signature_header: self.sign(body)}
         if url:
             return post_json(url, body, headers)
-        from django_torgovo_subscriptions.services import billing
+        from django_torgovo_subscriptions.services import payments as billing
 
         try:
             result = billing.receive_webhook(self, body, headers)

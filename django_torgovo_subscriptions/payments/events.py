@@ -2,7 +2,7 @@
 The events the billing service understands, and how Stripe-shaped events map
 to them.
 
-A gateway turns its own event into a ``BillingEvent``; ``services.billing``
+A gateway turns its own event into a ``BillingEvent``; ``services.payments``
 acts on that and never reads gateway JSON. Stripe's event vocabulary is the
 lingua franca here: the dummy gateway emits Stripe-shaped events (same types,
 same object fields) so that it walks the very same parser. The shapes read are

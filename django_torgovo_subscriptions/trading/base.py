@@ -89,7 +89,7 @@ class BaseTradingManager:
 
 def get_trading_manager() -> BaseTradingManager:
     """An instance of the configured manager, adapted when it is the host's own."""
-    from django_torgovo_subscriptions.trading.host import HostTradingManagerAdapter
+    from django_torgovo_subscriptions.trading.host_manager import HostTradingManagerAdapter
 
     manager_class = subscriptions_settings.TRADING_MANAGER_CLASS
     if isinstance(manager_class, type) and issubclass(manager_class, BaseTradingManager):

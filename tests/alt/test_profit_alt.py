@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.django import TestCase
 
-from django_torgovo_subscriptions.services.profit import (
+from django_torgovo_subscriptions.services.managed_bot.profit import (
     recalculate,
     settle_on_exit,
     settle_period,

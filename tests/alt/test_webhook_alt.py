@@ -80,7 +80,7 @@ def test_any_enabled_strategy_is_tradable_but_not_a_disabled_one(api, user, othe
 
 
 def test_a_strategy_disabled_after_generation_refuses_alerts(client, user):
-    from django_torgovo_subscriptions.services import webhooks
+    from django_torgovo_subscriptions.services.custom_bot import webhooks
 
     subscribe(user)
     strategy = baker.make(Strategy, market="BTC/USDT", enabled=True)

@@ -24,7 +24,8 @@ from trading.models import PairConfig
 
 from django_torgovo_subscriptions.conf import subscriptions_settings
 from django_torgovo_subscriptions.models import SubscriptionStatus, UserSubscription
-from django_torgovo_subscriptions.services import ratelimit, webhooks
+from django_torgovo_subscriptions.services.custom_bot import ratelimit
+from django_torgovo_subscriptions.services.custom_bot import webhooks
 from django_torgovo_subscriptions.services import subscriptions as service
 from tests.docs_scenarios import Context, scenario
 

@@ -3,7 +3,7 @@
 from decimal import Decimal
 
 from django_torgovo_subscriptions.models import ManagedBotOffer
-from django_torgovo_subscriptions.services import managed
+from django_torgovo_subscriptions.services.managed_bot import offers as managed
 from tests.docs_scenarios import Context, scenario
 
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from django_torgovo_subscriptions.models import UserSubscription
 from django_torgovo_subscriptions.payments.dummy import RENEWALS_DECLINED, SUCCEEDS, DummyGateway
-from django_torgovo_subscriptions.services import billing
+from django_torgovo_subscriptions.services import payments as billing
 from django_torgovo_subscriptions.services import subscriptions as service
 from tests.docs_scenarios import Context, scenario
 

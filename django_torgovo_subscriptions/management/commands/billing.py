@@ -2,12 +2,12 @@
 The billing run: renewals, past-due expiry, lapsed expiry, pruning.
 
 Idempotent and safe to run every minute (cron, a systemd timer, or a periodic
-Celery task calling ``services.billing.run_billing``), even twice at once.
+Celery task calling ``services.payments.run_billing``), even twice at once.
 """
 
 from django.core.management.base import BaseCommand
 
-from django_torgovo_subscriptions.services.billing import run_billing
+from django_torgovo_subscriptions.services.payments import run_billing
 
 
 class Command(BaseCommand):

@@ -18,7 +18,7 @@ from django.utils.dateparse import parse_datetime
 from django_torgovo_subscriptions.models import PaymentEvent
 from django_torgovo_subscriptions.models.payments import PaymentEventStatus
 from django_torgovo_subscriptions.payments import get_gateway
-from django_torgovo_subscriptions.services.billing import recover_from_gateway, reprocess
+from django_torgovo_subscriptions.services.payments import recover_from_gateway, reprocess
 
 # A "received" event older than this was abandoned by a crashed worker.
 STUCK_AFTER = timedelta(minutes=5)

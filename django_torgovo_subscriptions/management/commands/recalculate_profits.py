@@ -18,7 +18,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from django_torgovo_subscriptions.models import ManagedBotPerformance
-from django_torgovo_subscriptions.services.profit import Recalculation, recalculate_all
+from django_torgovo_subscriptions.services.managed_bot.profit import Recalculation, recalculate_all
 
 
 class Command(BaseCommand):

@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from django_torgovo_subscriptions.models import ManagedBotPerformance
 from django_torgovo_subscriptions.services.periods import add_months
-from django_torgovo_subscriptions.services.profit import PeriodNotOver, settle_period
+from django_torgovo_subscriptions.services.managed_bot.profit import PeriodNotOver, settle_period
 
 
 def parse_month(value: str) -> tuple[int, int]:

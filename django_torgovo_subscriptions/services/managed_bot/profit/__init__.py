@@ -16,8 +16,8 @@ The pure parts (no database) are ``fifo.ProfitLedger`` and ``share.settle_share`
 See docs/MANAGED_BOTS.md.
 """
 
-from django_torgovo_subscriptions.services.profit.fifo import Fill, ProfitLedger, replay
-from django_torgovo_subscriptions.services.profit.service import (
+from django_torgovo_subscriptions.services.managed_bot.profit.fifo import Fill, ProfitLedger, replay
+from django_torgovo_subscriptions.services.managed_bot.profit.service import (
     PerformanceSummary,
     PeriodNotOver,
     ProfitError,
@@ -35,7 +35,7 @@ from django_torgovo_subscriptions.services.profit.service import (
     settle_on_exit,
     settle_period,
 )
-from django_torgovo_subscriptions.services.profit.share import (
+from django_torgovo_subscriptions.services.managed_bot.profit.share import (
     ShareStep,
     quantize_money,
     rate_from_percentage,

@@ -1,4 +1,4 @@
-"""API views: parse, authorize, call a service, serialize."""
+"""API views for plans and subscriptions: parse, authorize, call a service, serialize."""
 
 from __future__ import annotations
 

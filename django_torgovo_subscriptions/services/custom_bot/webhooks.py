@@ -13,7 +13,7 @@ decides the answer:
    time; then the webhook must be active          webhook_inactive (410)
 3. rate limits per webhook and per client IP      rate_limited (429)
 4. the IP allowlist                               ip_not_allowed (403)
-5. the body (services.signals) and its ticker     invalid_json, unreplaced_placeholder,
+5. the body (services.custom_bot.alerts) and its ticker     invalid_json, unreplaced_placeholder,
                                                   invalid_action, missing_ticker,
                                                   invalid_quantity, ... (400),
                                                   payload_too_large (413)
@@ -69,7 +69,10 @@ from django_torgovo_subscriptions.models import (
     WebhookEvent,
     WebhookOutcome,
 )
-from django_torgovo_subscriptions.services import client_ip, ratelimit, redaction, signals
+from django_torgovo_subscriptions.services.custom_bot import client_ip
+from django_torgovo_subscriptions.services.custom_bot import ratelimit
+from django_torgovo_subscriptions.services.custom_bot import redaction
+from django_torgovo_subscriptions.services.custom_bot import alerts
 from django_torgovo_subscriptions.services.execution import OrderNotSaved, execute_signal
 from django_torgovo_subscriptions.services.quota import check_pair_quota, default_pairs_in_use
 from django_torgovo_subscriptions.services.subscriptions import require_access
@@ -207,7 +210,7 @@ class Intake:
     started: float = 0.0
     client_ip: str | None = None
     raw: bytes = field(default=b"", repr=False)
-    parsed: signals.ParsedBody = field(default_factory=lambda: signals.ParsedBody(None))
+    parsed: alerts.ParsedBody = field(default_factory=lambda: alerts.ParsedBody(None))
     # The accepted alert's event once stored: from then on this request has its row.
     stored: WebhookEvent | None = None
 
@@ -227,7 +230,7 @@ class Intake:
             declared = limit + 1
         if declared > limit or len(raw) > limit:
             raw = b""
-            parsed = signals.ParsedBody(
+            parsed = alerts.ParsedBody(
                 None, AlertTooLarge(f"The alert message is larger than {limit} bytes.")
             )
         return cls(
@@ -237,7 +240,7 @@ class Intake:
             started=started,
             client_ip=client_ip.client_ip(request),
             raw=raw,
-            parsed=parsed or signals.parse_body(raw),
+            parsed=parsed or alerts.parse_body(raw),
         )
 
     def elapsed_ms(self) -> int:
@@ -298,12 +301,12 @@ def check_body_secret(intake: Intake) -> None:
         raise InvalidWebhookSecret()
 
 
-def read_alert(intake: Intake, webhook: CustomBotWebhook) -> signals.Alert:
+def read_alert(intake: Intake, webhook: CustomBotWebhook) -> alerts.Alert:
     if intake.parsed.error is not None:
         raise intake.parsed.error
-    alert = signals.validate_alert(intake.parsed.data or {})
+    alert = alerts.validate_alert(intake.parsed.data or {})
     symbol = host.pair_config_value(webhook.pair_config, "symbol")
-    if subscriptions_settings.WEBHOOK_CHECK_TICKER and not signals.ticker_matches(
+    if subscriptions_settings.WEBHOOK_CHECK_TICKER and not alerts.ticker_matches(
         alert.ticker, symbol
     ):
         raise InvalidAlert(
@@ -332,7 +335,7 @@ def check_entitlement(webhook: CustomBotWebhook, now: datetime) -> None:
         raise PairConfigUnavailable()
 
 
-def check_age(alert: signals.Alert, now: datetime) -> None:
+def check_age(alert: alerts.Alert, now: datetime) -> None:
     if alert.sent_at is None:
         return
     age = (now - alert.sent_at).total_seconds()
@@ -417,9 +420,9 @@ def reject_request(request: Any, secret: str, exc: SubscriptionsError) -> Receip
     return reject(intake, None, exc)
 
 
-def dedupe_key(webhook: CustomBotWebhook, alert: signals.Alert, data: dict[str, Any]) -> str:
+def dedupe_key(webhook: CustomBotWebhook, alert: alerts.Alert, data: dict[str, Any]) -> str:
     return hashlib.sha256(
-        f"{webhook.pk}|{signals.dedupe_identity(alert, data)}".encode()
+        f"{webhook.pk}|{alerts.dedupe_identity(alert, data)}".encode()
     ).hexdigest()
 
 
@@ -449,7 +452,7 @@ def claim(event: WebhookEvent) -> WebhookEvent | None:
     raise RuntimeError("Could not claim the dedupe key of a webhook event.")
 
 
-def accept(intake: Intake, webhook: CustomBotWebhook, alert: signals.Alert) -> Receipt:
+def accept(intake: Intake, webhook: CustomBotWebhook, alert: alerts.Alert) -> Receipt:
     celery = subscriptions_settings.WEBHOOK_EXECUTION == "celery"
     signal = {**alert.to_json(), "client_order_id": f"tv-{uuid.uuid4().hex[:24]}"}
     event = intake.event(
@@ -552,7 +555,7 @@ def execute_event(
     event: WebhookEvent,
     user: Any,
     pair_config: Any,
-    alert: signals.Alert,
+    alert: alerts.Alert,
     started: float | None = None,
 ) -> WebhookEvent:
     """Run a stored alert through the trading manager and record the outcome on its event."""
@@ -634,5 +637,5 @@ def run_queued_event(event_id: int) -> WebhookEvent | None:
         event.save(update_fields=["outcome", "code", "error", "processed_at"])
         return event
     return execute_event(
-        event, webhook.user, webhook.pair_config, signals.Alert.from_json(event.signal)
+        event, webhook.user, webhook.pair_config, alerts.Alert.from_json(event.signal)
     )

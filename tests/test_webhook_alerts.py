@@ -7,14 +7,16 @@ import pytest
 from django.test import RequestFactory, override_settings
 
 from django_torgovo_subscriptions.exceptions import InvalidAlert
-from django_torgovo_subscriptions.services import client_ip, redaction, signals
+from django_torgovo_subscriptions.services.custom_bot import client_ip
+from django_torgovo_subscriptions.services.custom_bot import redaction
+from django_torgovo_subscriptions.services.custom_bot import alerts
 from example_project import settings as example
 
 SECRET = "s3cr3t-Value_0123456789abcdefghijklmnopq"
 
 
 def parse(text):
-    parsed = signals.parse_body(text.encode() if isinstance(text, str) else text)
+    parsed = alerts.parse_body(text.encode() if isinstance(text, str) else text)
     if parsed.error:
         raise parsed.error
     return parsed.data
@@ -22,7 +24,7 @@ def parse(text):
 
 def code_of(data):
     with pytest.raises(InvalidAlert) as caught:
-        signals.validate_alert(data)
+        alerts.validate_alert(data)
     return caught.value.code
 
 
@@ -39,7 +41,7 @@ def test_the_generated_message_parses_and_validates_with_decimals_not_floats():
     data = parse(
         '{"action": "sell", "ticker": "ETHUSDT", "price": 3012.4, "quantity": 1.25, "secret": "x"}'
     )
-    alert = signals.validate_alert(data)
+    alert = alerts.validate_alert(data)
     assert alert.side == "sell" and alert.ticker == "ETHUSDT"
     assert alert.price == Decimal("3012.4") and isinstance(alert.price, Decimal)
     assert alert.quantity == Decimal("1.25")
@@ -50,7 +52,7 @@ def test_parsing_is_lenient_about_the_envelope():
     data = parse(
         '\ufeff\n  {"Action": "BUY", "TICKER": " btcusdt ", "Quantity": 2, "price": "1e2"}  \n'
     )
-    alert = signals.validate_alert(data)
+    alert = alerts.validate_alert(data)
     assert (alert.side, alert.ticker, alert.quantity, alert.price) == ("buy", "btcusdt", 2, 100)
 
 
@@ -121,7 +123,7 @@ def test_every_invalid_field_has_its_stable_code(data, code):
 
 
 def test_price_is_optional_and_extra_keys_travel_with_the_signal():
-    alert = signals.validate_alert(
+    alert = alerts.validate_alert(
         valid(price=None, order_id="Long", comment="entry", size=Decimal("2"))
     )
     assert alert.price is None
@@ -141,12 +143,12 @@ def test_price_is_optional_and_extra_keys_travel_with_the_signal():
     ],
 )
 def test_alert_times_in_iso_8601_or_epoch(value, expected):
-    assert signals.validate_alert(valid(time=value)).sent_at == expected
+    assert alerts.validate_alert(valid(time=value)).sent_at == expected
 
 
 def test_an_alert_round_trips_through_its_stored_json():
-    alert = signals.validate_alert(valid(order_id="Long", time="2026-11-25T10:15:30Z", note="x"))
-    assert signals.Alert.from_json(alert.to_json()) == alert
+    alert = alerts.validate_alert(valid(order_id="Long", time="2026-11-25T10:15:30Z", note="x"))
+    assert alerts.Alert.from_json(alert.to_json()) == alert
 
 
 # --- tickers and duplicates ----------------------------------------------------
@@ -169,18 +171,18 @@ def test_an_alert_round_trips_through_its_stored_json():
 def test_ticker_matching_ignores_exchange_prefix_separators_case_and_perpetual_suffix(
     ticker, symbol, matches
 ):
-    assert signals.ticker_matches(ticker, symbol) is matches
+    assert alerts.ticker_matches(ticker, symbol) is matches
 
 
 def test_dedupe_identity_is_the_order_id_and_action_or_else_the_whole_message():
-    with_id = signals.validate_alert(valid(order_id="Long"))
-    assert signals.dedupe_identity(with_id, valid(order_id="Long", price="1")) == "order|Long|buy"
+    with_id = alerts.validate_alert(valid(order_id="Long"))
+    assert alerts.dedupe_identity(with_id, valid(order_id="Long", price="1")) == "order|Long|buy"
     plain = valid()
-    one = signals.dedupe_identity(signals.validate_alert(plain), {**plain, "secret": "a"})
-    two = signals.dedupe_identity(signals.validate_alert(plain), {**plain, "secret": "b"})
+    one = alerts.dedupe_identity(alerts.validate_alert(plain), {**plain, "secret": "a"})
+    two = alerts.dedupe_identity(alerts.validate_alert(plain), {**plain, "secret": "b"})
     assert one == two and "secret" not in one
-    assert one != signals.dedupe_identity(
-        signals.validate_alert(valid(price="2")), valid(price="2")
+    assert one != alerts.dedupe_identity(
+        alerts.validate_alert(valid(price="2")), valid(price="2")
     )
 
 

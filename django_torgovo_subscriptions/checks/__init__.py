@@ -28,8 +28,8 @@ from django_torgovo_subscriptions.conf import (
     import_from_string,
     subscriptions_settings,
 )
-from django_torgovo_subscriptions.payments.checks import check_payment_settings
-from django_torgovo_subscriptions.webhook_checks import check_webhook_settings
+from django_torgovo_subscriptions.checks.payments import check_payment_settings
+from django_torgovo_subscriptions.checks.custom_bot import check_webhook_settings
 
 TAG = "subscriptions"
 CREDENTIAL_KEYS = ("API_KEY", "API_SECRET", "DEMO")
@@ -138,7 +138,7 @@ def check_import_strings() -> list[CheckMessage]:
 
 def check_trading_manager() -> list[CheckMessage]:
     from django_torgovo_subscriptions.trading.base import BaseTradingManager
-    from django_torgovo_subscriptions.trading.host import accepts_keyword
+    from django_torgovo_subscriptions.trading.host_manager import accepts_keyword
 
     value = subscriptions_settings.raw("TRADING_MANAGER_CLASS")
     try:

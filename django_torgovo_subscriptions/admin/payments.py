@@ -73,7 +73,7 @@ class PaymentEventAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Reprocess selected events"))
     def reprocess(self, request, queryset):
-        from django_torgovo_subscriptions.services.billing import reprocess
+        from django_torgovo_subscriptions.services.payments import reprocess
 
         results = reprocess(queryset.order_by("received_at", "id"))
         failed = [

@@ -1,6 +1,10 @@
-"""Performance of a user's investment in a managed bot, and the profit share.
+"""Managed bots: the offers the platform sells, and each investor's performance and profit share.
 
-The figures are maintained by ``django_torgovo_subscriptions.services.profit``
+``ManagedBotOffer`` is the operator's decision to sell one host PairConfig as a
+managed bot, and on what terms. ``ManagedBotPerformance`` is one user's
+investment in one managed bot.
+
+The figures are maintained by ``django_torgovo_subscriptions.services.managed_bot.profit``
 (see docs/MANAGED_BOTS.md). Two kinds of state live on a row:
 
 * the *ledger*, rebuilt from the host's Orders at will: the open FIFO lots,
@@ -173,3 +177,53 @@ class ManagedBotPerformance(models.Model):
     def open_cost(self) -> Decimal:
         """What the open position cost, buy fees included (exact)."""
         return sum((Decimal(cost) for _quantity, cost in self.open_lots), Decimal(0))
+
+class ManagedBotOfferQuerySet(models.QuerySet):
+    def available(self) -> ManagedBotOfferQuerySet:
+        """Offers a user may subscribe to: active, on an active plan."""
+        return self.filter(is_active=True, plan__is_active=True)
+
+
+class ManagedBotOffer(models.Model):
+    """The operator's decision to sell one host PairConfig as a managed bot."""
+
+    managed_bot = models.OneToOneField(
+        pair_config_model_reference(),
+        on_delete=models.PROTECT,
+        related_name="torgovo_managed_offer",
+        verbose_name=_("managed bot"),
+        help_text=_("The host bot configuration the platform runs for investors."),
+    )
+    plan = models.ForeignKey(
+        "subscriptions.SubscriptionPlan",
+        on_delete=models.PROTECT,
+        related_name="managed_offers",
+        limit_choices_to={"plan_type": "managed_bot"},
+        verbose_name=_("plan"),
+    )
+    name = models.CharField(_("public name"), max_length=100)
+    description = models.TextField(_("public description"), blank=True)
+    minimum_investment = money_field(
+        _("minimum investment"), help_text=_("In the plan's currency.")
+    )
+    is_active = models.BooleanField(
+        _("active"), default=True, help_text=_("Inactive offers take no new investors.")
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    objects = ManagedBotOfferQuerySet.as_manager()
+
+    class Meta:
+        app_label = "subscriptions"
+        ordering = ("name", "id")
+        verbose_name = _("managed bot offer")
+        verbose_name_plural = _("managed bot offers")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(minimum_investment__gte=0),
+                name="subscriptions_offer_minimum_not_negative",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name

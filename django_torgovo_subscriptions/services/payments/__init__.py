@@ -23,15 +23,15 @@ reprocessing, recovery), ``handlers`` (what each event does), ``run`` (the
 ``billing`` command). The names below are the public API.
 """
 
-from django_torgovo_subscriptions.services.billing.checkout import create_checkout
-from django_torgovo_subscriptions.services.billing.receiver import (
+from django_torgovo_subscriptions.services.payments.checkout import create_checkout
+from django_torgovo_subscriptions.services.payments.receiver import (
     WebhookResult,
     process_event,
     receive_webhook,
     recover_from_gateway,
     reprocess,
 )
-from django_torgovo_subscriptions.services.billing.run import BillingReport, run_billing
+from django_torgovo_subscriptions.services.payments.run import BillingReport, run_billing
 
 __all__ = [
     "BillingReport",

@@ -1,7 +1,6 @@
 """
-Admin for custom-bot webhooks' event log, and the secret rotation action.
+Admin for custom-bot webhooks, their event log, and the secret rotation action.
 
-Imported by ``admin.py`` (which registers the rest of the package's admin).
 Nothing here shows a secret: events are stored redacted, and a secret
 rotated from the admin is not displayed (a message stored in the session
 would keep it); the owner fetches a new URL through the API.
@@ -13,8 +12,8 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from django_torgovo_subscriptions.models import WebhookEvent
-from django_torgovo_subscriptions.services import webhooks as service
+from django_torgovo_subscriptions.models import CustomBotWebhook, WebhookEvent
+from django_torgovo_subscriptions.services.custom_bot import webhooks as service
 
 
 @admin.action(
@@ -98,3 +97,26 @@ class WebhookEventAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
+
+
+@admin.register(CustomBotWebhook)
+class CustomBotWebhookAdmin(admin.ModelAdmin):
+    list_display = ("id", "user", "pair_config", "is_active", "created_at", "last_used_at")
+    list_filter = ("is_active",)
+    search_fields = ("user__username", "user__email")
+    list_select_related = ("user", "pair_config")
+    raw_id_fields = ("user", "subscription", "pair_config")
+    # The hash is no secret, but there is nothing useful to do with it here.
+    exclude = ("secret_hash",)
+    readonly_fields = ("created_at", "last_used_at", "rotated_at", "deactivated_at")
+    actions = [rotate_secrets]
+
+    def has_add_permission(self, request):
+        # A webhook is born with a secret shown once to its owner: only the
+        # API's generate endpoint can do that.
+        return False
+
+    def get_readonly_fields(self, request, obj=None):
+        # Who owns a webhook and what it trades is fixed at generation; staff
+        # may only (de)activate it or rotate its secret.
+        return (*self.readonly_fields, "user", "subscription", "pair_config", "tradingview_config")

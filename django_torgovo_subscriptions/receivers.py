@@ -17,7 +17,7 @@ logger = logging.getLogger(__name__)
 def settle_managed_bots_on_exit(sender: Any, subscription: Any, **kwargs: Any) -> None:
     """When a managed-bot subscription ends, settle the profit share of each bot in it."""
     from django_torgovo_subscriptions.models import ManagedBotPerformance, PlanType
-    from django_torgovo_subscriptions.services import profit
+    from django_torgovo_subscriptions.services.managed_bot import profit
 
     if subscription.plan_type != PlanType.MANAGED_BOT:
         return

@@ -142,7 +142,7 @@ def check_rate_limits(per_webhook: Any, per_ip: Any) -> list[CheckMessage]:
 
 
 def check_ip_lists(allowlist: Any, proxies: Any) -> list[CheckMessage]:
-    from django_torgovo_subscriptions.services.client_ip import parse_network
+    from django_torgovo_subscriptions.services.custom_bot.client_ip import parse_network
 
     errors: list[CheckMessage] = []
     for name, value, nullable in (

@@ -1,7 +1,7 @@
 """
 Investing in a managed bot: the offers on sale and subscribing with an investment.
 
-The profit calculation itself lives in ``services.profit``.
+The profit calculation itself lives in ``services.managed_bot.profit``.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from django_torgovo_subscriptions.models import (
     UserSubscription,
 )
 from django_torgovo_subscriptions.models.subscriptions import ACCESS_STATUSES
-from django_torgovo_subscriptions.services import profit
+from django_torgovo_subscriptions.services.managed_bot import profit
 from django_torgovo_subscriptions.services import subscriptions as subscription_service
 from django_torgovo_subscriptions.services.periods import months_between
 from django_torgovo_subscriptions.services.quota import check_pair_quota

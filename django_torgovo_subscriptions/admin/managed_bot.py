@@ -1,78 +1,11 @@
-"""Admin for plans, subscriptions, webhooks and managed-bot performance."""
+"""Admin for managed bots: offers and investors' performance (with recalculation actions)."""
 
 from __future__ import annotations
 
-from django.contrib import admin
+from django.contrib import admin, messages
 
-from django_torgovo_subscriptions.models import (
-    CustomBotWebhook,
-    ManagedBotOffer,
-    ManagedBotPerformance,
-    SubscriptionPlan,
-    UserSubscription,
-)
-from django_torgovo_subscriptions.webhook_admin import rotate_secrets  # registers WebhookEvent
-
-
-@admin.register(SubscriptionPlan)
-class SubscriptionPlanAdmin(admin.ModelAdmin):
-    list_display = (
-        "name",
-        "plan_type",
-        "monthly_price",
-        "currency",
-        "profit_share_percentage",
-        "max_trading_pairs",
-        "is_active",
-    )
-    list_filter = ("plan_type", "is_active", "currency")
-    search_fields = ("name", "slug", "description")
-    prepopulated_fields = {"slug": ("name",)}
-    readonly_fields = ("created_at", "updated_at")
-
-
-@admin.register(UserSubscription)
-class UserSubscriptionAdmin(admin.ModelAdmin):
-    list_display = (
-        "id",
-        "user",
-        "plan",
-        "status",
-        "start_date",
-        "end_date",
-        "is_live",
-        "auto_renew",
-        "payment_method",
-    )
-    list_filter = ("status", "plan_type", "auto_renew", "payment_method", "plan")
-    search_fields = ("user__username", "user__email", "plan__name", "gateway_subscription_id")
-    list_select_related = ("user", "plan")
-    raw_id_fields = ("user",)
-    date_hierarchy = "created_at"
-    readonly_fields = ("plan_type", "created_at", "updated_at")
-
-
-@admin.register(CustomBotWebhook)
-class CustomBotWebhookAdmin(admin.ModelAdmin):
-    list_display = ("id", "user", "pair_config", "is_active", "created_at", "last_used_at")
-    list_filter = ("is_active",)
-    search_fields = ("user__username", "user__email")
-    list_select_related = ("user", "pair_config")
-    raw_id_fields = ("user", "subscription", "pair_config")
-    # The hash is no secret, but there is nothing useful to do with it here.
-    exclude = ("secret_hash",)
-    readonly_fields = ("created_at", "last_used_at", "rotated_at", "deactivated_at")
-    actions = [rotate_secrets]
-
-    def has_add_permission(self, request):
-        # A webhook is born with a secret shown once to its owner: only the
-        # API's generate endpoint can do that.
-        return False
-
-    def get_readonly_fields(self, request, obj=None):
-        # Who owns a webhook and what it trades is fixed at generation; staff
-        # may only (de)activate it or rotate its secret.
-        return (*self.readonly_fields, "user", "subscription", "pair_config", "tradingview_config")
+from django_torgovo_subscriptions.models import ManagedBotOffer, ManagedBotPerformance
+from django_torgovo_subscriptions.services.managed_bot.profit import recalculate_all
 
 
 @admin.register(ManagedBotPerformance)
@@ -98,7 +31,7 @@ class ManagedBotPerformanceAdmin(admin.ModelAdmin):
     list_select_related = ("user", "managed_bot")
     raw_id_fields = ("user", "subscription", "managed_bot")
     actions = ("recalculate_selected", "rebuild_selected")
-    # The figures are derived from the host's Orders by services.profit;
+    # The figures are derived from the host's Orders by services.managed_bot.profit;
     # editing them by hand would only be overwritten (or double charge).
     fieldsets = (
         (None, {"fields": ("user", "subscription", "managed_bot", "initial_investment",
@@ -135,10 +68,6 @@ class ManagedBotPerformanceAdmin(admin.ModelAdmin):
     )
 
     def _recalculate(self, request, queryset, *, full: bool) -> None:
-        from django.contrib import messages
-
-        from django_torgovo_subscriptions.services.profit import recalculate_all
-
         summary = recalculate_all(queryset, full=full, include_closed=True)
         self.message_user(
             request,
@@ -163,7 +92,3 @@ class ManagedBotOfferAdmin(admin.ModelAdmin):
     search_fields = ("name", "description")
     list_select_related = ("managed_bot", "plan")
     raw_id_fields = ("managed_bot",)
-
-
-# Payments, payment events (with the "reprocess" action), customers, checkouts.
-from django_torgovo_subscriptions.payments import admin as payments_admin  # noqa: E402, F401

@@ -26,7 +26,7 @@ from django_torgovo_subscriptions.models.payments import PaymentEvent, PaymentEv
 from django_torgovo_subscriptions.payments import gateway_named
 from django_torgovo_subscriptions.payments.base import BaseGateway
 from django_torgovo_subscriptions.payments.receivers import gateway_sync_suppressed
-from django_torgovo_subscriptions.services.billing import handlers
+from django_torgovo_subscriptions.services.payments import event_handlers as handlers
 
 logger = logging.getLogger(__name__)
 

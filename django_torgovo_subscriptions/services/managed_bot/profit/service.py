@@ -25,9 +25,9 @@ from django.utils import timezone
 
 from django_torgovo_subscriptions.conf import subscriptions_settings
 from django_torgovo_subscriptions.models import ManagedBotPerformance
-from django_torgovo_subscriptions.services.profit.fifo import BUY, SELL, ZERO, ProfitLedger
-from django_torgovo_subscriptions.services.profit.orders import Cursor, OrderColumns
-from django_torgovo_subscriptions.services.profit.share import (
+from django_torgovo_subscriptions.services.managed_bot.profit.fifo import BUY, SELL, ZERO, ProfitLedger
+from django_torgovo_subscriptions.services.managed_bot.profit.orders import Cursor, OrderColumns
+from django_torgovo_subscriptions.services.managed_bot.profit.share import (
     ShareStep,
     quantize_money,
     rate_from_percentage,
