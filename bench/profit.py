@@ -24,7 +24,7 @@ import random
 import statistics
 import sys
 import time
-from datetime import datetime, timedelta, timezone as dt_timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -36,7 +36,9 @@ DB_NAME = "bench_profit"
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--orders", type=int, default=100_000)
-    parser.add_argument("--new", type=int, default=100, help="orders added before the incremental run")
+    parser.add_argument(
+        "--new", type=int, default=100, help="orders added before the incremental run"
+    )
     parser.add_argument("--repeat", type=int, default=3, help="timed runs of each step (best kept)")
     parser.add_argument("--keep", action="store_true", help="do not drop the database")
     return parser.parse_args()
@@ -89,8 +91,9 @@ def setup_django() -> None:
 # --- data --------------------------------------------------------------------------
 
 
-def order_kwargs(user, bot, side: str, quantity: Decimal, price: Decimal, when: datetime,
-                 executed: bool = True) -> dict:
+def order_kwargs(
+    user, bot, side: str, quantity: Decimal, price: Decimal, when: datetime, executed: bool = True
+) -> dict:
     """Host Order kwargs through the field map (logical names -> host names)."""
     from django_torgovo_subscriptions import host
 
@@ -129,13 +132,17 @@ class OrderMaker:
             side, quantity = "buy", Decimal(rnd.randint(1, 100)) / 1000
         else:
             side = "sell"
-            quantity = self.position if rnd.random() < 0.6 else (self.position / 2).quantize(
-                Decimal("0.00000001"))
+            quantity = (
+                self.position
+                if rnd.random() < 0.6
+                else (self.position / 2).quantize(Decimal("0.00000001"))
+            )
         if executed:
             self.position += quantity if side == "buy" else -quantity
         model = host.get_order_model()
-        return model(**order_kwargs(self.user, self.bot, side, quantity, self.price, self.when,
-                                    executed))
+        return model(
+            **order_kwargs(self.user, self.bot, side, quantity, self.price, self.when, executed)
+        )
 
     def insert(self, count: int, batch: int = 5000) -> None:
         from django_torgovo_subscriptions import host
@@ -164,9 +171,13 @@ def make_performance():
     bot = baker.make(host.get_pair_config_model(), user=user, symbol="BTC/USDT")
     plan = make_plan(PlanType.MANAGED_BOT, profit_share_percentage=Decimal("20"), slug="bench")
     subscription = make_subscription(user, plan)
-    performance = open_performance(user, subscription, bot,
-                                   initial_investment=Decimal("10000"),
-                                   orders_since=datetime(2020, 1, 1, tzinfo=dt_timezone.utc))
+    performance = open_performance(
+        user,
+        subscription,
+        bot,
+        initial_investment=Decimal("10000"),
+        orders_since=datetime(2020, 1, 1, tzinfo=UTC),
+    )
     return user, bot, performance
 
 
@@ -181,8 +192,9 @@ def plain_pass(performance, until: datetime) -> tuple[float, int, Decimal]:
     from django_torgovo_subscriptions.services.managed_bot.profit.service import chunk_size
 
     columns = OrderColumns.from_settings()
-    window = columns.window(columns.bot_orders(performance), after=None,
-                            since=performance.orders_since, until=until)
+    window = columns.window(
+        columns.bot_orders(performance), after=None, since=performance.orders_since, until=until
+    )
     started = time.perf_counter()
     total, count = Decimal(0), 0
     with transaction.atomic():
@@ -219,12 +231,14 @@ def run(args: argparse.Namespace) -> int:
     from django_torgovo_subscriptions.services.managed_bot.profit.service import chunk_size
 
     user, bot, performance = make_performance()
-    maker = OrderMaker(user, bot, datetime(2023, 1, 1, tzinfo=dt_timezone.utc))
+    maker = OrderMaker(user, bot, datetime(2023, 1, 1, tzinfo=UTC))
     seconds, _ = timed(maker.insert, args.orders)
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
-    print(f"database: {connection.vendor} {connection.settings_dict['NAME']}, "
-          f"chunk size {chunk_size()}")
+    print(
+        f"database: {connection.vendor} {connection.settings_dict['NAME']}, "
+        f"chunk size {chunk_size()}"
+    )
     print(f"inserted {args.orders} orders for one bot in {seconds:.2f}s")
     until = maker.when + timedelta(days=365)
 
@@ -255,13 +269,15 @@ def run(args: argparse.Namespace) -> int:
     print(f"executed orders read:  {rows}")
     print(f"plain pass (sum):      {plain * 1000:9.1f} ms   (best of {args.repeat})")
     print(f"full recalculation:    {full * 1000:9.1f} ms   (best of {args.repeat})")
-    print(f"incremental (+{args.new}):    {incremental * 1000:9.1f} ms   "
-          f"(median of {args.repeat})")
+    print(f"incremental (+{args.new}):    {incremental * 1000:9.1f} ms   (median of {args.repeat})")
     print(f"full / plain:          {full_ratio:9.2f}     target <= 3")
-    print(f"incremental / full:    {incremental_ratio:9.4f}     target <= {1 / 50:.4f} "
-          f"(1/{full / incremental:.0f})")
-    print(f"realized net profit:   {performance.realized_pnl}, "
-          f"open lots {len(performance.open_lots)}")
+    print(
+        f"incremental / full:    {incremental_ratio:9.4f}     target <= {1 / 50:.4f} "
+        f"(1/{full / incremental:.0f})"
+    )
+    print(
+        f"realized net profit:   {performance.realized_pnl}, open lots {len(performance.open_lots)}"
+    )
     ok = full_ratio <= 3 and incremental_ratio <= 1 / 50
     print("targets met" if ok else "TARGET MISSED")
     return 0 if ok else 1

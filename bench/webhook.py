@@ -147,11 +147,11 @@ def seed() -> dict[str, object]:
     from django.contrib.auth import get_user_model
     from django.core.management import call_command
     from django.utils import timezone
-    from trading.models import PairConfig
 
     from django_torgovo_subscriptions.models import PlanType, SubscriptionPlan, UserSubscription
     from django_torgovo_subscriptions.services import subscriptions
     from django_torgovo_subscriptions.services.custom_bot import webhooks
+    from trading.models import PairConfig
 
     call_command("migrate", verbosity=0, stdout=StringIO())
     user = get_user_model().objects.create_user(username="bench", password="bench", Demo=True)
@@ -171,9 +171,9 @@ def seed() -> dict[str, object]:
 def counts() -> tuple[int, int, dict[str, int]]:
     from django.db import connections
     from django.db.models import Count
-    from trading.models import Order
 
     from django_torgovo_subscriptions.models import WebhookEvent
+    from trading.models import Order
 
     connections.close_all()
     outcomes = dict(WebhookEvent.objects.values_list("outcome").annotate(n=Count("id")))

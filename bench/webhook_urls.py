@@ -24,10 +24,10 @@ from django_ratelimit.core import get_usage
 from rest_framework import permissions, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
-from trading.models import Indicator, Order, PairConfig
 
 from django_torgovo_subscriptions.models import WebhookEvent
 from django_torgovo_subscriptions.services.custom_bot.webhooks import RECEIVER_WEBHOOKS, hash_secret
+from trading.models import Indicator, Order, PairConfig
 
 
 class Baseline(APIView):

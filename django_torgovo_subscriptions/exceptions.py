@@ -42,7 +42,9 @@ class SubscriptionsError(APIException):
         super().__init__(error_payload(self.code, self.message, fields), self.code)
 
     def as_response(self) -> JsonResponse:
-        return JsonResponse(error_payload(self.code, self.message, self.fields), status=self.status_code)
+        return JsonResponse(
+            error_payload(self.code, self.message, self.fields), status=self.status_code
+        )
 
 
 class NotAuthenticated(SubscriptionsError):
@@ -116,7 +118,9 @@ class PaymentsDisabled(SubscriptionsError):
 
     status_code = status.HTTP_409_CONFLICT
     default_code = "payments_disabled"
-    default_detail = "This server takes no payments: subscriptions are active as soon as they are created."
+    default_detail = (
+        "This server takes no payments: subscriptions are active as soon as they are created."
+    )
 
 
 class NotPendingPayment(SubscriptionsError):

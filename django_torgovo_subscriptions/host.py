@@ -96,9 +96,7 @@ def get_credentials(user: Any) -> ExchangeCredentials:
     except models.ObjectDoesNotExist:
         # A one-to-one profile that was never created: no credentials.
         return ExchangeCredentials(api_key="", api_secret="", demo=True)
-    return ExchangeCredentials(
-        api_key=api_key or "", api_secret=api_secret or "", demo=bool(demo)
-    )
+    return ExchangeCredentials(api_key=api_key or "", api_secret=api_secret or "", demo=bool(demo))
 
 
 # --- PairConfig -----------------------------------------------------------

@@ -29,5 +29,7 @@ def settle_managed_bots_on_exit(sender: Any, subscription: Any, **kwargs: Any) -
             settlement = profit.settle_on_exit(performance, at=at)
         logger.info(
             "Settled managed bot %s for subscription %s: share %s",
-            performance.managed_bot_id, subscription.pk, settlement.amount,
+            performance.managed_bot_id,
+            subscription.pk,
+            settlement.amount,
         )

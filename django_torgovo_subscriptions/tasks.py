@@ -52,8 +52,11 @@ def recalculate_profits() -> dict:
     from django_torgovo_subscriptions.services.managed_bot.profit import recalculate_all
 
     summary = recalculate_all()
-    return {"performances": summary.performances, "orders_read": summary.orders_read,
-            "failed": len(summary.failed)}
+    return {
+        "performances": summary.performances,
+        "orders_read": summary.orders_read,
+        "failed": len(summary.failed),
+    }
 
 
 @shared_task(name="django_torgovo_subscriptions.settle_profit_shares", ignore_result=True)

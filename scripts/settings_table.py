@@ -17,6 +17,7 @@ README = ROOT / "README.md"
 sys.path.insert(0, str(ROOT))
 
 from django_torgovo_subscriptions.conf import DEFAULTS  # noqa: E402  (no settings needed)
+
 PIPE = "\\|"
 START, END = "<!-- settings-table: start -->", "<!-- settings-table: end -->"
 

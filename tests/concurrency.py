@@ -19,7 +19,7 @@ def run_concurrently(count, func, *, return_exceptions=False, timeout=60):
         try:
             barrier.wait()
             results[index] = func(index)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001  (any failure is the thread's result)
             results[index] = exc
             errors.append(exc)
         finally:

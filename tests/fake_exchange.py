@@ -34,15 +34,17 @@ API_KEY = "vmPUZE6mv9SD5VNHk4HlWFsOr6aKE2zvsw0MuIgwCIPy6utIco14y7Ju91duEh8A"
 API_SECRET = "NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j"
 
 INSUFFICIENT_BALANCE = {
-    "code": -2010, "msg": "Account has insufficient balance for requested action."
+    "code": -2010,
+    "msg": "Account has insufficient balance for requested action.",
 }
 INVALID_API_KEY = {"code": -2015, "msg": "Invalid API-key, IP, or permissions for action."}
 INVALID_SIGNATURE = {"code": -1022, "msg": "Signature for this request is not valid."}
 ORDER_DOES_NOT_EXIST = {"code": -2013, "msg": "Order does not exist."}
 
 
-def _symbol(symbol: str, base: str, quote: str, tick: str, step: str, min_qty: str,
-            min_notional: str) -> dict[str, Any]:
+def _symbol(
+    symbol: str, base: str, quote: str, tick: str, step: str, min_qty: str, min_notional: str
+) -> dict[str, Any]:
     """One entry of exchangeInfo["symbols"], as Binance documents it."""
     return {
         "symbol": symbol,
@@ -64,21 +66,48 @@ def _symbol(symbol: str, base: str, quote: str, tick: str, step: str, min_qty: s
         "isSpotTradingAllowed": True,
         "isMarginTradingAllowed": True,
         "filters": [
-            {"filterType": "PRICE_FILTER", "minPrice": tick, "maxPrice": "1000000.00000000",
-             "tickSize": tick},
-            {"filterType": "LOT_SIZE", "minQty": min_qty, "maxQty": "9000.00000000",
-             "stepSize": step},
+            {
+                "filterType": "PRICE_FILTER",
+                "minPrice": tick,
+                "maxPrice": "1000000.00000000",
+                "tickSize": tick,
+            },
+            {
+                "filterType": "LOT_SIZE",
+                "minQty": min_qty,
+                "maxQty": "9000.00000000",
+                "stepSize": step,
+            },
             {"filterType": "ICEBERG_PARTS", "limit": 10},
-            {"filterType": "MARKET_LOT_SIZE", "minQty": "0.00000000", "maxQty": "83.47069318",
-             "stepSize": "0.00000000"},
-            {"filterType": "TRAILING_DELTA", "minTrailingAboveDelta": 10,
-             "maxTrailingAboveDelta": 2000, "minTrailingBelowDelta": 10,
-             "maxTrailingBelowDelta": 2000},
-            {"filterType": "PERCENT_PRICE_BY_SIDE", "bidMultiplierUp": "5",
-             "bidMultiplierDown": "0.2", "askMultiplierUp": "5", "askMultiplierDown": "0.2",
-             "avgPriceMins": 5},
-            {"filterType": "NOTIONAL", "minNotional": min_notional, "applyMinToMarket": True,
-             "maxNotional": "9000000.00000000", "applyMaxToMarket": False, "avgPriceMins": 5},
+            {
+                "filterType": "MARKET_LOT_SIZE",
+                "minQty": "0.00000000",
+                "maxQty": "83.47069318",
+                "stepSize": "0.00000000",
+            },
+            {
+                "filterType": "TRAILING_DELTA",
+                "minTrailingAboveDelta": 10,
+                "maxTrailingAboveDelta": 2000,
+                "minTrailingBelowDelta": 10,
+                "maxTrailingBelowDelta": 2000,
+            },
+            {
+                "filterType": "PERCENT_PRICE_BY_SIDE",
+                "bidMultiplierUp": "5",
+                "bidMultiplierDown": "0.2",
+                "askMultiplierUp": "5",
+                "askMultiplierDown": "0.2",
+                "avgPriceMins": 5,
+            },
+            {
+                "filterType": "NOTIONAL",
+                "minNotional": min_notional,
+                "applyMinToMarket": True,
+                "maxNotional": "9000000.00000000",
+                "applyMaxToMarket": False,
+                "avgPriceMins": 5,
+            },
             {"filterType": "MAX_NUM_ORDERS", "maxNumOrders": 200},
             {"filterType": "MAX_NUM_ALGO_ORDERS", "maxNumAlgoOrders": 5},
         ],
@@ -127,8 +156,11 @@ class FakeBinance:
 
     name: str = "live"
     prices: dict[str, Decimal] = field(
-        default_factory=lambda: {"BTCUSDT": Decimal("64000.00"), "ETHUSDT": Decimal("3150.00"),
-                                 "ETHBTC": Decimal("0.04920")}
+        default_factory=lambda: {
+            "BTCUSDT": Decimal("64000.00"),
+            "ETHUSDT": Decimal("3150.00"),
+            "ETHBTC": Decimal("0.04920"),
+        }
     )
     secrets: dict[str, str] = field(default_factory=lambda: {API_KEY: API_SECRET})
     requests: list[Request] = field(default_factory=list)
@@ -183,12 +215,13 @@ class FakeBinance:
 
     # --- the API -----------------------------------------------------------
 
-    def handle(self, method: str, path: str, params: dict[str, str], query: str,
-               headers: dict[str, str]) -> tuple[int, Any]:
+    def handle(
+        self, method: str, path: str, params: dict[str, str], query: str, headers: dict[str, str]
+    ) -> tuple[int, Any]:
         with self.lock:
             self.requests.append(Request(method, path, params, headers))
         public = {
-            ("GET", "/api/v3/ping"): lambda: {},
+            ("GET", "/api/v3/ping"): dict,
             ("GET", "/api/v3/time"): lambda: {"serverTime": now_ms()},
             ("GET", "/api/v3/exchangeInfo"): lambda: {**EXCHANGE_INFO, "serverTime": now_ms()},
             ("GET", "/api/v3/ticker/24hr"): lambda: self.ticker(params["symbol"]),
@@ -209,8 +242,9 @@ class FakeBinance:
             return private[(method, path)](params)
         return 404, {"code": -1000, "msg": f"Unknown endpoint {method} {path}"}
 
-    def authenticate(self, query: str, params: dict[str, str],
-                     headers: dict[str, str]) -> tuple[int, Any] | None:
+    def authenticate(
+        self, query: str, params: dict[str, str], headers: dict[str, str]
+    ) -> tuple[int, Any] | None:
         secret = self.secrets.get(headers.get("x-mbx-apikey", ""))
         if secret is None:
             return 401, INVALID_API_KEY
@@ -223,13 +257,27 @@ class FakeBinance:
     def ticker(self, symbol: str) -> dict[str, Any]:
         price = str(self.prices[symbol])
         return {
-            "symbol": symbol, "priceChange": "0.00", "priceChangePercent": "0.000",
-            "weightedAvgPrice": price, "prevClosePrice": price, "lastPrice": price,
-            "lastQty": "0.01000000", "bidPrice": price, "bidQty": "1.00000000",
-            "askPrice": price, "askQty": "1.00000000", "openPrice": price, "highPrice": price,
-            "lowPrice": price, "volume": "1000.00000000", "quoteVolume": "64000000.00000000",
-            "openTime": now_ms() - 86_400_000, "closeTime": now_ms(), "firstId": 1,
-            "lastId": 1000, "count": 1000,
+            "symbol": symbol,
+            "priceChange": "0.00",
+            "priceChangePercent": "0.000",
+            "weightedAvgPrice": price,
+            "prevClosePrice": price,
+            "lastPrice": price,
+            "lastQty": "0.01000000",
+            "bidPrice": price,
+            "bidQty": "1.00000000",
+            "askPrice": price,
+            "askQty": "1.00000000",
+            "openPrice": price,
+            "highPrice": price,
+            "lowPrice": price,
+            "volume": "1000.00000000",
+            "quoteVolume": "64000000.00000000",
+            "openTime": now_ms() - 86_400_000,
+            "closeTime": now_ms(),
+            "firstId": 1,
+            "lastId": 1000,
+            "count": 1000,
         }
 
     def create_order(self, params: dict[str, str]) -> tuple[int, Any]:
@@ -261,14 +309,17 @@ class FakeBinance:
             first = (quantity * Decimal("0.6")).quantize(Decimal("0.00001"))
             for qty, fill_price in ((first, price), (quantity - first, price + Decimal("1.00"))):
                 received = qty if params["side"] == "BUY" else qty * fill_price
-                fills.append({
-                    "price": f"{fill_price:.8f}",
-                    "qty": f"{qty:.8f}",
-                    "commission": f"{received * Decimal('0.001'):.8f}",
-                    "commissionAsset": market["baseAsset"] if params["side"] == "BUY"
-                    else market["quoteAsset"],
-                    "tradeId": 3140000 + order_id * 2 + len(fills),
-                })
+                fills.append(
+                    {
+                        "price": f"{fill_price:.8f}",
+                        "qty": f"{qty:.8f}",
+                        "commission": f"{received * Decimal('0.001'):.8f}",
+                        "commissionAsset": market["baseAsset"]
+                        if params["side"] == "BUY"
+                        else market["quoteAsset"],
+                        "tradeId": 3140000 + order_id * 2 + len(fills),
+                    }
+                )
         executed = sum((Decimal(f["qty"]) for f in fills), Decimal("0"))
         quote = sum((Decimal(f["qty"]) * Decimal(f["price"]) for f in fills), Decimal("0"))
         stamp = now_ms()
@@ -295,9 +346,13 @@ class FakeBinance:
     def as_queried(self, order: dict[str, Any]) -> dict[str, Any]:
         """GET /api/v3/order's shape: no fills, time/updateTime/isWorking instead."""
         queried = {k: v for k, v in order.items() if k not in ("fills", "transactTime")}
-        queried.update(stopPrice="0.00000000", icebergQty="0.00000000",
-                       time=order["transactTime"], updateTime=order["transactTime"],
-                       isWorking=order["status"] == "NEW")
+        queried.update(
+            stopPrice="0.00000000",
+            icebergQty="0.00000000",
+            time=order["transactTime"],
+            updateTime=order["transactTime"],
+            isWorking=order["status"] == "NEW",
+        )
         return queried
 
     def query_order(self, params: dict[str, str]) -> tuple[int, Any]:
@@ -314,25 +369,40 @@ class FakeBinance:
 
     def list_orders(self, params: dict[str, str], *, open_only: bool) -> tuple[int, Any]:
         with self.lock:
-            found = [self.as_queried(o) for o in self.orders
-                     if o["symbol"] == params.get("symbol")
-                     and (o["status"] == "NEW" or not open_only)]
+            found = [
+                self.as_queried(o)
+                for o in self.orders
+                if o["symbol"] == params.get("symbol") and (o["status"] == "NEW" or not open_only)
+            ]
         return 200, found
-
 
     def my_trades(self, params: dict[str, str]) -> tuple[int, Any]:
         """GET /api/v3/myTrades?symbol=...&orderId=...: the order's fills as trades."""
         with self.lock:
-            orders = [o for o in self.orders if o["symbol"] == params["symbol"]
-                      and str(o["orderId"]) == params.get("orderId", str(o["orderId"]))]
+            orders = [
+                o
+                for o in self.orders
+                if o["symbol"] == params["symbol"]
+                and str(o["orderId"]) == params.get("orderId", str(o["orderId"]))
+            ]
         trades = [
-            {"symbol": o["symbol"], "id": fill["tradeId"], "orderId": o["orderId"],
-             "orderListId": -1, "price": fill["price"], "qty": fill["qty"],
-             "quoteQty": f"{Decimal(fill['price']) * Decimal(fill['qty']):.8f}",
-             "commission": fill["commission"], "commissionAsset": fill["commissionAsset"],
-             "time": o["transactTime"], "isBuyer": o["side"] == "BUY", "isMaker": False,
-             "isBestMatch": True}
-            for o in orders for fill in o["fills"]
+            {
+                "symbol": o["symbol"],
+                "id": fill["tradeId"],
+                "orderId": o["orderId"],
+                "orderListId": -1,
+                "price": fill["price"],
+                "qty": fill["qty"],
+                "quoteQty": f"{Decimal(fill['price']) * Decimal(fill['qty']):.8f}",
+                "commission": fill["commission"],
+                "commissionAsset": fill["commissionAsset"],
+                "time": o["transactTime"],
+                "isBuyer": o["side"] == "BUY",
+                "isMaker": False,
+                "isBestMatch": True,
+            }
+            for o in orders
+            for fill in o["fills"]
         ]
         return 200, trades
 

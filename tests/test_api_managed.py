@@ -23,26 +23,39 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def without_gateway(settings):
     """Subscriptions active at once: the example host configures the dummy payment gateway."""
-    settings.TORGOVO_SUBSCRIPTIONS = {**settings.TORGOVO_SUBSCRIPTIONS, "PAYMENT_GATEWAY_CLASS": None}
+    settings.TORGOVO_SUBSCRIPTIONS = {
+        **settings.TORGOVO_SUBSCRIPTIONS,
+        "PAYMENT_GATEWAY_CLASS": None,
+    }
 
 
 @pytest.fixture
 def plan():
-    return make_plan(PlanType.MANAGED_BOT, slug="growth", name="Growth",
-                     monthly_price=Decimal("0"), profit_share_percentage=Decimal("20"),
-                     guaranteed_monthly_return=Decimal("2"), max_trading_pairs=2)
+    return make_plan(
+        PlanType.MANAGED_BOT,
+        slug="growth",
+        name="Growth",
+        monthly_price=Decimal("0"),
+        profit_share_percentage=Decimal("20"),
+        guaranteed_monthly_return=Decimal("2"),
+        max_trading_pairs=2,
+    )
 
 
 def make_offer(plan, **kwargs):
     bot = baker.make("trading.PairConfig", is_managed=True, exchange="binance", symbol="BTC/USDT")
     kwargs.setdefault("minimum_investment", Decimal("100"))
-    return ManagedBotOffer.objects.create(managed_bot=bot, plan=plan, name=kwargs.pop("name", "BTC"),
-                                          **kwargs)
+    return ManagedBotOffer.objects.create(
+        managed_bot=bot, plan=plan, name=kwargs.pop("name", "BTC"), **kwargs
+    )
 
 
 def invest(api, offer, amount="250.00"):
-    return api.post("/api/managed-bot/subscribe/",
-                    {"offer_id": offer.id, "initial_investment": amount}, format="json")
+    return api.post(
+        "/api/managed-bot/subscribe/",
+        {"offer_id": offer.id, "initial_investment": amount},
+        format="json",
+    )
 
 
 def test_available_lists_open_offers_with_terms_and_current_figures(anon, plan, other_user):
@@ -51,29 +64,49 @@ def test_available_lists_open_offers_with_terms_and_current_figures(anon, plan, 
     make_offer(make_plan(PlanType.MANAGED_BOT, slug="old", is_active=False), name="Old plan")
     subscription = make_subscription(other_user, plan)
     ManagedBotPerformance.objects.create(
-        user=other_user, subscription=subscription, managed_bot=offer.managed_bot,
-        initial_investment=Decimal("1000"), current_balance=Decimal("1100"),
-        total_profit=Decimal("150"), total_loss=Decimal("50"))
+        user=other_user,
+        subscription=subscription,
+        managed_bot=offer.managed_bot,
+        initial_investment=Decimal("1000"),
+        current_balance=Decimal("1100"),
+        total_profit=Decimal("150"),
+        total_loss=Decimal("50"),
+    )
 
     body = anon.get("/api/managed-bot/available/").json()
 
     assert body["count"] == 1
     result = body["results"][0]
-    assert {k: result[k] for k in ("id", "name", "description", "exchange", "symbol",
-                                   "minimum_investment")} == {
-        "id": offer.id, "name": "BTC Momentum", "description": "Trend following",
-        "exchange": "binance", "symbol": "BTC/USDT", "minimum_investment": "100.00"}
+    assert {
+        k: result[k]
+        for k in ("id", "name", "description", "exchange", "symbol", "minimum_investment")
+    } == {
+        "id": offer.id,
+        "name": "BTC Momentum",
+        "description": "Trend following",
+        "exchange": "binance",
+        "symbol": "BTC/USDT",
+        "minimum_investment": "100.00",
+    }
     assert result["plan"]["profit_share_percentage"] == "20.00"
     assert result["plan"]["guaranteed_monthly_return"] == "2.00"
-    assert result["performance"] == {"investors": 1, "total_invested": "1000.00",
-                                     "net_profit": "100.00", "return_percentage": "10.00"}
+    assert result["performance"] == {
+        "investors": 1,
+        "total_invested": "1000.00",
+        "net_profit": "100.00",
+        "return_percentage": "10.00",
+    }
 
 
 def test_available_without_investors_has_null_return(anon, plan):
     make_offer(plan)
     performance = anon.get("/api/managed-bot/available/").json()["results"][0]["performance"]
-    assert performance == {"investors": 0, "total_invested": "0.00", "net_profit": "0.00",
-                           "return_percentage": None}
+    assert performance == {
+        "investors": 0,
+        "total_invested": "0.00",
+        "net_profit": "0.00",
+        "return_percentage": None,
+    }
 
 
 def test_available_query_count_is_constant(anon, plan):
@@ -122,7 +155,8 @@ def test_bad_amounts_are_validation_errors(api, plan, amount):
 
 def test_unknown_or_closed_offers(api, plan):
     assert invest(api, type("Offer", (), {"id": 4242})).json()["fields"]["offer_id"] == [
-        "No managed bot offer has id 4242."]
+        "No managed bot offer has id 4242."
+    ]
     closed = make_offer(plan, is_active=False)
     response = invest(api, closed)
     assert (response.status_code, response.json()["code"]) == (400, "offer_unavailable")
@@ -157,7 +191,11 @@ def test_sync_managed_offers_from_the_host_flag(plan):
     out = StringIO()
     call_command("sync_managed_offers", "--plan", "growth", "--minimum", "50", stdout=out)
     offer = ManagedBotOffer.objects.get()
-    assert (offer.managed_bot, offer.plan, offer.minimum_investment) == (flagged, plan, Decimal("50"))
+    assert (offer.managed_bot, offer.plan, offer.minimum_investment) == (
+        flagged,
+        plan,
+        Decimal("50"),
+    )
     assert "Created 1 offer(s), deactivated 0." in out.getvalue()
 
     flagged.is_managed = False
@@ -171,8 +209,10 @@ def test_sync_managed_offers_from_the_host_flag(plan):
 
 # --- GET managed-bot/performance/ -------------------------------------------
 
-def test_performance_shows_realized_profit_share_and_the_guarantee_shortfall(api, user, other_user, plan,
-                                                                             without_gateway):
+
+def test_performance_shows_realized_profit_share_and_the_guarantee_shortfall(
+    api, user, other_user, plan, without_gateway
+):
     from datetime import datetime, timedelta
     from zoneinfo import ZoneInfo
 
@@ -189,16 +229,31 @@ def test_performance_shows_realized_profit_share_and_the_guarantee_shortfall(api
 
     def order(side, qty, price, fee, at):
         with time_machine.travel(at, tick=False):
-            Order.objects.create(user=user, pair_config=bot, symbol="BTC/USDT", side=side,
-                                 quantity=Decimal(qty), price=Decimal(price), fee=Decimal(fee),
-                                 status="FILLED", source="MANAGED")
+            Order.objects.create(
+                user=user,
+                pair_config=bot,
+                symbol="BTC/USDT",
+                side=side,
+                quantity=Decimal(qty),
+                price=Decimal(price),
+                fee=Decimal(fee),
+                status="FILLED",
+                source="MANAGED",
+            )
 
     order("BUY", "0.1", "40000", "4", start + timedelta(days=1))
-    order("SELL", "0.1", "40500", "4.05", start + timedelta(days=2))   # +50 - 8.05 fees
-    order("BUY", "0.1", "40000", "4", start + timedelta(days=3))      # still open
-    order("SELL", "5", "1", "0", start - timedelta(days=1))           # before investing: ignored
-    Order.objects.create(user=other_user, pair_config=bot, symbol="BTC/USDT", side="SELL",
-                         quantity=1, price=1, status="FILLED")            # someone else's
+    order("SELL", "0.1", "40500", "4.05", start + timedelta(days=2))  # +50 - 8.05 fees
+    order("BUY", "0.1", "40000", "4", start + timedelta(days=3))  # still open
+    order("SELL", "5", "1", "0", start - timedelta(days=1))  # before investing: ignored
+    Order.objects.create(
+        user=other_user,
+        pair_config=bot,
+        symbol="BTC/USDT",
+        side="SELL",
+        quantity=1,
+        price=1,
+        status="FILLED",
+    )  # someone else's
     now = start + timedelta(days=62)
     with time_machine.travel(now, tick=False):
         profit.recalculate(ManagedBotPerformance.objects.get(user=user), until=now)
@@ -206,16 +261,35 @@ def test_performance_shows_realized_profit_share_and_the_guarantee_shortfall(api
 
     assert body["count"] == 1
     row = body["results"][0]
-    assert row["managed_bot"] == {"id": bot.id, "name": "BTC Momentum", "exchange": "binance",
-                                  "symbol": "BTC/USDT"}
+    assert row["managed_bot"] == {
+        "id": bot.id,
+        "name": "BTC Momentum",
+        "exchange": "binance",
+        "symbol": "BTC/USDT",
+    }
     assert row["subscription"]["status"] == "active" and row["currency"] == "USD"
-    assert {k: row[k] for k in ("initial_investment", "total_profit", "total_loss", "net_profit",
-                                "current_balance", "return_percentage", "fees_paid")} == {
-        "initial_investment": "1000.00", "total_profit": "41.95", "total_loss": "0.00",
-        "net_profit": "41.95", "current_balance": "1041.95", "return_percentage": "4.20",
-        "fees_paid": "12.05"}
+    assert {
+        k: row[k]
+        for k in (
+            "initial_investment",
+            "total_profit",
+            "total_loss",
+            "net_profit",
+            "current_balance",
+            "return_percentage",
+            "fees_paid",
+        )
+    } == {
+        "initial_investment": "1000.00",
+        "total_profit": "41.95",
+        "total_loss": "0.00",
+        "net_profit": "41.95",
+        "current_balance": "1041.95",
+        "return_percentage": "4.20",
+        "fees_paid": "12.05",
+    }
     assert row["profit_share_percentage"] == "20.00"
-    assert row["profit_share_accruing"] == "8.39"       # 20% of 41.95, nothing settled yet
+    assert row["profit_share_accruing"] == "8.39"  # 20% of 41.95, nothing settled yet
     assert (row["profit_share_due"], row["profit_share_paid"]) == ("0.00", "0.00")
     # 2 whole months at the guaranteed 2% of 1000 = 40.00, and 41.95 covers it.
     assert (row["guaranteed_return"], row["guaranteed_shortfall"]) == ("40.00", "0.00")
@@ -230,7 +304,7 @@ def test_performance_shortfall_when_the_bot_lags_the_guarantee(api, user, plan):
     start = datetime(2027, 3, 1, 9, tzinfo=ZoneInfo("Asia/Karachi"))
     with time_machine.travel(start, tick=False):
         invest(api, make_offer(plan), "500.00")
-    with time_machine.travel(start + timedelta(days=95), tick=False):   # 3 whole months
+    with time_machine.travel(start + timedelta(days=95), tick=False):  # 3 whole months
         row = api.get("/api/managed-bot/performance/").json()["results"][0]
     assert (row["guaranteed_return"], row["guaranteed_shortfall"]) == ("30.00", "30.00")
     assert row["net_profit"] == "0.00" and row["return_percentage"] == "0.00"
@@ -238,8 +312,11 @@ def test_performance_shortfall_when_the_bot_lags_the_guarantee(api, user, plan):
 
 def test_performance_shows_only_own_rows_in_constant_queries(api, user, other_user, plan):
     make_subscription(other_user, plan)
-    ManagedBotPerformance.objects.create(user=other_user, subscription=other_user.torgovo_subscriptions.get(),
-                                         managed_bot=make_offer(plan, name="theirs").managed_bot)
+    ManagedBotPerformance.objects.create(
+        user=other_user,
+        subscription=other_user.torgovo_subscriptions.get(),
+        managed_bot=make_offer(plan, name="theirs").managed_bot,
+    )
     assert api.get("/api/managed-bot/performance/").json()["count"] == 0
     invest(api, make_offer(plan, name="a"))
     with CaptureQueriesContext(connection) as few:
@@ -265,13 +342,20 @@ def test_the_share_is_settled_when_a_managed_subscription_expires(api, user, pla
         invest(api, offer, "1000.00")
     for side, price, day in (("BUY", "100", 1), ("SELL", "150", 2)):
         with time_machine.travel(start + timedelta(days=day), tick=False):
-            Order.objects.create(user=user, pair_config=offer.managed_bot, symbol="BTC/USDT",
-                                 side=side, quantity=2, price=Decimal(price), status="FILLED")
+            Order.objects.create(
+                user=user,
+                pair_config=offer.managed_bot,
+                symbol="BTC/USDT",
+                side=side,
+                quantity=2,
+                price=Decimal(price),
+                status="FILLED",
+            )
     with time_machine.travel(start + timedelta(days=40), tick=False):
         assert expire_lapsed() == 1
         expire_lapsed()  # idempotent: no second settlement
     performance = ManagedBotPerformance.objects.get(user=user)
     assert performance.closed_at is not None
     assert performance.realized_pnl == Decimal("100.00")
-    assert performance.profit_share_due == Decimal("20.00")   # 20% of +100
+    assert performance.profit_share_due == Decimal("20.00")  # 20% of +100
     assert performance.high_water_mark == Decimal("100.00")

@@ -11,9 +11,15 @@ pytestmark = pytest.mark.django_db
 
 
 def test_active_plans_are_listed_paginated_with_decimals_as_strings(anon):
-    plan = make_plan(PlanType.MANAGED_BOT, name="Managed", slug="managed",
-                     monthly_price=Decimal("0"), profit_share_percentage=Decimal("20"),
-                     guaranteed_monthly_return=Decimal("2.5"), features=["managed_trading"])
+    plan = make_plan(
+        PlanType.MANAGED_BOT,
+        name="Managed",
+        slug="managed",
+        monthly_price=Decimal("0"),
+        profit_share_percentage=Decimal("20"),
+        guaranteed_monthly_return=Decimal("2.5"),
+        features=["managed_trading"],
+    )
     make_plan(name="Old", slug="old", is_active=False)
 
     response = anon.get("/api/subscription-plans/")
@@ -21,12 +27,21 @@ def test_active_plans_are_listed_paginated_with_decimals_as_strings(anon):
     assert response.status_code == 200
     body = response.json()
     assert (body["count"], body["next"], body["previous"]) == (1, None, None)
-    assert body["results"] == [{
-        "id": plan.id, "plan_type": "managed_bot", "name": "Managed", "slug": "managed",
-        "description": plan.description, "monthly_price": "0.00", "currency": "USD",
-        "features": ["managed_trading"], "guaranteed_monthly_return": "2.50",
-        "profit_share_percentage": "20.00", "max_trading_pairs": plan.max_trading_pairs,
-    }]
+    assert body["results"] == [
+        {
+            "id": plan.id,
+            "plan_type": "managed_bot",
+            "name": "Managed",
+            "slug": "managed",
+            "description": plan.description,
+            "monthly_price": "0.00",
+            "currency": "USD",
+            "features": ["managed_trading"],
+            "guaranteed_monthly_return": "2.50",
+            "profit_share_percentage": "20.00",
+            "max_trading_pairs": plan.max_trading_pairs,
+        }
+    ]
 
 
 def test_plans_filter_by_plan_type(anon):
@@ -42,7 +57,8 @@ def test_an_unknown_plan_type_is_a_400_naming_the_allowed_values(anon):
     body = response.json()
     assert body["code"] == "validation_error"
     assert body["fields"]["plan_type"] == [
-        "Unknown plan_type 'gold'. Allowed: custom_bot, managed_bot."]
+        "Unknown plan_type 'gold'. Allowed: custom_bot, managed_bot."
+    ]
 
 
 def test_page_size_is_capped_and_pages_link(anon, settings):

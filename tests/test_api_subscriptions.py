@@ -32,7 +32,10 @@ def with_gateway(settings):
 @pytest.fixture
 def without_gateway(settings):
     """No payment gateway (free plans): the example host configures the dummy one."""
-    settings.TORGOVO_SUBSCRIPTIONS = {**settings.TORGOVO_SUBSCRIPTIONS, "PAYMENT_GATEWAY_CLASS": None}
+    settings.TORGOVO_SUBSCRIPTIONS = {
+        **settings.TORGOVO_SUBSCRIPTIONS,
+        "PAYMENT_GATEWAY_CLASS": None,
+    }
 
 
 @pytest.fixture
@@ -52,8 +55,9 @@ def test_anonymous_requests_get_401_in_the_error_shape(anon):
 
 
 @time_machine.travel(datetime(2027, 1, 31, 10, 0, tzinfo=KARACHI), tick=False)
-def test_subscribing_without_a_gateway_is_active_for_one_calendar_month(api, user, plan,
-                                                                       without_gateway):
+def test_subscribing_without_a_gateway_is_active_for_one_calendar_month(
+    api, user, plan, without_gateway
+):
     response = api.post("/api/subscriptions/", {"plan_id": plan.id}, format="json")
 
     assert response.status_code == 201
@@ -70,7 +74,11 @@ def test_subscribing_without_a_gateway_is_active_for_one_calendar_month(api, use
 def test_with_a_gateway_a_new_subscription_waits_for_payment(api, plan, with_gateway):
     body = api.post("/api/subscriptions/", {"plan_id": plan.id}, format="json").json()
     assert (body["status"], body["is_live"], body["start_date"], body["end_date"]) == (
-        "pending_payment", False, None, None)
+        "pending_payment",
+        False,
+        None,
+        None,
+    )
 
 
 def test_a_second_subscription_of_the_same_type_is_a_409(api, user, plan):
@@ -81,22 +89,29 @@ def test_a_second_subscription_of_the_same_type_is_a_409(api, user, plan):
     assert response.json()["code"] == "already_subscribed"
     assert "Custom bot" in response.json()["detail"]
     managed = make_plan(PlanType.MANAGED_BOT, slug="managed")
-    assert api.post("/api/subscriptions/", {"plan_id": managed.id}, format="json").status_code == 201
+    assert (
+        api.post("/api/subscriptions/", {"plan_id": managed.id}, format="json").status_code == 201
+    )
     assert UserSubscription.objects.filter(user=user).count() == 2
 
 
-@pytest.mark.parametrize("payload, message", [
-    ({}, "This field is required."),
-    ({"plan_id": "abc"}, "A plan id is a number, not str."),
-    ({"plan_id": 999999}, "No active plan has id 999999. See subscription-plans/."),
-    ({"plan_id": None}, "This field may not be null."),
-])
+@pytest.mark.parametrize(
+    "payload, message",
+    [
+        ({}, "This field is required."),
+        ({"plan_id": "abc"}, "A plan id is a number, not str."),
+        ({"plan_id": 999999}, "No active plan has id 999999. See subscription-plans/."),
+        ({"plan_id": None}, "This field may not be null."),
+    ],
+)
 def test_a_bad_plan_id_is_a_400_with_the_field_named(api, payload, message):
     response = api.post("/api/subscriptions/", payload, format="json")
     assert response.status_code == 400
-    assert response.json() == {"code": "validation_error",
-                               "detail": "The request has invalid fields; see 'fields'.",
-                               "fields": {"plan_id": [message]}}
+    assert response.json() == {
+        "code": "validation_error",
+        "detail": "The request has invalid fields; see 'fields'.",
+        "fields": {"plan_id": [message]},
+    }
     assert not UserSubscription.objects.exists()
 
 
@@ -106,11 +121,14 @@ def test_an_inactive_plan_cannot_be_subscribed(api):
     assert response.status_code == 400 and "No active plan" in str(response.json()["fields"])
 
 
-@pytest.mark.parametrize("body, content_type", [
-    ("{not json", "application/json"),
-    ("[1, 2]", "application/json"),
-    ("plan_id=1", "text/plain"),
-])
+@pytest.mark.parametrize(
+    "body, content_type",
+    [
+        ("{not json", "application/json"),
+        ("[1, 2]", "application/json"),
+        ("plan_id=1", "text/plain"),
+    ],
+)
 def test_malformed_bodies_are_4xx_never_500(api, body, content_type):
     response = api.post("/api/subscriptions/", body, content_type=content_type)
     assert 400 <= response.status_code < 500
@@ -140,8 +158,9 @@ def test_list_query_count_does_not_grow_with_rows(api, user):
 def test_another_users_subscription_answers_404_and_is_unchanged(api, other_user, plan, method):
     theirs = make_subscription(other_user, plan)
     before = UserSubscription.objects.filter(pk=theirs.pk).values().get()
-    response = getattr(api, method)(f"/api/subscriptions/{theirs.pk}/", {"auto_renew": False},
-                                    format="json")
+    response = getattr(api, method)(
+        f"/api/subscriptions/{theirs.pk}/", {"auto_renew": False}, format="json"
+    )
     assert response.status_code == 404
     assert response.json()["code"] == "not_found"
     assert UserSubscription.objects.filter(pk=theirs.pk).values().get() == before
@@ -150,7 +169,9 @@ def test_another_users_subscription_answers_404_and_is_unchanged(api, other_user
 def test_detail_and_patch_auto_renew(api, user, plan):
     subscription = make_subscription(user, plan)
     assert api.get(f"/api/subscriptions/{subscription.pk}/").json()["id"] == subscription.pk
-    response = api.patch(f"/api/subscriptions/{subscription.pk}/", {"auto_renew": False}, format="json")
+    response = api.patch(
+        f"/api/subscriptions/{subscription.pk}/", {"auto_renew": False}, format="json"
+    )
     assert response.status_code == 200 and response.json()["auto_renew"] is False
     subscription.refresh_from_db()
     assert subscription.auto_renew is False
@@ -166,19 +187,25 @@ def test_an_empty_patch_is_a_400(api, user, plan):
 def test_plan_change_within_the_same_type(api, user, plan, without_gateway):
     subscription = make_subscription(user, plan)
     pro = make_plan(PlanType.CUSTOM_BOT, slug="pro", max_trading_pairs=5)
-    body = api.patch(f"/api/subscriptions/{subscription.pk}/", {"plan_id": pro.id}, format="json").json()
+    body = api.patch(
+        f"/api/subscriptions/{subscription.pk}/", {"plan_id": pro.id}, format="json"
+    ).json()
     assert body["plan"]["slug"] == "pro"
     assert body["end_date"] == subscription.end_date.astimezone(KARACHI).isoformat()
 
     managed = make_plan(PlanType.MANAGED_BOT, slug="managed")
-    response = api.patch(f"/api/subscriptions/{subscription.pk}/", {"plan_id": managed.id}, format="json")
+    response = api.patch(
+        f"/api/subscriptions/{subscription.pk}/", {"plan_id": managed.id}, format="json"
+    )
     assert (response.status_code, response.json()["code"]) == (409, "plan_type_mismatch")
 
 
 def test_a_paid_subscription_cannot_switch_plan_with_a_gateway(api, user, plan, with_gateway):
     subscription = make_subscription(user, plan)
     pro = make_plan(PlanType.CUSTOM_BOT, slug="pro")
-    response = api.patch(f"/api/subscriptions/{subscription.pk}/", {"plan_id": pro.id}, format="json")
+    response = api.patch(
+        f"/api/subscriptions/{subscription.pk}/", {"plan_id": pro.id}, format="json"
+    )
     assert (response.status_code, response.json()["code"]) == (409, "plan_change_unavailable")
     subscription.refresh_from_db()
     assert subscription.plan == plan
@@ -190,9 +217,15 @@ def test_downgrading_below_the_pairs_in_use_is_refused(api, user, plan, without_
     pro = make_plan(PlanType.CUSTOM_BOT, slug="pro", max_trading_pairs=5)
     subscription = make_subscription(user, pro)
     for _ in range(2):
-        baker.make("subscriptions.CustomBotWebhook", user=user, subscription=subscription,
-                   pair_config=baker.make("trading.PairConfig", user=user))
-    response = api.patch(f"/api/subscriptions/{subscription.pk}/", {"plan_id": plan.id}, format="json")
+        baker.make(
+            "subscriptions.CustomBotWebhook",
+            user=user,
+            subscription=subscription,
+            pair_config=baker.make("trading.PairConfig", user=user),
+        )
+    response = api.patch(
+        f"/api/subscriptions/{subscription.pk}/", {"plan_id": plan.id}, format="json"
+    )
     assert (response.status_code, response.json()["code"]) == (403, "pair_limit_reached")
 
 
@@ -203,12 +236,16 @@ def test_cancel_keeps_the_row_and_access_until_the_end_date_then_resume(api, use
     assert response.status_code == 200
     assert body["status"] == "cancelled" and body["auto_renew"] is False
     assert body["cancelled_at"] is not None and body["is_live"] is True
-    assert api.get("/api/subscriptions/my-subscription/").json()["custom_bot"]["id"] == subscription.pk
+    assert (
+        api.get("/api/subscriptions/my-subscription/").json()["custom_bot"]["id"] == subscription.pk
+    )
 
     again = api.delete(f"/api/subscriptions/{subscription.pk}/")
     assert (again.status_code, again.json()["code"]) == (409, "invalid_status")
 
-    resumed = api.patch(f"/api/subscriptions/{subscription.pk}/", {"auto_renew": True}, format="json")
+    resumed = api.patch(
+        f"/api/subscriptions/{subscription.pk}/", {"auto_renew": True}, format="json"
+    )
     assert resumed.json()["status"] == "active" and resumed.json()["cancelled_at"] is None
 
 
@@ -243,9 +280,10 @@ def test_my_subscription_lists_the_live_one_per_plan_type(api, user, plan):
 
 
 def test_an_ended_subscription_cannot_be_changed(api, user, plan):
-    subscription = make_subscription(user, plan, status=SubscriptionStatus.EXPIRED,
-                                     days_left=-3)
-    response = api.patch(f"/api/subscriptions/{subscription.pk}/", {"auto_renew": True}, format="json")
+    subscription = make_subscription(user, plan, status=SubscriptionStatus.EXPIRED, days_left=-3)
+    response = api.patch(
+        f"/api/subscriptions/{subscription.pk}/", {"auto_renew": True}, format="json"
+    )
     assert (response.status_code, response.json()["code"]) == (409, "invalid_status")
     subscription.refresh_from_db()
     assert subscription.status == SubscriptionStatus.EXPIRED

@@ -39,7 +39,9 @@ class Signals:
 
     def __enter__(self):
         for name in self.names:
-            getattr(signals, name).connect(self.receiver(name), weak=False, dispatch_uid=f"test-{name}")
+            getattr(signals, name).connect(
+                self.receiver(name), weak=False, dispatch_uid=f"test-{name}"
+            )
         return self
 
     def receiver(self, name):
@@ -62,10 +64,17 @@ def test_a_dummy_renewal_is_charged_shortly_before_the_period_ends(user, dummy):
     assert report.renewals_charged == 1 and report.errors == []
     subscription.refresh_from_db()
     assert subscription.end_date == add_months(start, 2) and subscription.status == "active"
-    assert sent.sent == [("subscription_renewed", subscription.pk), ("payment_confirmed", subscription.pk)]
+    assert sent.sent == [
+        ("subscription_renewed", subscription.pk),
+        ("payment_confirmed", subscription.pk),
+    ]
     renewal = Payment.objects.get(billing_reason="subscription_cycle")
     assert (renewal.status, renewal.amount, renewal.period_start, renewal.period_end) == (
-        "paid", Decimal("29.00"), end, add_months(start, 2))
+        "paid",
+        Decimal("29.00"),
+        end,
+        add_months(start, 2),
+    )
     assert PaymentEvent.objects.get(event_id__endswith="_2_paid").status == "processed"
 
 
@@ -91,8 +100,14 @@ def test_a_declined_renewal_is_past_due_then_expired_after_the_grace(user, dummy
     subscription.refresh_from_db()
     assert subscription.status == "past_due" and not subscription.is_live()
     failed = Payment.objects.get(status="failed")
-    assert failed.failure_reason == "Your card was declined." and failed.billing_reason == "subscription_cycle"
-    assert sorted(sent.sent) == [("payment_failed", subscription.pk), ("subscription_past_due", subscription.pk)]
+    assert (
+        failed.failure_reason == "Your card was declined."
+        and failed.billing_reason == "subscription_cycle"
+    )
+    assert sorted(sent.sent) == [
+        ("payment_failed", subscription.pk),
+        ("subscription_past_due", subscription.pk),
+    ]
 
     billing.run_billing(now=end + timedelta(days=6, hours=23))
     subscription.refresh_from_db()
@@ -101,7 +116,11 @@ def test_a_declined_renewal_is_past_due_then_expired_after_the_grace(user, dummy
     with Signals("subscription_expired") as sent:
         report = billing.run_billing(now=end + timedelta(days=7))
     subscription.refresh_from_db()
-    assert (report.past_due_expired, subscription.status, subscription.auto_renew) == (1, "expired", False)
+    assert (report.past_due_expired, subscription.status, subscription.auto_renew) == (
+        1,
+        "expired",
+        False,
+    )
     assert sent.sent == [("subscription_expired", subscription.pk)]
 
     settings.TORGOVO_SUBSCRIPTIONS = {**settings.TORGOVO_SUBSCRIPTIONS, "PAST_DUE_GRACE_SECONDS": 0}
@@ -128,7 +147,9 @@ def test_a_cancelled_subscription_is_not_renewed(api, user, dummy):
 def test_a_recurring_gateway_gets_time_to_report_the_renewal(user, other_user, settings):
     use_gateway(settings, STRIPE_GATEWAY)
     now = timezone.now()
-    stripe_row = make_subscription(user, days_left=0, payment_method="stripe", gateway_subscription_id="sub_1")
+    stripe_row = make_subscription(
+        user, days_left=0, payment_method="stripe", gateway_subscription_id="sub_1"
+    )
     UserSubscription.objects.filter(pk=stripe_row.pk).update(end_date=now - timedelta(hours=2))
     free_row = make_subscription(other_user, days_left=0)
     UserSubscription.objects.filter(pk=free_row.pk).update(end_date=now - timedelta(hours=2))
@@ -151,23 +172,35 @@ def test_a_renewal_reported_after_the_row_expired_revives_it_on_its_calendar(use
     gateway.deliver(gateway._event("evt_late", "invoice.paid", invoice, 0))
     subscription.refresh_from_db()
     assert (subscription.status, subscription.start_date, subscription.end_date) == (
-        "active", start, add_months(start, 2))
+        "active",
+        start,
+        add_months(start, 2),
+    )
     assert subscription.auto_renew is True
     assert Payment.objects.get(gateway_invoice_id=invoice["id"]).period_start == end
 
 
 def test_old_rejected_deliveries_are_pruned(settings, dummy):
-    old = PaymentEvent.objects.create(gateway="dummy", status="rejected",
-                                      received_at=timezone.now() - timedelta(days=31))
+    old = PaymentEvent.objects.create(
+        gateway="dummy", status="rejected", received_at=timezone.now() - timedelta(days=31)
+    )
     recent = PaymentEvent.objects.create(gateway="dummy", status="rejected")
-    kept = PaymentEvent.objects.create(gateway="dummy", event_id="evt_1", status="processed",
-                                       received_at=timezone.now() - timedelta(days=400))
+    kept = PaymentEvent.objects.create(
+        gateway="dummy",
+        event_id="evt_1",
+        status="processed",
+        received_at=timezone.now() - timedelta(days=400),
+    )
     assert billing.run_billing().rejected_pruned == 1
     assert set(PaymentEvent.objects.values_list("pk", flat=True)) == {recent.pk, kept.pk}
     assert not PaymentEvent.objects.filter(pk=old.pk).exists()
-    settings.TORGOVO_SUBSCRIPTIONS = {**settings.TORGOVO_SUBSCRIPTIONS,
-                                      "REJECTED_PAYMENT_EVENT_RETENTION_SECONDS": None}
-    PaymentEvent.objects.filter(pk=recent.pk).update(received_at=timezone.now() - timedelta(days=999))
+    settings.TORGOVO_SUBSCRIPTIONS = {
+        **settings.TORGOVO_SUBSCRIPTIONS,
+        "REJECTED_PAYMENT_EVENT_RETENTION_SECONDS": None,
+    }
+    PaymentEvent.objects.filter(pk=recent.pk).update(
+        received_at=timezone.now() - timedelta(days=999)
+    )
     assert billing.run_billing().rejected_pruned == 0
 
 
@@ -176,8 +209,10 @@ def test_the_command_reports_and_fails_loudly_on_errors(user, dummy, monkeypatch
     with time_machine.travel(subscription.end_date - timedelta(minutes=30), tick=False):
         out = StringIO()
         call_command("billing", stdout=out)
-        assert out.getvalue().strip() == ("Renewals charged: 1; past_due expired: 0; lapsed expired: 0; "
-                                          "rejected deliveries pruned: 0.")
+        assert out.getvalue().strip() == (
+            "Renewals charged: 1; past_due expired: 0; lapsed expired: 0; "
+            "rejected deliveries pruned: 0."
+        )
         call_command("billing", stdout=(again := StringIO()))
         assert "Renewals charged: 0" in again.getvalue()
 

@@ -87,8 +87,13 @@ def pair_config(trader):
 
 
 def signal(**kwargs):
-    values = {"side": "buy", "symbol": "BTCUSDT", "quantity": Decimal("0.123456789"),
-              "price": Decimal("64000"), "client_order_id": "tv-123"}
+    values = {
+        "side": "buy",
+        "symbol": "BTCUSDT",
+        "quantity": Decimal("0.123456789"),
+        "price": Decimal("64000"),
+        "client_order_id": "tv-123",
+    }
     return TradeSignal(**{**values, **kwargs})
 
 
@@ -144,11 +149,14 @@ def test_without_a_client_order_id_one_is_generated(trader, pair_config, live):
     assert result.client_order_id == sent  # kept for the Order row and reconciliation
 
 
-@pytest.mark.parametrize("ticker, market_id", [
-    ("BINANCE:ETHUSDT", "ETHUSDT"),
-    ("ETH/BTC", "ETHBTC"),
-    ("ethbtc", "ETHBTC"),
-])
+@pytest.mark.parametrize(
+    "ticker, market_id",
+    [
+        ("BINANCE:ETHUSDT", "ETHUSDT"),
+        ("ETH/BTC", "ETHBTC"),
+        ("ethbtc", "ETHBTC"),
+    ],
+)
 def test_tradingview_tickers_map_to_the_exchange_market(
     trader, pair_config, live, ticker, market_id
 ):
@@ -167,7 +175,10 @@ def test_a_limit_order_rounds_its_price_and_is_recorded_at_the_requested_figures
     assert (params["type"], params["price"], params["timeInForce"]) == ("LIMIT", "64000", "GTC")
     assert result.executed and result.raw["status"] == "open"
     assert (result.quantity, result.price, result.fee) == (
-        Decimal("0.12345"), Decimal("64000"), Decimal("0"))
+        Decimal("0.12345"),
+        Decimal("64000"),
+        Decimal("0"),
+    )
 
 
 # --- sandbox and markets --------------------------------------------------------
@@ -204,8 +215,9 @@ def test_markets_are_loaded_once_for_many_trades_and_users(trader, pair_config, 
 
 def test_concurrent_first_trades_load_the_markets_once(live):
     manager = CcxtTradingManager()
-    threads = [threading.Thread(target=manager.markets_for, args=("binance", False))
-               for _ in range(6)]
+    threads = [
+        threading.Thread(target=manager.markets_for, args=("binance", False)) for _ in range(6)
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -236,11 +248,14 @@ def test_a_demo_user_on_an_exchange_without_a_sandbox_is_refused(trader, live, t
 # --- refused before sending ---------------------------------------------------
 
 
-@pytest.mark.parametrize("quantity, price, minimum", [
-    (Decimal("0.000004"), Decimal("64000"), "0.00001 BTC"),  # rounds to 0 (LOT_SIZE)
-    (Decimal("0.00005"), Decimal("64000"), "5 USDT"),  # 3.20 USDT < NOTIONAL 5
-    (Decimal("0.00005"), None, "5 USDT"),  # no alert price: valued at the last price
-])
+@pytest.mark.parametrize(
+    "quantity, price, minimum",
+    [
+        (Decimal("0.000004"), Decimal("64000"), "0.00001 BTC"),  # rounds to 0 (LOT_SIZE)
+        (Decimal("0.00005"), Decimal("64000"), "5 USDT"),  # 3.20 USDT < NOTIONAL 5
+        (Decimal("0.00005"), None, "5 USDT"),  # no alert price: valued at the last price
+    ],
+)
 def test_an_order_below_the_minimum_is_not_sent(
     trader, pair_config, live, quantity, price, minimum
 ):
@@ -305,8 +320,13 @@ def test_an_invalid_api_key_is_authentication_failed(trader, pair_config, live):
 
 
 def test_a_rate_limit_answer_is_not_looked_up_or_retried(trader, pair_config, live):
-    live.reject_orders(429, {"code": -1003, "msg": "Too many requests; current limit of IP "
-                             "is 6000 requests per minute."})
+    live.reject_orders(
+        429,
+        {
+            "code": -1003,
+            "msg": "Too many requests; current limit of IP is 6000 requests per minute.",
+        },
+    )
 
     result = trade(trader, pair_config)
 

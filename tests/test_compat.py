@@ -29,6 +29,8 @@ print("ok", ActivePlanField.__name__)
 
 def test_the_api_imports_without_drf_spectacular():
     script = SCRIPT.format(root=str(ROOT), example=str(ROOT / "example_project"))
-    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT)
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "ok ActivePlanField"

@@ -25,9 +25,9 @@ def test_concurrent_subscribes_leave_exactly_one_open_row(user):
         response = client.post("/api/subscriptions/", {"plan_id": plan.id}, format="json")
         return response.status_code, response.json().get("code")
 
-    for _round in range(3):
+    for round_plan in (plans[0], plans[1], plans[0]):
         UserSubscription.objects.all().delete()
-        results = run_concurrently(8, lambda _: subscribe(plans[_round % 2]))
+        results = run_concurrently(8, lambda _, plan=round_plan: subscribe(plan))
         assert sorted(r[0] for r in results) == [201] + [409] * 7
         assert {r[1] for r in results if r[0] == 409} == {"already_subscribed"}
         assert UserSubscription.objects.open().filter(user=user).count() == 1

@@ -1,5 +1,5 @@
-from django.test import override_settings
 import pytest
+from django.test import override_settings
 
 from django_torgovo_subscriptions.conf import DEFAULTS, subscriptions_settings
 from django_torgovo_subscriptions.trading.paper import PaperTradingManager
@@ -24,8 +24,10 @@ def test_dotted_paths_are_imported_and_cache_is_reloaded_on_setting_changed():
 
 def test_dict_settings_are_merged_over_their_defaults():
     with override_settings(
-        TORGOVO_SUBSCRIPTIONS={"ORDER_FIELDS": {"fee": "commission"},
-                               "ORDER_VALUES": {"side": {"buy": "B"}}}
+        TORGOVO_SUBSCRIPTIONS={
+            "ORDER_FIELDS": {"fee": "commission"},
+            "ORDER_VALUES": {"side": {"buy": "B"}},
+        }
     ):
         fields = subscriptions_settings.ORDER_FIELDS
         assert fields["fee"] == "commission"

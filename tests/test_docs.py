@@ -58,14 +58,16 @@ def collect_examples() -> list[Example]:
     for path in sorted(DOCS.glob("*.md")):
         text = path.read_text()
         for match in EXAMPLE.finditer(text):
-            examples.append(Example(
-                file=path.name,
-                line=text.count("\n", 0, match.start("command")),
-                setup=match["setup"] or "default",
-                command=match["command"].strip(),
-                status=int(match["status"]),
-                body=match["body"],
-            ))
+            examples.append(
+                Example(
+                    file=path.name,
+                    line=text.count("\n", 0, match.start("command")),
+                    setup=match["setup"] or "default",
+                    command=match["command"].strip(),
+                    status=int(match["status"]),
+                    body=match["body"],
+                )
+            )
     return examples
 
 
@@ -83,7 +85,9 @@ def test_the_docs_have_examples():
 def documented_routes() -> set[str]:
     routes = set()
     for path in DOCS.glob("*.md"):
-        for method, url in re.findall(r"^### (GET|POST|PATCH|PUT|DELETE)(?:, \w+)* (/\S+)", path.read_text(), re.M):
+        for _method, url in re.findall(
+            r"^### (GET|POST|PATCH|PUT|DELETE)(?:, \w+)* (/\S+)", path.read_text(), re.M
+        ):
             routes.add(normalise(url.removeprefix("/api/")))
     return routes
 
@@ -115,9 +119,11 @@ def test_every_package_url_has_an_executed_curl_example():
         for path in re.findall(r"\$BASE/api/([^\s\"'?]*)", example.command):
             example_paths.add(VARIABLE.sub("x", path))
     missing = [
-        route for route in package_routes()
-        if not any(re.fullmatch(re.escape(route).replace(r"\{\}", "[^/]+"), path)
-                   for path in example_paths)
+        route
+        for route in package_routes()
+        if not any(
+            re.fullmatch(re.escape(route).replace(r"\{\}", "[^/]+"), path) for path in example_paths
+        )
     ]
     assert not missing, f"URLs without a curl example in docs/: {sorted(missing)}"
 
@@ -135,7 +141,8 @@ def same_shape(documented, actual, path="body"):
     if isinstance(documented, dict):
         assert isinstance(actual, dict), f"{path}: expected an object, got {actual!r}"
         assert set(documented) == set(actual), (
-            f"{path}: documented keys {sorted(documented)} != actual {sorted(actual)}")
+            f"{path}: documented keys {sorted(documented)} != actual {sorted(actual)}"
+        )
         for key, value in documented.items():
             if isinstance(value, dict | list) and actual[key] is not None:
                 same_shape(value, actual[key], f"{path}.{key}")
@@ -150,7 +157,11 @@ def numbers_masked(value):
 def run_curl(command: str, tmp_path: Path) -> tuple[int, str]:
     (tmp_path / ".curlrc").write_text('silent\nshow-error\nwrite-out = "\\n%{http_code}"\n')
     result = subprocess.run(
-        ["bash", "-c", command], capture_output=True, text=True, timeout=30, cwd=tmp_path,
+        ["bash", "-c", command],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        cwd=tmp_path,
         env={**os.environ, "CURL_HOME": str(tmp_path), "HOME": str(tmp_path)},
     )
     assert result.returncode == 0, f"curl failed: {result.stderr}"
@@ -170,8 +181,11 @@ def test_documented_example(example: Example, live_server, tmp_path):
     scenarios = load_all()
     call_command("seed_demo", stdout=StringIO())
     user = get_user_model().objects.get(username="demo")
-    context = Context(user=user, token=Token.objects.get(user=user).key,
-                      plans={p.slug: p for p in SubscriptionPlan.objects.all()})
+    context = Context(
+        user=user,
+        token=Token.objects.get(user=user).key,
+        plans={p.slug: p for p in SubscriptionPlan.objects.all()},
+    )
     assert example.setup in scenarios, f"{example}: unknown setup {example.setup!r}"
     variables = {"BASE": live_server.url, "TOKEN": context.token, "TMP": str(tmp_path)}
     context.variables = variables
@@ -185,7 +199,9 @@ def test_documented_example(example: Example, live_server, tmp_path):
 
     status, body = run_curl(command, tmp_path)
 
-    assert status == example.status, f"{example}: status {status}, documented {example.status}: {body}"
+    assert status == example.status, (
+        f"{example}: status {status}, documented {example.status}: {body}"
+    )
     documented = json.loads(example.body)
     actual = json.loads(body)
     same_shape(shape(documented), actual)
@@ -194,4 +210,5 @@ def test_documented_example(example: Example, live_server, tmp_path):
         # code, sentence and field messages.
         for key in ("code", "detail", "fields"):
             assert numbers_masked(actual.get(key)) == numbers_masked(documented.get(key)), (
-                f"{example}: {key}: {actual}")
+                f"{example}: {key}: {actual}"
+            )

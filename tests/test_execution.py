@@ -15,8 +15,10 @@ from trading.models import Order
 
 pytestmark = pytest.mark.django_db
 
-PAPER = {**example.TORGOVO_SUBSCRIPTIONS,
-         "TRADING_MANAGER_CLASS": "django_torgovo_subscriptions.trading.paper.PaperTradingManager"}
+PAPER = {
+    **example.TORGOVO_SUBSCRIPTIONS,
+    "TRADING_MANAGER_CLASS": "django_torgovo_subscriptions.trading.paper.PaperTradingManager",
+}
 
 
 @pytest.fixture
@@ -26,12 +28,19 @@ def user():
 
 @pytest.fixture
 def pair_config(user):
-    return baker.make("trading.PairConfig", user=user, symbol="BTC/USDT", order_size=Decimal("0.01"))
+    return baker.make(
+        "trading.PairConfig", user=user, symbol="BTC/USDT", order_size=Decimal("0.01")
+    )
 
 
 def signal(**kwargs):
-    values = {"side": "buy", "symbol": "BTCUSDT", "quantity": Decimal("0.5"),
-              "price": Decimal("64250.5"), "client_order_id": "tv-123"}
+    values = {
+        "side": "buy",
+        "symbol": "BTCUSDT",
+        "quantity": Decimal("0.5"),
+        "price": Decimal("64250.5"),
+        "client_order_id": "tv-123",
+    }
     return TradeSignal(**{**values, **kwargs})
 
 
@@ -67,7 +76,9 @@ def test_the_hosts_own_manager_is_adapted_and_its_order_is_not_written_twice(use
     manager = get_trading_manager()
     assert isinstance(manager, HostTradingManagerAdapter)
 
-    execution = execute_signal(user, pair_config, signal(quantity=Decimal("2"), price=Decimal("3000")))
+    execution = execute_signal(
+        user, pair_config, signal(quantity=Decimal("2"), price=Decimal("3000"))
+    )
 
     order = Order.objects.get()
     assert execution.order == order
@@ -104,10 +115,14 @@ class SessionManager:
         return 4711
 
 
-def test_a_host_manager_returning_a_session_id_gets_an_order_at_the_signal_figures(user, pair_config):
-    config = {**example.TORGOVO_SUBSCRIPTIONS,
-              "TRADING_MANAGER_CLASS": "tests.test_execution.SessionManager",
-              "TRADING_MANAGER_SIGNAL_ARGUMENT": "signal"}
+def test_a_host_manager_returning_a_session_id_gets_an_order_at_the_signal_figures(
+    user, pair_config
+):
+    config = {
+        **example.TORGOVO_SUBSCRIPTIONS,
+        "TRADING_MANAGER_CLASS": "tests.test_execution.SessionManager",
+        "TRADING_MANAGER_SIGNAL_ARGUMENT": "signal",
+    }
     SessionManager.calls.clear()
     with override_settings(TORGOVO_SUBSCRIPTIONS=config):
         execute_signal(user, pair_config, signal())
@@ -116,16 +131,26 @@ def test_a_host_manager_returning_a_session_id_gets_an_order_at_the_signal_figur
     passed = SessionManager.calls[1][1]["signal"]
     assert passed["side"] == "buy" and passed["quantity"] == Decimal("0.5")
     order = Order.objects.get()
-    assert (order.status, order.exchange_order_id, order.price) == ("FILLED", "4711", Decimal("64250.5"))
-
+    assert (order.status, order.exchange_order_id, order.price) == (
+        "FILLED",
+        "4711",
+        Decimal("64250.5"),
+    )
 
 
 def test_a_client_order_id_made_up_by_the_manager_is_what_the_order_records():
     from django_torgovo_subscriptions.trading.orders import OrderWriter
 
-    made_up = TradeResult(status="executed", quantity=Decimal("1"), price=Decimal("2"),
-                          client_order_id="generated-42")
-    assert OrderWriter().values(None, None, signal(client_order_id=""), made_up)[
-        "client_order_id"] == "generated-42"
-    assert OrderWriter().values(None, None, signal(), TradeResult(status="executed"))[
-        "client_order_id"] == "tv-123"
+    made_up = TradeResult(
+        status="executed", quantity=Decimal("1"), price=Decimal("2"), client_order_id="generated-42"
+    )
+    assert (
+        OrderWriter().values(None, None, signal(client_order_id=""), made_up)["client_order_id"]
+        == "generated-42"
+    )
+    assert (
+        OrderWriter().values(None, None, signal(), TradeResult(status="executed"))[
+            "client_order_id"
+        ]
+        == "tv-123"
+    )

@@ -15,13 +15,14 @@ def custom_plan(**kwargs):
 
 # --- @subscription_required ----------------------------------------------
 
+
 def test_decorator_refuses_without_a_subscription(api):
     response = api.get("/api/dashboard/custom-bot/")
     assert response.status_code == 403
     assert response.json() == {
         "code": "subscription_required",
         "detail": "This needs an active Custom bot (TradingView webhook) subscription. "
-                  "Subscribe to a plan to continue.",
+        "Subscribe to a plan to continue.",
     }
 
 
@@ -78,6 +79,7 @@ def test_decorator_on_a_plain_view_passes_the_subscription_on(rf, user):
 
 # --- HasActiveSubscription ---------------------------------------------
 
+
 def test_permission_needs_the_plan_feature(api, user):
     make_subscription(user, custom_plan(slug="basic", features=["paper_trading"]))
     response = api.get("/api/live-trading/")
@@ -96,6 +98,7 @@ def test_permission_without_subscription(api):
 
 
 # --- SubscriptionRequiredMiddleware --------------------------------------
+
 
 def test_middleware_authenticates_the_token_and_refuses_without_subscription(api):
     response = api.get("/api/reports/managed/")
@@ -119,6 +122,7 @@ def test_middleware_leaves_other_paths_alone(anon):
 
 # --- the guard before TradingManager.create_bot() ------------------------
 
+
 def test_bot_creation_needs_a_live_subscription(api, user):
     pair = baker.make("trading.PairConfig", user=user)
     response = api.post("/api/bots/", {"pair_config": pair.pk}, format="json")
@@ -136,14 +140,16 @@ def test_bot_creation_within_quota_reaches_the_trading_manager(api, user):
 def test_bot_creation_over_the_pair_quota_is_refused(api, user):
     subscription = make_subscription(user, custom_plan(name="Basic", max_trading_pairs=1))
     used = baker.make("trading.PairConfig", user=user)
-    baker.make("subscriptions.CustomBotWebhook", user=user, subscription=subscription, pair_config=used)
+    baker.make(
+        "subscriptions.CustomBotWebhook", user=user, subscription=subscription, pair_config=used
+    )
     new_pair = baker.make("trading.PairConfig", user=user)
     response = api.post("/api/bots/", {"pair_config": new_pair.pk}, format="json")
     assert response.status_code == 403
     assert response.json() == {
         "code": "pair_limit_reached",
         "detail": "Your Basic plan allows 1 trading pair and all are in use. "
-                  "Upgrade your plan or deactivate a bot first.",
+        "Upgrade your plan or deactivate a bot first.",
     }
     # The pair already in use is not a new one: allowed.
     assert api.post("/api/bots/", {"pair_config": used.pk}, format="json").status_code == 201

@@ -32,7 +32,10 @@ def test_credentials_repr_never_shows_the_key_or_secret():
 
 def test_credentials_getter_overrides_the_paths():
     user = baker.make("accounts.User", username="ali")
-    config = {**example.TORGOVO_SUBSCRIPTIONS, "CREDENTIALS_GETTER": "tests.test_host.profile_credentials"}
+    config = {
+        **example.TORGOVO_SUBSCRIPTIONS,
+        "CREDENTIALS_GETTER": "tests.test_host.profile_credentials",
+    }
     with override_settings(TORGOVO_SUBSCRIPTIONS=config):
         assert host.get_credentials(user).api_key == "key-of-ali"
 
@@ -64,9 +67,13 @@ def test_can_trade_agrees_with_the_queryset_row_by_row():
     user, other = baker.make("accounts.User", _quantity=2)
     rows = [
         baker.make("trading.PairConfig", user=owner, is_active=active, is_managed=managed)
-        for owner in (user, other) for active in (True, False) for managed in (True, False)
+        for owner in (user, other)
+        for active in (True, False)
+        for managed in (True, False)
     ]
     for exclude_managed in (False, True):
         allowed = set(host.tradable_pair_configs(user, exclude_managed=exclude_managed))
-        assert allowed == {r for r in rows if host.can_trade(user, r, exclude_managed=exclude_managed)}
+        assert allowed == {
+            r for r in rows if host.can_trade(user, r, exclude_managed=exclude_managed)
+        }
         assert len(allowed) == (1 if exclude_managed else 2)

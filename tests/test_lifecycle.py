@@ -25,12 +25,15 @@ def karachi(*args):
     return datetime(*args, tzinfo=KARACHI)
 
 
-@pytest.mark.parametrize("start, end", [
-    (karachi(2027, 1, 31, 9), karachi(2027, 2, 28, 9)),
-    (karachi(2028, 1, 31, 9), karachi(2028, 2, 29, 9)),  # leap year
-    (karachi(2027, 12, 15, 23, 59), karachi(2028, 1, 15, 23, 59)),
-    (karachi(2027, 3, 31), karachi(2027, 4, 30)),
-])
+@pytest.mark.parametrize(
+    "start, end",
+    [
+        (karachi(2027, 1, 31, 9), karachi(2027, 2, 28, 9)),
+        (karachi(2028, 1, 31, 9), karachi(2028, 2, 29, 9)),  # leap year
+        (karachi(2027, 12, 15, 23, 59), karachi(2028, 1, 15, 23, 59)),
+        (karachi(2027, 3, 31), karachi(2027, 4, 30)),
+    ],
+)
 def test_one_calendar_month(start, end):
     assert add_months(start, 1) == end
 
@@ -48,11 +51,18 @@ def test_renewals_stay_anchored_to_the_start_day():
     ends = [add_months(anchor, 1)]
     for _ in range(3):
         ends.append(next_period_end(anchor, ends[-1]))
-    assert [e.date().isoformat() for e in ends] == ["2027-02-28", "2027-03-31", "2027-04-30", "2027-05-31"]
+    assert [e.date().isoformat() for e in ends] == [
+        "2027-02-28",
+        "2027-03-31",
+        "2027-04-30",
+        "2027-05-31",
+    ]
 
 
-@given(st.datetimes(min_value=datetime(2020, 1, 1), max_value=datetime(2040, 1, 1)),
-       st.integers(min_value=0, max_value=40))
+@given(
+    st.datetimes(min_value=datetime(2020, 1, 1), max_value=datetime(2040, 1, 1)),
+    st.integers(min_value=0, max_value=40),
+)
 def test_next_period_end_is_always_one_month_further(naive, months):
     anchor = timezone.make_aware(naive, KARACHI)
     current = add_months(anchor, months)
@@ -63,7 +73,10 @@ def test_next_period_end_is_always_one_month_further(naive, months):
 
 @pytest.mark.django_db
 def test_a_lapsed_row_stops_granting_access_before_any_sweep(user, settings):
-    settings.TORGOVO_SUBSCRIPTIONS = {**settings.TORGOVO_SUBSCRIPTIONS, "PAYMENT_GATEWAY_CLASS": None}
+    settings.TORGOVO_SUBSCRIPTIONS = {
+        **settings.TORGOVO_SUBSCRIPTIONS,
+        "PAYMENT_GATEWAY_CLASS": None,
+    }
     plan = make_plan()
     with time_machine.travel(karachi(2027, 1, 10, 12), tick=False):
         subscription = service.subscribe(user, plan)
@@ -83,8 +96,11 @@ def test_expire_subscriptions_command_is_idempotent_and_signals_once(user, other
     cancelled = make_subscription(other_user, status=SubscriptionStatus.CANCELLED, days_left=-1)
     running = make_subscription(user, make_plan("managed_bot"), days_left=5)
     expired = []
-    signals.subscription_expired.connect(lambda subscription, **kw: expired.append(subscription.pk),
-                                         weak=False, dispatch_uid="test-expired")
+    signals.subscription_expired.connect(
+        lambda subscription, **kw: expired.append(subscription.pk),
+        weak=False,
+        dispatch_uid="test-expired",
+    )
     try:
         first, second = StringIO(), StringIO()
         call_command("expire_subscriptions", stdout=first)
@@ -100,8 +116,10 @@ def test_expire_subscriptions_command_is_idempotent_and_signals_once(user, other
 
 @pytest.mark.django_db
 def test_activate_and_renew(user, settings):
-    settings.TORGOVO_SUBSCRIPTIONS = {**settings.TORGOVO_SUBSCRIPTIONS,
-                                      "PAYMENT_GATEWAY_CLASS": "tests.test_api_subscriptions.ConfiguredGateway"}
+    settings.TORGOVO_SUBSCRIPTIONS = {
+        **settings.TORGOVO_SUBSCRIPTIONS,
+        "PAYMENT_GATEWAY_CLASS": "tests.test_api_subscriptions.ConfiguredGateway",
+    }
     subscription = service.subscribe(user, make_plan())
     assert subscription.status == SubscriptionStatus.PENDING_PAYMENT
     now = karachi(2027, 1, 31, 8)
@@ -118,9 +136,10 @@ def test_activate_and_renew(user, settings):
 
 @pytest.mark.django_db
 def test_a_renewal_in_flight_keeps_access_for_the_grace_period_then_lapses(user):
-    renewing = make_subscription(user, days_left=0, gateway_subscription_id="sub_123",
-                                 payment_method="stripe")
-    renewing.end_date = timezone.now() - timedelta(minutes=30)   # Stripe has not reported yet
+    renewing = make_subscription(
+        user, days_left=0, gateway_subscription_id="sub_123", payment_method="stripe"
+    )
+    renewing.end_date = timezone.now() - timedelta(minutes=30)  # Stripe has not reported yet
     renewing.save()
     assert renewing.is_live()
     assert list(UserSubscription.objects.live()) == [renewing]

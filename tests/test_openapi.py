@@ -13,24 +13,35 @@ def generated_schema(tmp_path) -> str:
     target = tmp_path / "openapi.yaml"
     # --validate checks it against the OpenAPI 3 JSON schema; --fail-on-warn makes
     # any view drf-spectacular cannot describe fail the test.
-    call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(target),
-                 stdout=StringIO(), stderr=StringIO())
+    call_command(
+        "spectacular",
+        "--validate",
+        "--fail-on-warn",
+        "--file",
+        str(target),
+        stdout=StringIO(),
+        stderr=StringIO(),
+    )
     return target.read_text()
 
 
 def test_committed_schema_matches_the_code(tmp_path):
     assert SCHEMA.read_text() == generated_schema(tmp_path), (
-        "docs/openapi.yaml is stale: run `make openapi` and commit it.")
+        "docs/openapi.yaml is stale: run `make openapi` and commit it."
+    )
 
 
-@pytest.mark.parametrize("path", [
-    "/api/subscription-plans/",
-    "/api/subscriptions/{id}/",
-    "/api/custom-bot/webhook/generate/",
-    "/api/custom-bot/webhook/receive/{secret}/",
-    "/api/managed-bot/performance/",
-    "/api/payments/webhook/",
-])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/subscription-plans/",
+        "/api/subscriptions/{id}/",
+        "/api/custom-bot/webhook/generate/",
+        "/api/custom-bot/webhook/receive/{secret}/",
+        "/api/managed-bot/performance/",
+        "/api/payments/webhook/",
+    ],
+)
 def test_schema_describes_the_endpoints_and_their_errors(path):
     import yaml
 

@@ -27,8 +27,12 @@ def demo_script() -> str:
 def test_the_documented_demo_runs(live_server, tmp_path):
     call_command("seed_demo", stdout=StringIO())
     result = subprocess.run(
-        ["bash", "-euo", "pipefail", "-c", demo_script()], capture_output=True, text=True, timeout=60,
-        cwd=tmp_path, env={**os.environ, "BASE": live_server.url, "HOME": str(tmp_path)},
+        ["bash", "-euo", "pipefail", "-c", demo_script()],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+        env={**os.environ, "BASE": live_server.url, "HOME": str(tmp_path)},
     )
     assert result.returncode == 0, result.stderr
     paid, status, history = result.stdout.strip().splitlines()

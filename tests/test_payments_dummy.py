@@ -33,14 +33,17 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def plan():
-    return make_plan(PlanType.CUSTOM_BOT, name="Basic", slug="basic", monthly_price=Decimal("29.00"))
+    return make_plan(
+        PlanType.CUSTOM_BOT, name="Basic", slug="basic", monthly_price=Decimal("29.00")
+    )
 
 
 @pytest.fixture
 def started(api, user, plan, dummy):
     subscription = pending(user, plan)
-    body = api.post("/api/payments/create-checkout/", {"subscription_id": subscription.pk},
-                    format="json").json()
+    body = api.post(
+        "/api/payments/create-checkout/", {"subscription_id": subscription.pk}, format="json"
+    ).json()
     return subscription, body
 
 
@@ -53,7 +56,10 @@ def test_the_example_project_uses_the_dummy_gateway():
 def test_checkout_points_at_the_dummy_page(started):
     subscription, body = started
     assert body["gateway"] == "dummy" and body["status"] == "open"
-    assert body["checkout_url"] == f"http://testserver/api/payments/dummy/checkout/{body['checkout_id']}/"
+    assert (
+        body["checkout_url"]
+        == f"http://testserver/api/payments/dummy/checkout/{body['checkout_id']}/"
+    )
     subscription.refresh_from_db()
     assert subscription.payment_method == "dummy" and subscription.status == "pending_payment"
 
@@ -62,7 +68,12 @@ def test_the_page_is_json_for_programs_and_html_for_browsers(anon, started):
     _, body = started
     url = f"/api/payments/dummy/checkout/{body['checkout_id']}/"
     page = anon.get(url).json()
-    assert (page["status"], page["plan"], page["amount"], page["currency"]) == ("open", "Basic", "29.00", "USD")
+    assert (page["status"], page["plan"], page["amount"], page["currency"]) == (
+        "open",
+        "Basic",
+        "29.00",
+        "USD",
+    )
     html = anon.get(url, HTTP_ACCEPT="text/html")
     assert html["Content-Type"].startswith("text/html")
     assert b'name="card"' in html.content and b"29.00 USD" in html.content
@@ -71,11 +82,15 @@ def test_the_page_is_json_for_programs_and_html_for_browsers(anon, started):
 def test_paying_sends_signed_events_through_the_webhook(anon, user, started, dummy):
     subscription, body = started
     activated = []
-    signals.subscription_activated.connect(lambda subscription, **kw: activated.append(subscription.pk),
-                                           weak=False, dispatch_uid="test-dummy-activated")
+    signals.subscription_activated.connect(
+        lambda subscription, **kw: activated.append(subscription.pk),
+        weak=False,
+        dispatch_uid="test-dummy-activated",
+    )
     try:
-        response = anon.post(f"/api/payments/dummy/checkout/{body['checkout_id']}/",
-                             {"card": "4242424242424242"})
+        response = anon.post(
+            f"/api/payments/dummy/checkout/{body['checkout_id']}/", {"card": "4242424242424242"}
+        )
     finally:
         signals.subscription_activated.disconnect(dispatch_uid="test-dummy-activated")
 
@@ -83,19 +98,32 @@ def test_paying_sends_signed_events_through_the_webhook(anon, user, started, dum
     answer = response.json()
     assert answer["subscription_status"] == "active" and answer["status"] == "complete"
     assert [(e["type"], e["webhook_status"]) for e in answer["events"]] == [
-        ("checkout.session.completed", 200), ("invoice.paid", 200)]
+        ("checkout.session.completed", 200),
+        ("invoice.paid", 200),
+    ]
     # Delivered over the webhook URL, signed, and logged like Stripe's events.
     assert [d["url"] for d in dummy] == ["http://testserver/api/payments/webhook/dummy/"] * 2
     assert list(PaymentEvent.objects.order_by("id").values_list("event_type", "status")) == [
-        ("checkout.session.completed", "processed"), ("invoice.paid", "processed")]
+        ("checkout.session.completed", "processed"),
+        ("invoice.paid", "processed"),
+    ]
     subscription.refresh_from_db()
-    assert subscription.status == "active" and subscription.gateway_subscription_id.startswith("sub_dummy_")
+    assert subscription.status == "active" and subscription.gateway_subscription_id.startswith(
+        "sub_dummy_"
+    )
     assert subscription.end_date == add_months(subscription.start_date, 1)
     assert activated == [subscription.pk]
     payment = Payment.objects.get()
-    assert (payment.status, payment.amount, payment.currency, payment.user) == ("paid", Decimal("29.00"), "USD", user)
+    assert (payment.status, payment.amount, payment.currency, payment.user) == (
+        "paid",
+        Decimal("29.00"),
+        "USD",
+        user,
+    )
 
-    again = anon.post(f"/api/payments/dummy/checkout/{body['checkout_id']}/", {"card": "4242424242424242"})
+    again = anon.post(
+        f"/api/payments/dummy/checkout/{body['checkout_id']}/", {"card": "4242424242424242"}
+    )
     assert (again.status_code, again.json()["code"]) == (409, "checkout_closed")
 
 
@@ -109,10 +137,13 @@ def test_paying_twice_at_once_applies_once(started):
     assert Payment.objects.count() == 1 and PaymentEvent.objects.count() == 2
 
 
-@pytest.mark.parametrize("card, message", [
-    ("4000000000000002", "Your card was declined."),
-    ("4000000000009995", "Your card has insufficient funds."),
-])
+@pytest.mark.parametrize(
+    "card, message",
+    [
+        ("4000000000000002", "Your card was declined."),
+        ("4000000000009995", "Your card has insufficient funds."),
+    ],
+)
 def test_declined_cards_change_nothing_and_the_checkout_stays_open(anon, started, card, message):
     subscription, body = started
     url = f"/api/payments/dummy/checkout/{body['checkout_id']}/"
@@ -132,7 +163,10 @@ def test_bad_requests_to_the_page(anon, started, settings):
     service.cancel(subscription)
     response = anon.post(url, {"card": "4242424242424242"}, format="json")
     assert (response.status_code, response.json()["code"]) == (409, "not_pending_payment")
-    settings.TORGOVO_SUBSCRIPTIONS = {**settings.TORGOVO_SUBSCRIPTIONS, "PAYMENT_GATEWAY_CLASS": None}
+    settings.TORGOVO_SUBSCRIPTIONS = {
+        **settings.TORGOVO_SUBSCRIPTIONS,
+        "PAYMENT_GATEWAY_CLASS": None,
+    }
     assert anon.get(url).status_code == 404
 
 
@@ -149,18 +183,26 @@ def test_a_delivery_failure_is_a_502(anon, started, monkeypatch):
     from django_torgovo_subscriptions.payments import dummy as dummy_module
 
     _, body = started
-    monkeypatch.setattr(dummy_module, "post_json", lambda url, body, headers: (500, {"code": "processing_error"}))
-    response = anon.post(f"/api/payments/dummy/checkout/{body['checkout_id']}/", {"card": "4242424242424242"})
+    monkeypatch.setattr(
+        dummy_module, "post_json", lambda url, body, headers: (500, {"code": "processing_error"})
+    )
+    response = anon.post(
+        f"/api/payments/dummy/checkout/{body['checkout_id']}/", {"card": "4242424242424242"}
+    )
     assert (response.status_code, response.json()["code"]) == (502, "gateway_error")
 
 
 @pytest.mark.django_db(transaction=True)
 def test_over_real_http_to_a_live_server(live_server, user, settings):
-    settings.TORGOVO_SUBSCRIPTIONS = {**settings.TORGOVO_SUBSCRIPTIONS, "PAYMENT_GATEWAY_CLASS": DUMMY_GATEWAY}
+    settings.TORGOVO_SUBSCRIPTIONS = {
+        **settings.TORGOVO_SUBSCRIPTIONS,
+        "PAYMENT_GATEWAY_CLASS": DUMMY_GATEWAY,
+    }
     subscription = pending(user, make_plan(slug="basic"))
     session, _ = billing.create_checkout(subscription)
-    request = urllib.request.Request(f"{live_server.url}{session.url}", data=b"card=4242424242424242",
-                                     method="POST")
+    request = urllib.request.Request(
+        f"{live_server.url}{session.url}", data=b"card=4242424242424242", method="POST"
+    )
     with urllib.request.urlopen(request, timeout=20) as response:
         answer = json.loads(response.read())
     assert answer["subscription_status"] == "active"
@@ -213,11 +255,21 @@ def test_history_shows_own_payments_newest_first(api, user, other_user, plan, du
     payment = Payment.objects.get(user=user)
     local = timezone.localtime
     assert row == {
-        "id": payment.pk, "subscription_id": mine.pk, "plan": "Basic", "gateway": "dummy",
-        "status": "paid", "amount": "29.00", "currency": "USD", "billing_reason": "subscription_create",
-        "period_start": local(mine.start_date).isoformat(), "period_end": local(mine.end_date).isoformat(),
-        "failure_reason": "", "attempt_count": 1, "invoice_id": payment.gateway_invoice_id,
-        "paid_at": local(payment.paid_at).isoformat(), "failed_at": None,
+        "id": payment.pk,
+        "subscription_id": mine.pk,
+        "plan": "Basic",
+        "gateway": "dummy",
+        "status": "paid",
+        "amount": "29.00",
+        "currency": "USD",
+        "billing_reason": "subscription_create",
+        "period_start": local(mine.start_date).isoformat(),
+        "period_end": local(mine.end_date).isoformat(),
+        "failure_reason": "",
+        "attempt_count": 1,
+        "invoice_id": payment.gateway_invoice_id,
+        "paid_at": local(payment.paid_at).isoformat(),
+        "failed_at": None,
         "created_at": local(payment.created_at).isoformat(),
     }
 
@@ -225,15 +277,27 @@ def test_history_shows_own_payments_newest_first(api, user, other_user, plan, du
 def test_history_needs_a_token_and_runs_constant_queries(api, anon, user, dummy):
     assert anon.get("/api/payments/history/").status_code == 401
     subscription = make_subscription(user, make_plan(slug="a"))
-    Payment.objects.create(user=user, subscription=subscription, gateway="dummy", status="paid",
-                           amount=Decimal("1"), currency="USD", gateway_invoice_id="in_0")
+    Payment.objects.create(
+        user=user,
+        subscription=subscription,
+        gateway="dummy",
+        status="paid",
+        amount=Decimal("1"),
+        currency="USD",
+        gateway_invoice_id="in_0",
+    )
     with CaptureQueriesContext(connection) as few:
         assert api.get("/api/payments/history/").status_code == 200
     for i in range(1, 15):
-        Payment.objects.create(user=user, subscription=make_subscription(user, make_plan(slug=f"p{i}"),
-                                                                          status="expired"),
-                               gateway="dummy", status="failed", amount=Decimal("1"), currency="USD",
-                               gateway_invoice_id=f"in_{i}")
+        Payment.objects.create(
+            user=user,
+            subscription=make_subscription(user, make_plan(slug=f"p{i}"), status="expired"),
+            gateway="dummy",
+            status="failed",
+            amount=Decimal("1"),
+            currency="USD",
+            gateway_invoice_id=f"in_{i}",
+        )
     with CaptureQueriesContext(connection) as many:
         body = api.get("/api/payments/history/?page_size=10").json()
     assert body["count"] == 15 and len(body["results"]) == 10 and body["next"]

@@ -41,8 +41,12 @@ DELIVERIES = 50
 
 def post_signed(event, secret):
     body = json.dumps(event).encode()
-    response = Client().post(STRIPE_WEBHOOK, body, content_type="application/json",
-                             HTTP_STRIPE_SIGNATURE=sign(body, secret))
+    response = Client().post(
+        STRIPE_WEBHOOK,
+        body,
+        content_type="application/json",
+        HTTP_STRIPE_SIGNATURE=sign(body, secret),
+    )
     return response.status_code, response.json().get("status") or response.json().get("code")
 
 
@@ -59,10 +63,14 @@ def active(user, stripe_plan, fake_stripe):
 def test_50_deliveries_of_the_same_invoice_paid_event_extend_once(active, fake_stripe):
     [renewal] = fake_stripe.renew(active.gateway_subscription_id)
 
-    results = run_concurrently(DELIVERIES, lambda i: post_signed(renewal, fake_stripe.webhook_secret))
+    results = run_concurrently(
+        DELIVERIES, lambda i: post_signed(renewal, fake_stripe.webhook_secret)
+    )
 
     assert {status for status, _ in results} == {200}
-    assert sorted(outcome for _, outcome in results) == ["duplicate"] * (DELIVERIES - 1) + ["processed"]
+    assert sorted(outcome for _, outcome in results) == ["duplicate"] * (DELIVERIES - 1) + [
+        "processed"
+    ]
     active.refresh_from_db()
     assert active.end_date == add_months(active.start_date, 2)
     assert Payment.objects.filter(gateway_invoice_id=renewal["data"]["object"]["id"]).count() == 1
@@ -73,7 +81,9 @@ def test_50_different_events_for_one_invoice_extend_once(active, fake_stripe):
     [renewal] = fake_stripe.renew(active.gateway_subscription_id)
     events = [{**renewal, "id": f"{renewal['id']}_{i}"} for i in range(DELIVERIES)]
 
-    results = run_concurrently(DELIVERIES, lambda i: post_signed(events[i], fake_stripe.webhook_secret))
+    results = run_concurrently(
+        DELIVERIES, lambda i: post_signed(events[i], fake_stripe.webhook_secret)
+    )
 
     assert results == [(200, "processed")] * DELIVERIES
     active.refresh_from_db()
@@ -110,7 +120,9 @@ def test_concurrent_billing_runs_charge_a_renewal_once(user, dummy):
     assert UserSubscription.objects.get().status == "active"
 
 
-def test_a_replay_while_the_first_delivery_is_still_processing_waits_for_it(active, fake_stripe, monkeypatch):
+def test_a_replay_while_the_first_delivery_is_still_processing_waits_for_it(
+    active, fake_stripe, monkeypatch
+):
     [renewal] = fake_stripe.renew(active.gateway_subscription_id)
     original = handlers._record_paid
 

@@ -22,7 +22,10 @@ PRICE_ID = "price_1Basic29usdMonthly"
 
 
 def use_gateway(settings, path: str | None) -> None:
-    settings.TORGOVO_SUBSCRIPTIONS = {**settings.TORGOVO_SUBSCRIPTIONS, "PAYMENT_GATEWAY_CLASS": path}
+    settings.TORGOVO_SUBSCRIPTIONS = {
+        **settings.TORGOVO_SUBSCRIPTIONS,
+        "PAYMENT_GATEWAY_CLASS": path,
+    }
 
 
 @pytest.fixture
@@ -47,8 +50,11 @@ def dummy(settings, monkeypatch):
     def post_json(url: str, body: bytes, headers: dict[str, str]):
         from urllib.parse import urlsplit
 
-        meta = {f"HTTP_{k.upper().replace('-', '_')}": v for k, v in headers.items()
-                if k.lower() != "content-type"}
+        meta = {
+            f"HTTP_{k.upper().replace('-', '_')}": v
+            for k, v in headers.items()
+            if k.lower() != "content-type"
+        }
         response = Client().post(urlsplit(url).path, body, content_type="application/json", **meta)
         deliveries.append({"url": url, "status": response.status_code, "body": response.json()})
         return response.status_code, response.json()
@@ -59,8 +65,13 @@ def dummy(settings, monkeypatch):
 
 @pytest.fixture
 def stripe_plan():
-    return make_plan(PlanType.CUSTOM_BOT, name="Basic", slug="basic", monthly_price=Decimal("29.00"),
-                     gateway_price_ids={"stripe": PRICE_ID})
+    return make_plan(
+        PlanType.CUSTOM_BOT,
+        name="Basic",
+        slug="basic",
+        monthly_price=Decimal("29.00"),
+        gateway_price_ids={"stripe": PRICE_ID},
+    )
 
 
 def pending(user, plan) -> UserSubscription:
@@ -69,13 +80,21 @@ def pending(user, plan) -> UserSubscription:
     return subscription
 
 
-def post_event(client, event: dict[str, Any], *, secret: str, path: str = STRIPE_WEBHOOK,
-               header: str = "HTTP_STRIPE_SIGNATURE", timestamp: int | None = None,
-               body: bytes | None = None):
+def post_event(
+    client,
+    event: dict[str, Any],
+    *,
+    secret: str,
+    path: str = STRIPE_WEBHOOK,
+    header: str = "HTTP_STRIPE_SIGNATURE",
+    timestamp: int | None = None,
+    body: bytes | None = None,
+):
     """POST ``event`` signed with Stripe's scheme, as Stripe delivers it."""
     body = json.dumps(event).encode() if body is None else body
-    return client.post(path, body, content_type="application/json",
-                       **{header: sign(body, secret, timestamp)})
+    return client.post(
+        path, body, content_type="application/json", **{header: sign(body, secret, timestamp)}
+    )
 
 
 def deliver(client, fake: FakeStripe, *events: dict[str, Any]) -> list[Any]:

@@ -38,9 +38,19 @@ def invoice_paid(subscription, invoice="in_dummy_t_1", event_id="evt_dummy_t_1_p
     return gateway._event(event_id, "invoice.paid", body, int(time.time()))
 
 
-def post_dummy(client, event, *, secret=None, timestamp=None, body=None, path=DUMMY_WEBHOOK, **extra):
-    return post_event(client, event, secret=secret or webhook_secret(), path=path,
-                      header="HTTP_DUMMY_SIGNATURE", timestamp=timestamp, body=body, **extra)
+def post_dummy(
+    client, event, *, secret=None, timestamp=None, body=None, path=DUMMY_WEBHOOK, **extra
+):
+    return post_event(
+        client,
+        event,
+        secret=secret or webhook_secret(),
+        path=path,
+        header="HTTP_DUMMY_SIGNATURE",
+        timestamp=timestamp,
+        body=body,
+        **extra,
+    )
 
 
 @pytest.fixture
@@ -55,7 +65,11 @@ def test_a_signed_event_is_stored_and_processed(anon, subscription):
     assert response.json() == {"received": True, "event_id": event["id"], "status": "processed"}
     stored = PaymentEvent.objects.get()
     assert (stored.gateway, stored.event_id, stored.event_type, stored.status) == (
-        "dummy", event["id"], "invoice.paid", "processed")
+        "dummy",
+        event["id"],
+        "invoice.paid",
+        "processed",
+    )
     assert stored.payload == event and json.loads(stored.body) == event
     assert stored.subscription == subscription and stored.processed_at and stored.attempts == 1
     assert stored.remote_ip == "127.0.0.1" and "Dummy-Signature" in stored.headers
@@ -63,7 +77,9 @@ def test_a_signed_event_is_stored_and_processed(anon, subscription):
     assert subscription.status == "active"
 
 
-@pytest.mark.parametrize("case", ["wrong_secret", "stale", "tampered", "missing", "malformed_header"])
+@pytest.mark.parametrize(
+    "case", ["wrong_secret", "stale", "tampered", "missing", "malformed_header"]
+)
 def test_bad_signatures_are_400_with_a_code_and_a_rejected_row(anon, subscription, case):
     event = invoice_paid(subscription)
     body = json.dumps(event).encode()
@@ -77,15 +93,17 @@ def test_bad_signatures_are_400_with_a_code_and_a_rejected_row(anon, subscriptio
         header = DummyGateway().sign(body)
         tampered = body.replace(b'"amount_paid": 2900', b'"amount_paid": 1')
         assert tampered != body
-        response = anon.post(DUMMY_WEBHOOK, tampered, content_type="application/json",
-                             HTTP_DUMMY_SIGNATURE=header)
+        response = anon.post(
+            DUMMY_WEBHOOK, tampered, content_type="application/json", HTTP_DUMMY_SIGNATURE=header
+        )
         code = "invalid_signature"
     elif case == "missing":
         response = anon.post(DUMMY_WEBHOOK, body, content_type="application/json")
         code = "missing_signature"
     else:
-        response = anon.post(DUMMY_WEBHOOK, body, content_type="application/json",
-                             HTTP_DUMMY_SIGNATURE="sha256=abc")
+        response = anon.post(
+            DUMMY_WEBHOOK, body, content_type="application/json", HTTP_DUMMY_SIGNATURE="sha256=abc"
+        )
         code = "invalid_signature"
 
     assert response.status_code == 400
@@ -100,14 +118,21 @@ def test_bad_signatures_are_400_with_a_code_and_a_rejected_row(anon, subscriptio
 def test_stripe_signatures_are_checked_the_same_way(anon, fake_stripe):
     event = fake_stripe.event("customer.created", {"id": "cus_1", "object": "customer"})
     assert post_event(anon, event, secret="whsec_wrong").json()["code"] == "invalid_signature"
-    assert post_event(anon, event, secret=fake_stripe.webhook_secret,
-                      timestamp=int(time.time()) - 3600).json()["code"] == "stale_signature"
+    assert (
+        post_event(
+            anon, event, secret=fake_stripe.webhook_secret, timestamp=int(time.time()) - 3600
+        ).json()["code"]
+        == "stale_signature"
+    )
     missing = anon.post(STRIPE_WEBHOOK, json.dumps(event), content_type="application/json")
     assert (missing.status_code, missing.json()["code"]) == (400, "missing_signature")
     assert post_event(anon, event, secret=fake_stripe.webhook_secret).json()["status"] == "ignored"
     assert sorted(PaymentEvent.objects.values_list("status", "error_code")) == [
-        ("ignored", ""), ("rejected", "invalid_signature"), ("rejected", "missing_signature"),
-        ("rejected", "stale_signature")]
+        ("ignored", ""),
+        ("rejected", "invalid_signature"),
+        ("rejected", "missing_signature"),
+        ("rejected", "stale_signature"),
+    ]
 
 
 def test_a_signed_body_that_is_not_an_event_is_rejected(anon, dummy):
@@ -118,8 +143,13 @@ def test_a_signed_body_that_is_not_an_event_is_rejected(anon, dummy):
 
 
 def test_secrets_in_headers_are_not_stored_and_rejected_bodies_are_capped(anon, dummy):
-    anon.post(DUMMY_WEBHOOK, b"x" * 100_000, content_type="application/json",
-              HTTP_AUTHORIZATION="Token secret", HTTP_COOKIE="sessionid=secret")
+    anon.post(
+        DUMMY_WEBHOOK,
+        b"x" * 100_000,
+        content_type="application/json",
+        HTTP_AUTHORIZATION="Token secret",
+        HTTP_COOKIE="sessionid=secret",
+    )
     row = PaymentEvent.objects.get()
     assert len(row.body) == 64 * 1024
     assert not {"Authorization", "Cookie"} & set(row.headers)
@@ -133,7 +163,10 @@ def test_the_plain_url_uses_the_configured_gateway_and_others_are_404(anon, subs
 
 
 def test_no_gateway_configured_means_no_webhook(anon, settings):
-    settings.TORGOVO_SUBSCRIPTIONS = {**settings.TORGOVO_SUBSCRIPTIONS, "PAYMENT_GATEWAY_CLASS": None}
+    settings.TORGOVO_SUBSCRIPTIONS = {
+        **settings.TORGOVO_SUBSCRIPTIONS,
+        "PAYMENT_GATEWAY_CLASS": None,
+    }
     response = anon.post("/api/payments/webhook/", b"{}", content_type="application/json")
     assert (response.status_code, response.json()["code"]) == (404, "unknown_gateway")
 
@@ -152,14 +185,18 @@ def test_a_replay_is_a_200_no_op(anon, subscription):
 
 
 def test_unknown_types_are_stored_and_acknowledged(anon, dummy):
-    event = DummyGateway._event("evt_unknown", "charge.dispute.created", {"id": "dp_1"}, int(time.time()))
+    event = DummyGateway._event(
+        "evt_unknown", "charge.dispute.created", {"id": "dp_1"}, int(time.time())
+    )
     response = post_dummy(anon, event)
     assert response.json() == {"received": True, "event_id": "evt_unknown", "status": "ignored"}
     row = PaymentEvent.objects.get()
     assert row.status == "ignored" and "not acted on" in row.error and row.payload == event
 
 
-def test_a_processing_error_is_a_500_kept_for_retry_then_reprocessed(anon, subscription, monkeypatch):
+def test_a_processing_error_is_a_500_kept_for_retry_then_reprocessed(
+    anon, subscription, monkeypatch
+):
     event = invoice_paid(subscription)
 
     def boom(*args, **kwargs):
@@ -197,7 +234,9 @@ def test_failed_events_are_reprocessed_by_the_command(subscription, monkeypatch)
     subscription.refresh_from_db()
     assert subscription.status == "active"
     call_command("process_payment_events", "--id", event["id"], stdout=(again := StringIO()))
-    assert "processed" in again.getvalue() and Payment.objects.count() == 1  # forced: still one payment
+    assert (
+        "processed" in again.getvalue() and Payment.objects.count() == 1
+    )  # forced: still one payment
 
 
 def test_the_admin_reprocess_action(admin_user, subscription, monkeypatch):
@@ -205,12 +244,16 @@ def test_the_admin_reprocess_action(admin_user, subscription, monkeypatch):
     monkeypatch.setattr(handlers, "_record_paid", lambda *a, **k: 1 / 0)
     DummyGateway().deliver(event)
     monkeypatch.undo()
-    rejected = PaymentEvent.objects.create(gateway="dummy", status="rejected", error_code="invalid_signature")
+    rejected = PaymentEvent.objects.create(
+        gateway="dummy", status="rejected", error_code="invalid_signature"
+    )
     model_admin = site._registry[PaymentEvent]
     request = RequestFactory().post("/admin/")
     request.user = admin_user
     messages = []
-    monkeypatch.setattr(model_admin, "message_user", lambda request, message, level: messages.append(message))
+    monkeypatch.setattr(
+        model_admin, "message_user", lambda request, message, level: messages.append(message)
+    )
 
     model_admin.reprocess(request, PaymentEvent.objects.all())
 
@@ -247,6 +290,8 @@ def test_the_admin_pages_render(admin_client, subscription):
     for model in ("payment", "paymentevent", "gatewaycustomer", "checkoutsession"):
         assert admin_client.get(f"/admin/subscriptions/{model}/").status_code == 200
     event = PaymentEvent.objects.first()
-    assert admin_client.get(f"/admin/subscriptions/paymentevent/{event.pk}/change/").status_code == 200
+    assert (
+        admin_client.get(f"/admin/subscriptions/paymentevent/{event.pk}/change/").status_code == 200
+    )
     payment = Payment.objects.get()
     assert admin_client.get(f"/admin/subscriptions/payment/{payment.pk}/change/").status_code == 200

@@ -28,11 +28,22 @@ def test_recalculate_task_reads_new_orders(user, settings):
     settings.TORGOVO_SUBSCRIPTIONS = {**settings.TORGOVO_SUBSCRIPTIONS, "PROFIT_ORDER_DELAY": 0}
     bot = baker.make("trading.PairConfig")
     performance = profit.open_performance(
-        user, make_subscription(user, make_plan(PlanType.MANAGED_BOT)), bot,
-        initial_investment=Decimal("100"), orders_since=timezone.now() - timedelta(hours=1))
+        user,
+        make_subscription(user, make_plan(PlanType.MANAGED_BOT)),
+        bot,
+        initial_investment=Decimal("100"),
+        orders_since=timezone.now() - timedelta(hours=1),
+    )
     for side, price in (("BUY", "10"), ("SELL", "12")):
-        Order.objects.create(user=user, pair_config=bot, symbol="X", side=side, quantity=5,
-                             price=Decimal(price), status="FILLED")
+        Order.objects.create(
+            user=user,
+            pair_config=bot,
+            symbol="X",
+            side=side,
+            quantity=5,
+            price=Decimal(price),
+            status="FILLED",
+        )
     result = tasks.recalculate_profits.apply().get()
     assert result == {"performances": 1, "orders_read": 2, "failed": 0}
     assert ManagedBotPerformance.objects.get(pk=performance.pk).realized_pnl == Decimal("10.00")

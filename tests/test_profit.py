@@ -14,7 +14,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.django import TestCase
 
-from django_torgovo_subscriptions.services.managed_bot.profit.fifo import CONTEXT
 from django_torgovo_subscriptions.services.managed_bot.profit import (
     PeriodNotOver,
     ProfitError,
@@ -25,11 +24,12 @@ from django_torgovo_subscriptions.services.managed_bot.profit import (
     settle_on_exit,
     settle_period,
 )
+from django_torgovo_subscriptions.services.managed_bot.profit.fifo import CONTEXT
 from example_project import settings as example
 from tests.test_profit_support import (  # noqa: F401  (frozen_clock is a fixture)
     NOW,
-    frozen_clock,
     at,
+    frozen_clock,
     ledger_figures,
     make_bot,
     make_order,
@@ -39,8 +39,6 @@ from tests.test_profit_support import (  # noqa: F401  (frozen_clock is a fixtur
 from trading.models import Order
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_clock")]
-
-
 
 
 @pytest.fixture
@@ -67,12 +65,25 @@ def test_realized_profit_from_executed_orders_with_fees(perf):
 
 def test_failed_orders_other_bots_and_other_users_do_not_count(perf):
     make_order(perf, side="buy", quantity="1", price="100", when="2024-01-02 10:00")
-    make_order(perf, side="sell", quantity="1", price="500", when="2024-01-03 10:00",
-               status="failed")
-    make_order(perf.user, make_bot(perf.user), side="sell", quantity="1", price="500",
-               when="2024-01-03 10:00")
-    make_order(make_trader(), perf.managed_bot, side="sell", quantity="1", price="500",
-               when="2024-01-03 10:00")
+    make_order(
+        perf, side="sell", quantity="1", price="500", when="2024-01-03 10:00", status="failed"
+    )
+    make_order(
+        perf.user,
+        make_bot(perf.user),
+        side="sell",
+        quantity="1",
+        price="500",
+        when="2024-01-03 10:00",
+    )
+    make_order(
+        make_trader(),
+        perf.managed_bot,
+        side="sell",
+        quantity="1",
+        price="500",
+        when="2024-01-03 10:00",
+    )
     make_order(perf, side="sell", quantity="1", price="105", when="2024-01-04 10:00")
     recalculate(perf)
     assert perf.realized_pnl == D("5.00")
@@ -127,8 +138,9 @@ def test_orders_younger_than_the_delay_wait_for_the_next_run(perf):
 
 
 def test_an_order_filled_after_the_cursor_passed_it_triggers_a_rebuild(perf):
-    pending = make_order(perf, side="buy", quantity="1", price="100", when="2024-06-12 10:00",
-                         status="PENDING")
+    pending = make_order(
+        perf, side="buy", quantity="1", price="100", when="2024-06-12 10:00", status="PENDING"
+    )
     make_order(perf, side="buy", quantity="1", price="200", when="2024-06-13 10:00")
     make_order(perf, side="sell", quantity="1", price="210", when="2024-06-14 10:00")
     recalculate(perf)
@@ -146,8 +158,9 @@ def test_an_order_filled_after_the_cursor_passed_it_triggers_a_rebuild(perf):
 
 
 def test_a_pending_order_that_fails_is_forgotten(perf):
-    pending = make_order(perf, side="buy", quantity="1", price="100", when="2024-06-14 10:00",
-                         status="PENDING")
+    pending = make_order(
+        perf, side="buy", quantity="1", price="100", when="2024-06-14 10:00", status="PENDING"
+    )
     recalculate(perf)
     assert list(perf.pnl_state["pending"]) == [str(pending.pk)]
     Order.objects.filter(pk=pending.pk).update(status="FAILED")
@@ -166,22 +179,29 @@ def test_months_follow_the_projects_time_zone(perf):
 def test_the_filled_quantity_column_is_used_when_mapped(perf):
     # The example Order has no filled-quantity column; any decimal column shows
     # the mapping is honoured. Here the fee column stands in for "filled".
-    fields = {**example.TORGOVO_SUBSCRIPTIONS["ORDER_FIELDS"], "filled_quantity": "fee",
-              "fee": None}
+    fields = {
+        **example.TORGOVO_SUBSCRIPTIONS["ORDER_FIELDS"],
+        "filled_quantity": "fee",
+        "fee": None,
+    }
     make_order(perf, side="buy", quantity="1", price="100", fee="0.25", when="2024-01-02 10:00")
     make_order(perf, side="sell", quantity="1", price="120", fee="0.25", when="2024-01-03 10:00")
-    with override_settings(TORGOVO_SUBSCRIPTIONS={**example.TORGOVO_SUBSCRIPTIONS,
-                                                  "ORDER_FIELDS": fields}):
+    with override_settings(
+        TORGOVO_SUBSCRIPTIONS={**example.TORGOVO_SUBSCRIPTIONS, "ORDER_FIELDS": fields}
+    ):
         recalculate(perf)
     assert perf.realized_pnl == D("5.00")  # 0.25 x (120 - 100)
 
 
 def test_a_host_without_an_order_time_is_told_what_to_set(perf):
     fields = {**example.TORGOVO_SUBSCRIPTIONS["ORDER_FIELDS"], "created_at": None}
-    with override_settings(TORGOVO_SUBSCRIPTIONS={**example.TORGOVO_SUBSCRIPTIONS,
-                                                  "ORDER_FIELDS": fields}):
-        with pytest.raises(ImproperlyConfigured, match="created_at"):
-            recalculate(perf)
+    with (
+        override_settings(
+            TORGOVO_SUBSCRIPTIONS={**example.TORGOVO_SUBSCRIPTIONS, "ORDER_FIELDS": fields}
+        ),
+        pytest.raises(ImproperlyConfigured, match="created_at"),
+    ):
+        recalculate(perf)
 
 
 # --- settlement ------------------------------------------------------------------------
@@ -190,14 +210,17 @@ def test_a_host_without_an_order_time_is_told_what_to_set(perf):
 def make_three_months(perf):
     """DESIGN §7's months: +544.96, -123.60, +387.80 (fees included)."""
     make_order(perf, side="buy", quantity="1", price="40000", fee="20", when="2024-01-03 09:00")
-    make_order(perf, side="sell", quantity="1", price="40585", fee="20.04",
-               when="2024-01-28 18:00")                                  # +544.96
+    make_order(
+        perf, side="sell", quantity="1", price="40585", fee="20.04", when="2024-01-28 18:00"
+    )  # +544.96
     make_order(perf, side="buy", quantity="2", price="20000", fee="20", when="2024-02-05 09:00")
-    make_order(perf, side="sell", quantity="2", price="19958", fee="19.6",
-               when="2024-02-26 18:00")                                  # -123.60
+    make_order(
+        perf, side="sell", quantity="2", price="19958", fee="19.6", when="2024-02-26 18:00"
+    )  # -123.60
     make_order(perf, side="buy", quantity="0.5", price="60000", fee="15", when="2024-03-04 09:00")
-    make_order(perf, side="sell", quantity="0.5", price="60835", fee="14.7",
-               when="2024-03-31 23:59:59")                               # +387.80
+    make_order(
+        perf, side="sell", quantity="0.5", price="60835", fee="14.7", when="2024-03-31 23:59:59"
+    )  # +387.80
 
 
 def test_monthly_settlement_reproduces_the_design_example(perf):
@@ -337,8 +360,15 @@ class IncrementalEqualsFullTests(TestCase):
                 times.append(when)
                 side = "buy" if kind == "buy" else "sell"
                 status = {"failed": "failed", "pending": "PENDING"}.get(kind, "executed")
-                make_order(perf, side=side, quantity=quantity, price=price, fee=fee,
-                           when=when, status=status)
+                make_order(
+                    perf,
+                    side=side,
+                    quantity=quantity,
+                    price=price,
+                    fee=fee,
+                    when=when,
+                    status=status,
+                )
             for split in sorted(splits):
                 if split < len(times):
                     recalculate(perf, until=times[split])

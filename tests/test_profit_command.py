@@ -18,7 +18,6 @@ from tests.test_profit_support import (  # noqa: F401  (frozen_clock is a fixtur
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_clock")]
 
 
-
 def trade(perf, buy, sell):
     make_order(perf, side="buy", quantity="1", price=buy, when="2024-05-02 10:00")
     make_order(perf, side="sell", quantity="1", price=sell, when="2024-05-03 10:00")
@@ -39,7 +38,9 @@ def test_all_performances_with_progress_and_a_summary():
     assert "Recalculated 2 performance(s), 0 rebuilt, 4 order(s) read" in out
     assert "0 failed." in out
     assert [p.realized_pnl for p in ManagedBotPerformance.objects.order_by("pk")] == [
-        D("10.00"), D("-10.00")]
+        D("10.00"),
+        D("-10.00"),
+    ]
     out, _err = run()
     assert "[2/2]" in out and "0 order(s) read" in out  # nothing new
 
@@ -91,12 +92,14 @@ def test_the_admin_actions_recalculate_and_rebuild(admin_client):
     perf = make_performance()
     trade(perf, "100", "125")
     url = "/admin/subscriptions/managedbotperformance/"
-    response = admin_client.post(url, {"action": "recalculate_selected",
-                                       "_selected_action": [perf.pk]}, follow=True)
+    response = admin_client.post(
+        url, {"action": "recalculate_selected", "_selected_action": [perf.pk]}, follow=True
+    )
     assert "Recalculated 1 performance(s), 2 order(s) read; 0 failed." in response.text
     perf.refresh_from_db()
     assert perf.realized_pnl == D("25.00")
-    response = admin_client.post(url, {"action": "rebuild_selected",
-                                       "_selected_action": [perf.pk]}, follow=True)
+    response = admin_client.post(
+        url, {"action": "rebuild_selected", "_selected_action": [perf.pk]}, follow=True
+    )
     assert "2 order(s) read" in response.text
     assert admin_client.get(f"{url}{perf.pk}/change/").status_code == 200

@@ -34,8 +34,10 @@ def examples():
     found = []
     for block in ORDERS.finditer(text):
         table = tables[block["name"]]
-        rows = [[cell.strip() for cell in line.strip("|").split("|")]
-                for line in table["table"].strip().splitlines()[2:]]
+        rows = [
+            [cell.strip() for cell in line.strip("|").split("|")]
+            for line in table["table"].strip().splitlines()[2:]
+        ]
         total = TOTAL.search(text, table.end())["total"]
         orders = [m.groupdict() for m in ORDER.finditer(block["body"])]
         assert len(orders) == len(block["body"].strip().splitlines()), block["name"]
@@ -55,14 +57,23 @@ def test_the_worked_example_matches_the_code(rate, orders, rows, total):
     with time_machine.travel(at("2024-12-01 00:00"), tick=False):
         perf = make_performance(percentage=rate)
         for order in orders:
-            make_order(perf, side=order["side"], quantity=order["quantity"],
-                       price=order["price"], fee=order["fee"], when=order["when"])
+            make_order(
+                perf,
+                side=order["side"],
+                quantity=order["quantity"],
+                price=order["price"],
+                fee=order["fee"],
+                when=order["when"],
+            )
         charged = D(0)
         for month, realized, cumulative, mark, share in rows:
             year, number = map(int, month.split("-"))
             settlement = settle_period(perf, year, number)
-            assert (settlement.period_net_profit, settlement.net_profit,
-                    settlement.high_water_mark, settlement.amount) == (
-                D(realized), D(cumulative), D(mark), D(share)), month
+            assert (
+                settlement.period_net_profit,
+                settlement.net_profit,
+                settlement.high_water_mark,
+                settlement.amount,
+            ) == (D(realized), D(cumulative), D(mark), D(share)), month
             charged += settlement.amount
         assert charged == total == perf.profit_share_due

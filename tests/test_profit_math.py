@@ -7,7 +7,6 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from django_torgovo_subscriptions.services.managed_bot.profit.fifo import CONTEXT
 from django_torgovo_subscriptions.services.managed_bot.profit import (
     Fill,
     ProfitLedger,
@@ -17,6 +16,7 @@ from django_torgovo_subscriptions.services.managed_bot.profit import (
     settle_share,
     share_schedule,
 )
+from django_torgovo_subscriptions.services.managed_bot.profit.fifo import CONTEXT
 
 # --- the high-water mark ----------------------------------------------------------
 
@@ -59,10 +59,12 @@ def test_rates_are_validated():
         settle_share(D("1"), rate=D("0.0000001"))
 
 
-money = st.decimals(min_value=-100000, max_value=100000, places=2, allow_nan=False,
-                    allow_infinity=False)
-exact = st.decimals(min_value=-100000, max_value=100000, places=6, allow_nan=False,
-                    allow_infinity=False)
+money = st.decimals(
+    min_value=-100000, max_value=100000, places=2, allow_nan=False, allow_infinity=False
+)
+exact = st.decimals(
+    min_value=-100000, max_value=100000, places=6, allow_nan=False, allow_infinity=False
+)
 percentages = st.decimals(min_value=0, max_value=100, places=2)
 
 
@@ -84,8 +86,9 @@ def test_with_a_changing_rate_the_total_is_the_rounded_exact_accrual(period_nets
     for index, period_net in enumerate(period_nets):
         cumulative += period_net
         rate = rate_from_percentage(percentages[index % len(percentages)])
-        step = settle_share(cumulative, rate=rate, high_water_mark=hwm, accrued=accrued,
-                            charged=charged)
+        step = settle_share(
+            cumulative, rate=rate, high_water_mark=hwm, accrued=accrued, charged=charged
+        )
         assert step.amount >= 0
         hwm, accrued, charged = step.high_water_mark, step.accrued, step.charged
         assert charged == quantize_money(accrued)
@@ -95,11 +98,13 @@ def test_with_a_changing_rate_the_total_is_the_rounded_exact_accrual(period_nets
 
 
 def test_fifo_closes_the_oldest_lots_first_with_fees_on_both_sides():
-    ledger = replay([
-        Fill("buy", D("1"), D("100"), D("1"), "2024-01"),   # lot cost 101
-        Fill("buy", D("1"), D("110"), D("1"), "2024-01"),   # lot cost 111
-        Fill("sell", D("1.5"), D("120"), D("1.8"), "2024-02"),
-    ])
+    ledger = replay(
+        [
+            Fill("buy", D("1"), D("100"), D("1"), "2024-01"),  # lot cost 101
+            Fill("buy", D("1"), D("110"), D("1"), "2024-01"),  # lot cost 111
+            Fill("sell", D("1.5"), D("120"), D("1.8"), "2024-02"),
+        ]
+    )
     # proceeds 180 - 1.8 fee; cost 101 + half of 111
     assert ledger.net == D("180") - D("1.8") - D("101") - D("55.5") == D("21.7")
     assert ledger.months == {"2024-02": D("21.7")}
@@ -109,20 +114,24 @@ def test_fifo_closes_the_oldest_lots_first_with_fees_on_both_sides():
 
 
 def test_a_losing_sell_counts_as_loss_and_fees_alone_can_make_a_loss():
-    ledger = replay([
-        Fill("buy", D("2"), D("50"), D("0.5"), "2024-01"),
-        Fill("sell", D("1"), D("45"), D("0.25"), "2024-01"),  # 45 - .25 - 50.25 = -5.5
-        Fill("sell", D("1"), D("50.25"), D("0.25"), "2024-01"),  # 50.25 - .25 - 50.25
-    ])
+    ledger = replay(
+        [
+            Fill("buy", D("2"), D("50"), D("0.5"), "2024-01"),
+            Fill("sell", D("1"), D("45"), D("0.25"), "2024-01"),  # 45 - .25 - 50.25 = -5.5
+            Fill("sell", D("1"), D("50.25"), D("0.25"), "2024-01"),  # 50.25 - .25 - 50.25
+        ]
+    )
     assert (ledger.profit, ledger.loss) == (D("0"), D("5.75"))
     assert ledger.net == D("-5.75")
 
 
 def test_a_sell_larger_than_the_position_ignores_the_excess_and_its_part_of_the_fee():
-    ledger = replay([
-        Fill("buy", D("1"), D("100"), D("0"), "2024-01"),
-        Fill("sell", D("4"), D("110"), D("4"), "2024-01"),
-    ])
+    ledger = replay(
+        [
+            Fill("buy", D("1"), D("100"), D("0"), "2024-01"),
+            Fill("sell", D("4"), D("110"), D("4"), "2024-01"),
+        ]
+    )
     # matched 1 of 4: proceeds 110, fee 1 -> +9; 3 units of excess left out
     assert ledger.net == D("9")
     assert ledger.excess_sell_quantity == D("3")
@@ -137,11 +146,13 @@ def test_a_sell_larger_than_the_position_ignores_the_excess_and_its_part_of_the_
 
 def test_partial_fills_count_what_was_filled():
     # A buy of 1 filled 0.4 in one order and 0.6 in a second; a sell filled 0.7.
-    ledger = replay([
-        Fill("buy", D("0.4"), D("100"), D("0.04"), "2024-01"),
-        Fill("buy", D("0.6"), D("101"), D("0.06"), "2024-01"),
-        Fill("sell", D("0.7"), D("105"), D("0.07"), "2024-01"),
-    ])
+    ledger = replay(
+        [
+            Fill("buy", D("0.4"), D("100"), D("0.04"), "2024-01"),
+            Fill("buy", D("0.6"), D("101"), D("0.06"), "2024-01"),
+            Fill("sell", D("0.7"), D("105"), D("0.07"), "2024-01"),
+        ]
+    )
     cost = D("40.04") + D("0.3") * D("101") + D("0.03")
     assert ledger.net == D("73.5") - D("0.07") - cost
     assert ledger.open_quantity == D("0.3")
@@ -153,8 +164,12 @@ def test_unknown_sides_and_empty_quantities_are_skipped():
 
 
 def test_the_state_round_trips_exactly():
-    ledger = replay([Fill("buy", D("3"), D("10"), D("0.1"), "2024-01"),
-                     Fill("sell", D("1"), D("11"), D("0.1"), "2024-01")])
+    ledger = replay(
+        [
+            Fill("buy", D("3"), D("10"), D("0.1"), "2024-01"),
+            Fill("sell", D("1"), D("11"), D("0.1"), "2024-01"),
+        ]
+    )
     copy = ProfitLedger.from_state(ledger.lots_state(), ledger.totals_state())
     assert copy == ledger
     assert copy.lots_state() == ledger.lots_state()
@@ -196,9 +211,15 @@ def test_money_is_conserved_when_no_sell_exceeds_the_position(sequence):
     ledger = replay(sequence)
     assume(ledger.excess_sell_quantity == 0)
     with localcontext(CONTEXT):
-        cash = sum((
-            (f.quantity * f.price - f.fee) if f.side == "sell" else -(f.quantity * f.price + f.fee)
-            for f in sequence), D(0))
+        cash = sum(
+            (
+                (f.quantity * f.price - f.fee)
+                if f.side == "sell"
+                else -(f.quantity * f.price + f.fee)
+                for f in sequence
+            ),
+            D(0),
+        )
         # realized P&L = cash in and out + what the open lots still hold at cost
         # (equal up to the 50-digit rounding of the pro-rata lot costs)
         assert abs(ledger.net - (cash + ledger.open_cost)) < D("1e-30")

@@ -29,14 +29,27 @@ pytestmark = [
     pytest.mark.usefixtures("frozen_clock"),
 ]
 
+
 @pytest.fixture
 def perf():
     perf = make_performance()
     for day in range(1, 29):
-        make_order(perf, side="buy", quantity="1", price=str(100 + day), fee="0.1",
-                   when=f"2024-01-{day:02d} 09:00")
-        make_order(perf, side="sell", quantity="1", price=str(110 + day), fee="0.1",
-                   when=f"2024-01-{day:02d} 17:00")
+        make_order(
+            perf,
+            side="buy",
+            quantity="1",
+            price=str(100 + day),
+            fee="0.1",
+            when=f"2024-01-{day:02d} 09:00",
+        )
+        make_order(
+            perf,
+            side="sell",
+            quantity="1",
+            price=str(110 + day),
+            fee="0.1",
+            when=f"2024-01-{day:02d} 17:00",
+        )
     return perf
 
 
@@ -75,7 +88,8 @@ def test_concurrent_recalculations_count_each_order_once(perf):
 
 def test_concurrent_settlements_charge_once(perf):
     results = run_concurrently(
-        4, lambda i: settle_period(ManagedBotPerformance(pk=perf.pk), 2024, 1),
+        4,
+        lambda i: settle_period(ManagedBotPerformance(pk=perf.pk), 2024, 1),
         return_exceptions=True,
     )
     assert not [r for r in results if isinstance(r, Exception)], results

@@ -50,19 +50,43 @@ def make_bot(owner=None) -> Model:
     return baker.make(model, **kwargs)
 
 
-def make_performance(user=None, bot=None, *, percentage="20.00", orders_since=None,
-                     initial_investment=Decimal("10000")) -> ManagedBotPerformance:
+def make_performance(
+    user=None,
+    bot=None,
+    *,
+    percentage="20.00",
+    orders_since=None,
+    initial_investment=Decimal("10000"),
+) -> ManagedBotPerformance:
     user = user or make_trader()
     bot = bot or make_bot(user)
-    plan = make_plan(PlanType.MANAGED_BOT, profit_share_percentage=Decimal(percentage),
-                     slug=f"managed-{next(_names)}")
+    plan = make_plan(
+        PlanType.MANAGED_BOT,
+        profit_share_percentage=Decimal(percentage),
+        slug=f"managed-{next(_names)}",
+    )
     subscription = make_subscription(user, plan)
-    return open_performance(user, subscription, bot, initial_investment=initial_investment,
-                            orders_since=orders_since or at("2000-01-01 00:00"))
+    return open_performance(
+        user,
+        subscription,
+        bot,
+        initial_investment=initial_investment,
+        orders_since=orders_since or at("2000-01-01 00:00"),
+    )
 
 
-def make_order(performance_or_user, bot=None, *, side: str, quantity, price, fee=0,
-               when: datetime | str, status: str = "executed", **extra) -> Model:
+def make_order(
+    performance_or_user,
+    bot=None,
+    *,
+    side: str,
+    quantity,
+    price,
+    fee=0,
+    when: datetime | str,
+    status: str = "executed",
+    **extra,
+) -> Model:
     """A host Order with logical side/status, saved through the field map.
 
     created_at is auto_now_add on both hosts, so the time is set with an update.
@@ -80,7 +104,8 @@ def make_order(performance_or_user, bot=None, *, side: str, quantity, price, fee
         "side": host.order_value("side", side),
         "quantity": Decimal(str(quantity)),
         "price": Decimal(str(price)),
-        "status": host.order_value("status", status) if status in ("executed", "failed")
+        "status": host.order_value("status", status)
+        if status in ("executed", "failed")
         else status,
         "fee": Decimal(str(fee)),
         **extra,
@@ -103,8 +128,13 @@ def ledger_figures(performance: ManagedBotPerformance) -> dict:
         "lots": performance.open_lots,
         "state": state,
         "cursor": (performance.last_order_at, performance.last_order_pk),
-        "display": (performance.total_profit, performance.total_loss, performance.realized_pnl,
-                    performance.fees_paid, performance.current_balance),
+        "display": (
+            performance.total_profit,
+            performance.total_loss,
+            performance.realized_pnl,
+            performance.fees_paid,
+            performance.current_balance,
+        ),
     }
 
 

@@ -7,7 +7,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def load_script():
-    spec = importlib.util.spec_from_file_location("settings_table", ROOT / "scripts" / "settings_table.py")
+    spec = importlib.util.spec_from_file_location(
+        "settings_table", ROOT / "scripts" / "settings_table.py"
+    )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -17,10 +19,13 @@ def test_readme_settings_table_lists_every_setting_with_a_description():
     script = load_script()
     rows = script.defaults_with_comments()
     assert [key for key, _, _ in rows] == list(DEFAULTS)
-    assert all(comment for _, _, comment in rows), "every default needs a comment above it in conf.py"
+    assert all(comment for _, _, comment in rows), (
+        "every default needs a comment above it in conf.py"
+    )
     readme = (ROOT / "README.md").read_text()
     assert readme == script.readme_with_table(readme), (
-        "README's settings table is stale: run python scripts/settings_table.py --write")
+        "README's settings table is stale: run python scripts/settings_table.py --write"
+    )
 
 
 def test_readme_shows_the_two_commands():

@@ -16,7 +16,9 @@ def test_seed_demo_creates_plans_bots_and_a_token_and_is_idempotent():
     call_command("seed_demo", stdout=second)
 
     assert set(SubscriptionPlan.objects.values_list("plan_type", flat=True)) == {
-        PlanType.CUSTOM_BOT, PlanType.MANAGED_BOT}
+        PlanType.CUSTOM_BOT,
+        PlanType.MANAGED_BOT,
+    }
     assert SubscriptionPlan.objects.count() == 3
     assert PairConfig.objects.filter(is_managed=True).count() == 1
     token = Token.objects.get(user__username="demo")

@@ -22,17 +22,25 @@ def test_monthly_settlement_follows_the_high_water_mark_and_is_idempotent(user):
     bot = baker.make("trading.PairConfig")
     start = datetime(2027, 1, 2, tzinfo=KARACHI)
     with time_machine.travel(start, tick=False):
-        performance = profit.open_performance(user, make_subscription(user, plan), bot,
-                                              initial_investment=Decimal("5000"))
+        performance = profit.open_performance(
+            user, make_subscription(user, plan), bot, initial_investment=Decimal("5000")
+        )
 
     def trade(day, buy, sell):
         for side, price, offset in (("BUY", buy, 0), ("SELL", sell, 1)):
             with time_machine.travel(day + timedelta(hours=offset), tick=False):
-                Order.objects.create(user=user, pair_config=bot, symbol="X", side=side,
-                                     quantity=1, price=Decimal(price), status="FILLED")
+                Order.objects.create(
+                    user=user,
+                    pair_config=bot,
+                    symbol="X",
+                    side=side,
+                    quantity=1,
+                    price=Decimal(price),
+                    status="FILLED",
+                )
 
-    trade(datetime(2027, 1, 10, tzinfo=KARACHI), "100", "600")    # January: +500
-    trade(datetime(2027, 2, 10, tzinfo=KARACHI), "600", "400")    # February: -200
+    trade(datetime(2027, 1, 10, tzinfo=KARACHI), "100", "600")  # January: +500
+    trade(datetime(2027, 2, 10, tzinfo=KARACHI), "600", "400")  # February: -200
 
     outputs = []
     with time_machine.travel(datetime(2027, 3, 5, tzinfo=KARACHI), tick=False):

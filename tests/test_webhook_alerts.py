@@ -7,9 +7,7 @@ import pytest
 from django.test import RequestFactory, override_settings
 
 from django_torgovo_subscriptions.exceptions import InvalidAlert
-from django_torgovo_subscriptions.services.custom_bot import client_ip
-from django_torgovo_subscriptions.services.custom_bot import redaction
-from django_torgovo_subscriptions.services.custom_bot import alerts
+from django_torgovo_subscriptions.services.custom_bot import alerts, client_ip, redaction
 from example_project import settings as example
 
 SECRET = "s3cr3t-Value_0123456789abcdefghijklmnopq"
@@ -181,9 +179,7 @@ def test_dedupe_identity_is_the_order_id_and_action_or_else_the_whole_message():
     one = alerts.dedupe_identity(alerts.validate_alert(plain), {**plain, "secret": "a"})
     two = alerts.dedupe_identity(alerts.validate_alert(plain), {**plain, "secret": "b"})
     assert one == two and "secret" not in one
-    assert one != alerts.dedupe_identity(
-        alerts.validate_alert(valid(price="2")), valid(price="2")
-    )
+    assert one != alerts.dedupe_identity(alerts.validate_alert(valid(price="2")), valid(price="2"))
 
 
 # --- client address and allowlist ---------------------------------------------

@@ -18,7 +18,6 @@ from celery.contrib.testing.worker import start_worker
 from celery.signals import task_prerun
 from django.db import connections
 from django.test import override_settings
-from trading.models import Order
 
 from django_torgovo_subscriptions.models import WebhookEvent
 from django_torgovo_subscriptions.services.custom_bot import webhooks as service
@@ -28,6 +27,7 @@ from tests.webhook_support import (  # noqa: F401  (fixture)
     post_alert,
     subscribed_webhook,
 )
+from trading.models import Order
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -11,9 +11,9 @@ from django.test import override_settings
 from django.utils import timezone
 from model_bakery import baker
 
+from django_torgovo_subscriptions.checks.custom_bot import check_webhook_settings
 from django_torgovo_subscriptions.models import CustomBotWebhook, WebhookEvent
 from django_torgovo_subscriptions.services.custom_bot import webhooks as service
-from django_torgovo_subscriptions.checks.custom_bot import check_webhook_settings
 from example_project import settings as example
 from tests.webhook_support import (  # noqa: F401  (fixture)
     RECEIVE,
@@ -276,8 +276,13 @@ def test_admin_cannot_add_webhooks_or_move_them_to_another_owner(admin_client, u
     from tests.factories import make_subscription
 
     pair = baker.make("trading.PairConfig", user=user)
-    webhook = baker.make("subscriptions.CustomBotWebhook", user=user, pair_config=pair,
-                         subscription=make_subscription(user), secret_hash="a" * 64)
+    webhook = baker.make(
+        "subscriptions.CustomBotWebhook",
+        user=user,
+        pair_config=pair,
+        subscription=make_subscription(user),
+        secret_hash="a" * 64,
+    )
     assert admin_client.get("/admin/subscriptions/custombotwebhook/add/").status_code == 403
     page = admin_client.get(f"/admin/subscriptions/custombotwebhook/{webhook.pk}/change/")
     assert page.status_code == 200

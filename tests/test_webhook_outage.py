@@ -11,7 +11,6 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 from django.test import override_settings
-from trading.models import Order
 
 from django_torgovo_subscriptions.models import UserSubscription, WebhookEvent
 from django_torgovo_subscriptions.trading import TradeResult
@@ -21,6 +20,7 @@ from tests.webhook_support import (  # noqa: F401  (fixture)
     post_alert,
     subscribed_webhook,
 )
+from trading.models import Order
 
 pytestmark = [
     pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL"),

@@ -9,7 +9,6 @@ from django.test import Client, override_settings
 from model_bakery import baker
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
-from trading.models import Order
 
 from django_torgovo_subscriptions.models import CustomBotWebhook, WebhookEvent
 from example_project import settings as example
@@ -21,6 +20,7 @@ from tests.webhook_support import (  # noqa: F401  (fixture)
     subscribe,
     subscribed_webhook,
 )
+from trading.models import Order
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),

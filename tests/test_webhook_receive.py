@@ -17,7 +17,6 @@ from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from model_bakery import baker
-from trading.models import Order
 
 from django_torgovo_subscriptions.api.custom_bot import WebhookReceiveView
 from django_torgovo_subscriptions.models import CustomBotWebhook, WebhookEvent
@@ -33,6 +32,7 @@ from tests.webhook_support import (  # noqa: F401  (fixture)
     post_alert,
     subscribe,
 )
+from trading.models import Order
 
 pytestmark = pytest.mark.django_db
 
@@ -298,10 +298,13 @@ def test_rate_limit_per_ip_across_webhooks(client, user, subscription):
 
 def test_rate_limits_fail_open_when_the_cache_is_down(client, webhook, secret, caplog, settings):
     # A real Redis client pointed at a port nothing listens on.
-    settings.CACHES = {**settings.CACHES, "ratelimit": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
-        "LOCATION": "redis://127.0.0.1:9/0",
-    }}
+    settings.CACHES = {
+        **settings.CACHES,
+        "ratelimit": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:9/0",
+        },
+    }
     response = post_alert(client, secret)
     assert response.status_code == 200 and Order.objects.count() == 1
     assert "cache is unreachable" in caplog.text
@@ -419,8 +422,9 @@ def test_a_get_is_refused_and_logged(client, webhook, secret):
 
 
 @pytest.mark.parametrize("method", ["options", "put", "delete"])
-def test_other_methods_are_refused_and_logged_without_the_secret(client, webhook, secret, method,
-                                                                 caplog):
+def test_other_methods_are_refused_and_logged_without_the_secret(
+    client, webhook, secret, method, caplog
+):
     with caplog.at_level(logging.DEBUG):
         response = getattr(client, method)(RECEIVE.format(secret))
     assert response.status_code == 405 and response.json()["code"] == "method_not_allowed"
@@ -569,18 +573,14 @@ def test_an_order_that_cannot_be_saved_leaves_a_failed_event(client, webhook, se
     body = response.json()
     assert (body["status"], body["code"], body["order_id"]) == ("failed", "order_not_saved", None)
     event = only_event()
-    assert (
-        event.outcome == "failed" and "could not be saved: IntegrityError" in event.error
-    )
+    assert event.outcome == "failed" and "could not be saved: IntegrityError" in event.error
     assert event.signal["quantity"] == "0.01" and event.signal["client_order_id"]
     # The fill the manager reported is kept, to reconcile with the exchange.
     assert event.execution["external_id"] == "x-1" and event.execution["status"] == "executed"
 
 
 @pytest.mark.django_db(transaction=True)
-def test_outside_a_transaction_a_refused_order_still_leaves_a_failed_event(
-    client, webhook, secret
-):
+def test_outside_a_transaction_a_refused_order_still_leaves_a_failed_event(client, webhook, secret):
     """The receiver runs in autocommit: the Order insert has no transaction of its
     own there, and its refusal must not stop the event from being written."""
     autocommit_at_save = []
@@ -609,11 +609,10 @@ def test_recording_an_alerts_result_writes_no_indexed_column():
     """Every accepted alert's event is updated once with its result; with no index
     on those columns PostgreSQL updates the row in place (HOT)."""
     with connection.cursor() as cursor:
-        constraints = connection.introspection.get_constraints(
-            cursor, WebhookEvent._meta.db_table
-        )
-    indexed = {column for c in constraints.values() if c["index"] or c["unique"]
-               for column in c["columns"]}
+        constraints = connection.introspection.get_constraints(cursor, WebhookEvent._meta.db_table)
+    indexed = {
+        column for c in constraints.values() if c["index"] or c["unique"] for column in c["columns"]
+    }
     written = {WebhookEvent._meta.get_field(name).column for name in service.EVENT_RESULT_FIELDS}
     assert "dedupe_key" in indexed and "received_at" in indexed  # the introspection works
     assert not written & indexed

@@ -34,17 +34,59 @@ class ManagedBotPerformanceAdmin(admin.ModelAdmin):
     # The figures are derived from the host's Orders by services.managed_bot.profit;
     # editing them by hand would only be overwritten (or double charge).
     fieldsets = (
-        (None, {"fields": ("user", "subscription", "managed_bot", "initial_investment",
-                           "orders_since", "closed_at", "created_at")}),
-        ("Realized profit", {"fields": ("current_balance", "realized_pnl", "total_profit",
-                                        "total_loss", "fees_paid")}),
-        ("Profit share", {"fields": ("high_water_mark", "profit_share_accrued",
-                                     "profit_share_due", "profit_share_paid",
-                                     "settled_net_profit", "settled_until")}),
-        ("Recalculation state", {"classes": ("collapse",),
-                                 "fields": ("calculated_until", "last_calculated",
-                                            "last_order_at", "last_order_pk", "open_lots",
-                                            "pnl_state")}),
+        (
+            None,
+            {
+                "fields": (
+                    "user",
+                    "subscription",
+                    "managed_bot",
+                    "initial_investment",
+                    "orders_since",
+                    "closed_at",
+                    "created_at",
+                )
+            },
+        ),
+        (
+            "Realized profit",
+            {
+                "fields": (
+                    "current_balance",
+                    "realized_pnl",
+                    "total_profit",
+                    "total_loss",
+                    "fees_paid",
+                )
+            },
+        ),
+        (
+            "Profit share",
+            {
+                "fields": (
+                    "high_water_mark",
+                    "profit_share_accrued",
+                    "profit_share_due",
+                    "profit_share_paid",
+                    "settled_net_profit",
+                    "settled_until",
+                )
+            },
+        ),
+        (
+            "Recalculation state",
+            {
+                "classes": ("collapse",),
+                "fields": (
+                    "calculated_until",
+                    "last_calculated",
+                    "last_order_at",
+                    "last_order_pk",
+                    "open_lots",
+                    "pnl_state",
+                ),
+            },
+        ),
     )
     readonly_fields = (
         "created_at",

@@ -88,7 +88,6 @@ class WebhookSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-
 class WebhookEventSerializer(serializers.ModelSerializer):
     """One request to the webhook, as its owner sees it (no headers, no body)."""
 

@@ -25,8 +25,9 @@ from django_torgovo_subscriptions.services.managed_bot import offers as managed
 
 
 def money(**kwargs) -> StringDecimalField:
-    return StringDecimalField(max_digits=MONEY_MAX_DIGITS, decimal_places=MONEY_DECIMAL_PLACES,
-                              **kwargs)
+    return StringDecimalField(
+        max_digits=MONEY_MAX_DIGITS, decimal_places=MONEY_DECIMAL_PLACES, **kwargs
+    )
 
 
 class OfferPerformanceSerializer(serializers.Serializer):
@@ -34,8 +35,11 @@ class OfferPerformanceSerializer(serializers.Serializer):
     total_invested = money(help_text="Sum of their initial investments.")
     net_profit = money(help_text="Their realized profit minus loss, after fees.")
     return_percentage = StringDecimalField(
-        max_digits=12, decimal_places=2, allow_null=True,
-        help_text="net_profit / total_invested in percent; null with no investors.")
+        max_digits=12,
+        decimal_places=2,
+        allow_null=True,
+        help_text="net_profit / total_invested in percent; null with no investors.",
+    )
 
 
 class ManagedBotOfferSerializer(serializers.ModelSerializer):
@@ -47,29 +51,43 @@ class ManagedBotOfferSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = ManagedBotOffer
-        fields = ("id", "name", "description", "exchange", "symbol", "minimum_investment",
-                  "plan", "performance")
+        fields = (
+            "id",
+            "name",
+            "description",
+            "exchange",
+            "symbol",
+            "minimum_investment",
+            "plan",
+            "performance",
+        )
 
     @extend_schema_field(OfferPerformanceSerializer)
     def get_performance(self, offer) -> dict:
         net = offer.total_profit - offer.total_loss
-        return OfferPerformanceSerializer({
-            "investors": offer.investors,
-            "total_invested": offer.total_invested,
-            "net_profit": net,
-            "return_percentage": managed.return_percentage(net, offer.total_invested),
-        }).data
+        return OfferPerformanceSerializer(
+            {
+                "investors": offer.investors,
+                "total_invested": offer.total_invested,
+                "net_profit": net,
+                "return_percentage": managed.return_percentage(net, offer.total_invested),
+            }
+        ).data
 
 
 class InvestSerializer(serializers.Serializer):
     offer_id = serializers.PrimaryKeyRelatedField(
         queryset=ManagedBotOffer.objects.all(),
-        error_messages={"does_not_exist": "No managed bot offer has id {pk_value}.",
-                        "incorrect_type": "An offer id is a number, not {data_type}."},
-        help_text="The id of an offer from managed-bot/available/.")
-    initial_investment = money(min_value=Decimal("0.01"),
-                               help_text="Decimal string in the plan's currency, at least the "
-                                         "offer's minimum_investment.")
+        error_messages={
+            "does_not_exist": "No managed bot offer has id {pk_value}.",
+            "incorrect_type": "An offer id is a number, not {data_type}.",
+        },
+        help_text="The id of an offer from managed-bot/available/.",
+    )
+    initial_investment = money(
+        min_value=Decimal("0.01"),
+        help_text="Decimal string in the plan's currency, at least the offer's minimum_investment.",
+    )
 
 
 @extend_schema(tags=["managed bots"])
@@ -92,11 +110,14 @@ class ManagedBotSubscribeView(PackageAPIViewMixin, generics.GenericAPIView):
         tags=["managed bots"],
         request=InvestSerializer,
         responses={
-            201: inline_serializer("ManagedBotInvestment", {
-                "subscription": UserSubscriptionSerializer(),
-                "performance_id": serializers.IntegerField(),
-                "initial_investment": StringDecimalField(max_digits=18, decimal_places=2),
-            }),
+            201: inline_serializer(
+                "ManagedBotInvestment",
+                {
+                    "subscription": UserSubscriptionSerializer(),
+                    "performance_id": serializers.IntegerField(),
+                    "initial_investment": StringDecimalField(max_digits=18, decimal_places=2),
+                },
+            ),
             400: error("validation_error, investment_too_small or offer_unavailable."),
             403: error("pair_limit_reached."),
             409: error("already_subscribed."),
@@ -130,7 +151,6 @@ class PerformanceBotSerializer(serializers.Serializer):
         return offer.name if offer else str(bot)
 
 
-
 class PerformanceSubscriptionSerializer(serializers.Serializer):
     id = serializers.IntegerField(source="pk")
     status = serializers.CharField()
@@ -146,8 +166,9 @@ class PerformanceReportSerializer(serializers.Serializer):
     subscription = PerformanceSubscriptionSerializer(source="performance.subscription")
     currency = serializers.CharField(source="performance.subscription.plan.currency")
     initial_investment = money(source="summary.initial_investment")
-    current_balance = money(source="summary.current_balance",
-                            help_text="Initial investment plus realized net profit.")
+    current_balance = money(
+        source="summary.current_balance", help_text="Initial investment plus realized net profit."
+    )
     total_profit = money(source="summary.total_profit", help_text="Realized gains, after fees.")
     total_loss = money(source="summary.total_loss", help_text="Realized losses, a positive amount.")
     fees_paid = money(source="summary.fees_paid", help_text="Exchange fees on the bot's orders.")
@@ -155,18 +176,26 @@ class PerformanceReportSerializer(serializers.Serializer):
     return_percentage = StringDecimalField(max_digits=12, decimal_places=2, allow_null=True)
     high_water_mark = money(source="summary.high_water_mark")
     profit_share_percentage = serializers.SerializerMethodField()
-    profit_share_accruing = money(source="summary.profit_share_accruing",
-                                  help_text="What settling the share now would charge.")
-    profit_share_due = money(source="summary.profit_share_due",
-                             help_text="Settled and not yet paid.")
+    profit_share_accruing = money(
+        source="summary.profit_share_accruing",
+        help_text="What settling the share now would charge.",
+    )
+    profit_share_due = money(
+        source="summary.profit_share_due", help_text="Settled and not yet paid."
+    )
     profit_share_paid = money(source="summary.profit_share_paid")
     guaranteed_monthly_return = StringDecimalField(
         source="performance.subscription.plan.guaranteed_monthly_return",
-        max_digits=5, decimal_places=2, allow_null=True)
-    guaranteed_return = money(allow_null=True,
-                              help_text="What the guarantee promises so far; null without one.")
-    guaranteed_shortfall = money(allow_null=True,
-                                 help_text="How much net profit lacks of the guarantee.")
+        max_digits=5,
+        decimal_places=2,
+        allow_null=True,
+    )
+    guaranteed_return = money(
+        allow_null=True, help_text="What the guarantee promises so far; null without one."
+    )
+    guaranteed_shortfall = money(
+        allow_null=True, help_text="How much net profit lacks of the guarantee."
+    )
     last_calculated = serializers.DateTimeField(source="summary.last_calculated")
     closed_at = serializers.DateTimeField(source="summary.closed_at")
 
@@ -174,8 +203,9 @@ class PerformanceReportSerializer(serializers.Serializer):
         return f"{report.summary.profit_share_rate * 100:.2f}"
 
 
-@extend_schema(tags=["managed bots"], responses={200: PerformanceReportSerializer(many=True),
-                                                 **AUTH_ERRORS})
+@extend_schema(
+    tags=["managed bots"], responses={200: PerformanceReportSerializer(many=True), **AUTH_ERRORS}
+)
 class ManagedBotPerformanceView(PackageAPIViewMixin, generics.ListAPIView):
     """The user's own managed-bot investments with profit and profit share."""
 

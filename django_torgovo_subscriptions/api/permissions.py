@@ -21,7 +21,9 @@ class HasActiveSubscription(BasePermission):
     feature: str | None = None
 
     @classmethod
-    def of(cls, plan_type: str | None = None, feature: str | None = None) -> type[HasActiveSubscription]:
+    def of(
+        cls, plan_type: str | None = None, feature: str | None = None
+    ) -> type[HasActiveSubscription]:
         return type(cls.__name__, (cls,), {"plan_type": plan_type, "feature": feature})
 
     def has_permission(self, request: Any, view: Any) -> bool:

@@ -7,8 +7,8 @@ from rest_framework import generics, permissions, status
 from rest_framework.response import Response
 
 from django_torgovo_subscriptions.api.base import PackageAPIViewMixin
-from django_torgovo_subscriptions.api.schema import AUTH_ERRORS, error
 from django_torgovo_subscriptions.api.filters import SubscriptionPlanFilter
+from django_torgovo_subscriptions.api.schema import AUTH_ERRORS, error
 from django_torgovo_subscriptions.api.serializers import (
     MySubscriptionsSerializer,
     SubscribeSerializer,
@@ -22,8 +22,13 @@ from django_torgovo_subscriptions.models import SubscriptionPlan, UserSubscripti
 from django_torgovo_subscriptions.services import subscriptions as service
 
 
-@extend_schema(tags=["plans"], responses={200: SubscriptionPlanSerializer(many=True),
-                                          400: error("validation_error: unknown plan_type.")})
+@extend_schema(
+    tags=["plans"],
+    responses={
+        200: SubscriptionPlanSerializer(many=True),
+        400: error("validation_error: unknown plan_type."),
+    },
+)
 class SubscriptionPlanListView(PackageAPIViewMixin, generics.ListAPIView):
     """Active plans, by plan type then price. Open to anonymous visitors."""
 
@@ -58,11 +63,15 @@ class SubscriptionListCreateView(OwnSubscriptionsMixin, generics.ListAPIView):
         data = SubscribeSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         subscription = service.subscribe(request.user, data.validated_data["plan_id"])
-        return Response(UserSubscriptionSerializer(subscription).data, status=status.HTTP_201_CREATED)
+        return Response(
+            UserSubscriptionSerializer(subscription).data, status=status.HTTP_201_CREATED
+        )
 
 
-@extend_schema(tags=["subscriptions"], responses={200: UserSubscriptionSerializer,
-                                                  404: error("not_found."), **AUTH_ERRORS})
+@extend_schema(
+    tags=["subscriptions"],
+    responses={200: UserSubscriptionSerializer, 404: error("not_found."), **AUTH_ERRORS},
+)
 class SubscriptionDetailView(OwnSubscriptionsMixin, generics.RetrieveAPIView):
     """GET one; PATCH auto_renew or plan_id; DELETE cancels (the row is kept)."""
 
@@ -89,16 +98,22 @@ class SubscriptionDetailView(OwnSubscriptionsMixin, generics.RetrieveAPIView):
         return Response(UserSubscriptionSerializer(subscription).data)
 
     @extend_schema(
-        responses={200: UserSubscriptionSerializer, 404: error("not_found."),
-                   409: error("invalid_status: already cancelled or expired."), **AUTH_ERRORS},
+        responses={
+            200: UserSubscriptionSerializer,
+            404: error("not_found."),
+            409: error("invalid_status: already cancelled or expired."),
+            **AUTH_ERRORS,
+        },
     )
     def delete(self, request, *args, **kwargs):
         subscription = service.cancel(self.get_object())
         return Response(UserSubscriptionSerializer(subscription).data)
 
 
-@extend_schema(tags=["subscriptions"], responses={200: MySubscriptionsSerializer,
-                                                  404: error("no_subscription."), **AUTH_ERRORS})
+@extend_schema(
+    tags=["subscriptions"],
+    responses={200: MySubscriptionsSerializer, 404: error("no_subscription."), **AUTH_ERRORS},
+)
 class MySubscriptionView(PackageAPIViewMixin, generics.GenericAPIView):
     """The subscription granting access now, per plan type."""
 

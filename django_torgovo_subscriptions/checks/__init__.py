@@ -18,6 +18,8 @@ from django.core.exceptions import FieldDoesNotExist, ImproperlyConfigured
 from django.db import models
 
 from django_torgovo_subscriptions import host
+from django_torgovo_subscriptions.checks.custom_bot import check_webhook_settings
+from django_torgovo_subscriptions.checks.payments import check_payment_settings
 from django_torgovo_subscriptions.conf import (
     DEFAULTS,
     IMPORT_STRINGS,
@@ -28,8 +30,6 @@ from django_torgovo_subscriptions.conf import (
     import_from_string,
     subscriptions_settings,
 )
-from django_torgovo_subscriptions.checks.payments import check_payment_settings
-from django_torgovo_subscriptions.checks.custom_bot import check_webhook_settings
 
 TAG = "subscriptions"
 CREDENTIAL_KEYS = ("API_KEY", "API_SECRET", "DEMO")
@@ -42,12 +42,13 @@ def check_settings(app_configs: Iterable[Any] | None = None, **kwargs: Any) -> l
     errors += check_model_settings()
     user_settings = getattr(settings, SETTINGS_NAME, {})
     if not isinstance(user_settings, dict):
-        return errors + [
+        return [
+            *errors,
             Error(
                 f"{SETTINGS_NAME} must be a dict.",
                 hint=f"Set {SETTINGS_NAME} = {{...}} with the keys listed in the README.",
                 id="subscriptions.E003",
-            )
+            ),
         ]
     errors += check_unknown_keys(user_settings)
     errors += check_dict_settings()
@@ -145,7 +146,9 @@ def check_trading_manager() -> list[CheckMessage]:
         manager_class = subscriptions_settings.TRADING_MANAGER_CLASS
     except ImportError:
         return []  # reported by E005
-    missing = [m for m in ("create_bot", "start_bot") if not callable(getattr(manager_class, m, None))]
+    missing = [
+        m for m in ("create_bot", "start_bot") if not callable(getattr(manager_class, m, None))
+    ]
     if missing:
         return [
             Error(
@@ -338,7 +341,10 @@ def check_protected_paths() -> list[CheckMessage]:
         )
         if not valid:
             errors.append(
-                Error(f"PROTECTED_PATHS[{index}] is not a valid rule: {rule!r}.", hint=hint,
-                      id="subscriptions.E015")
+                Error(
+                    f"PROTECTED_PATHS[{index}] is not a valid rule: {rule!r}.",
+                    hint=hint,
+                    id="subscriptions.E015",
+                )
             )
     return errors

@@ -107,8 +107,7 @@ def check_rate_limits(per_webhook: Any, per_ip: Any) -> list[CheckMessage]:
         ):
             errors.append(
                 Error(
-                    f"{name} must be a django-ratelimit rate such as '60/m' or None, "
-                    f"not {rate!r}.",
+                    f"{name} must be a django-ratelimit rate such as '60/m' or None, not {rate!r}.",
                     hint="A count, a slash, and an optional number of s, m, h or d: "
                     "'30/m', '500/h', '10/5s'.",
                     id="subscriptions.E043",

@@ -115,7 +115,8 @@ class WebhookEvent(models.Model):
         blank=True,
         help_text=_("The validated alert handed to the trading manager (decimals as strings)."),
     )
-    dedupe_key = models.CharField(
+    # NULL, not "": rows that hold no key must not collide in the unique index.
+    dedupe_key = models.CharField(  # noqa: DJ001
         _("dedupe key"),
         max_length=64,
         null=True,

@@ -178,6 +178,7 @@ class ManagedBotPerformance(models.Model):
         """What the open position cost, buy fees included (exact)."""
         return sum((Decimal(cost) for _quantity, cost in self.open_lots), Decimal(0))
 
+
 class ManagedBotOfferQuerySet(models.QuerySet):
     def available(self) -> ManagedBotOfferQuerySet:
         """Offers a user may subscribe to: active, on an active plan."""

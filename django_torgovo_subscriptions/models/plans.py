@@ -63,7 +63,9 @@ class SubscriptionPlan(models.Model):
         _("gateway price ids"),
         default=dict,
         blank=True,
-        help_text=_('The price id of this plan at each payment gateway, e.g. {"stripe": "price_..."}.'),
+        help_text=_(
+            'The price id of this plan at each payment gateway, e.g. {"stripe": "price_..."}.'
+        ),
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)

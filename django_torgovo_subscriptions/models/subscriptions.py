@@ -120,7 +120,9 @@ class UserSubscription(models.Model):
         _("payment method"),
         max_length=30,
         blank=True,
-        help_text=_("The gateway that charges this subscription (stripe, dummy...), empty if free."),
+        help_text=_(
+            "The gateway that charges this subscription (stripe, dummy...), empty if free."
+        ),
     )
     gateway_subscription_id = models.CharField(
         _("gateway subscription id"), max_length=255, blank=True, db_index=True

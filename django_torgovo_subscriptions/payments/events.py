@@ -41,8 +41,13 @@ REFERENCE_KEY = "subscription_id"
 
 # Stripe amounts are in the currency's minor unit; these have none, or three.
 # https://docs.stripe.com/currencies#zero-decimal
-ZERO_DECIMAL = frozenset("BIF CLP DJF GNF JPY KMF KRW MGA PYG RWF UGX VND VUV XAF XOF XPF".split())
-THREE_DECIMAL = frozenset("BHD JOD KWD OMR TND".split())
+# fmt: off
+ZERO_DECIMAL = frozenset({
+    "BIF", "CLP", "DJF", "GNF", "JPY", "KMF", "KRW", "MGA",
+    "PYG", "RWF", "UGX", "VND", "VUV", "XAF", "XOF", "XPF",
+})
+# fmt: on
+THREE_DECIMAL = frozenset(["BHD", "JOD", "KWD", "OMR", "TND"])
 
 
 @dataclass(frozen=True)

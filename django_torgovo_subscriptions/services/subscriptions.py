@@ -88,7 +88,9 @@ def start_period(subscription: UserSubscription, now: datetime) -> None:
 def activate(subscription: UserSubscription, now: datetime | None = None) -> UserSubscription:
     """Turn a pending subscription active after its first confirmed payment."""
     if subscription.status != Status.PENDING_PAYMENT:
-        raise InvalidTransition(f"Only a pending subscription can be activated, not {subscription.status}.")
+        raise InvalidTransition(
+            f"Only a pending subscription can be activated, not {subscription.status}."
+        )
     start_period(subscription, now or timezone.now())
     subscription.save(update_fields=["status", "start_date", "end_date", "updated_at"])
     signals.subscription_activated.send(sender=UserSubscription, subscription=subscription)
@@ -121,7 +123,9 @@ def cancel(subscription: UserSubscription, now: datetime | None = None) -> UserS
     subscription.status = Status.CANCELLED
     subscription.cancelled_at = now
     subscription.auto_renew = False
-    subscription.save(update_fields=["status", "cancelled_at", "auto_renew", "end_date", "updated_at"])
+    subscription.save(
+        update_fields=["status", "cancelled_at", "auto_renew", "end_date", "updated_at"]
+    )
     signals.subscription_cancelled.send(sender=UserSubscription, subscription=subscription)
     return subscription
 
@@ -164,7 +168,8 @@ def _change_plan(subscription: UserSubscription, plan: SubscriptionPlan) -> None
         raise PlanUnavailable()
     if plan.plan_type != subscription.plan_type:
         raise InvalidTransition(
-            "A plan can only be changed to another plan of the same type.", code="plan_type_mismatch"
+            "A plan can only be changed to another plan of the same type.",
+            code="plan_type_mismatch",
         )
     if payment_gateway_configured() and subscription.status != Status.PENDING_PAYMENT:
         raise InvalidTransition(
@@ -181,7 +186,9 @@ def _change_plan(subscription: UserSubscription, plan: SubscriptionPlan) -> None
 
 
 def _locked(subscription: UserSubscription) -> UserSubscription:
-    return UserSubscription.objects.select_for_update().select_related("plan").get(pk=subscription.pk)
+    return (
+        UserSubscription.objects.select_for_update().select_related("plan").get(pk=subscription.pk)
+    )
 
 
 def expire_lapsed(now: datetime | None = None, user: Any = None) -> int:
@@ -202,7 +209,9 @@ def expire_lapsed(now: datetime | None = None, user: Any = None) -> int:
     return expired
 
 
-def live_subscriptions(user: Any, now: datetime | None = None) -> dict[str, UserSubscription | None]:
+def live_subscriptions(
+    user: Any, now: datetime | None = None
+) -> dict[str, UserSubscription | None]:
     """The access-granting subscription per plan type (None where there is none)."""
     live = {plan_type.value: None for plan_type in PlanType}
     for subscription in UserSubscription.objects.live(now).filter(user=user).select_related("plan"):

@@ -408,7 +408,9 @@ class CcxtTradingManager(BaseTradingManager):
         """Look the order up by client id, a few times; never re-send it."""
         logger.warning(
             "create_order on %s failed with %s; looking up client order id %s",
-            exchange.id, exc.__class__.__name__, client_order_id,
+            exchange.id,
+            exc.__class__.__name__,
+            client_order_id,
         )
         for delay in subscriptions_settings.CCXT_ORDER_LOOKUP_DELAYS or (0,):
             time.sleep(delay)
@@ -512,13 +514,14 @@ class CcxtTradingManager(BaseTradingManager):
             else:
                 logger.warning(
                     "Fee of %s %s on order %s is not in %s and is left out of the fee",
-                    cost, fee.get("currency"), order.get("id"), market["symbol"],
+                    cost,
+                    fee.get("currency"),
+                    order.get("id"),
+                    market["symbol"],
                 )
         return total
 
-    def failure_from_error(
-        self, exc: Exception, credentials: ExchangeCredentials
-    ) -> TradeResult:
+    def failure_from_error(self, exc: Exception, credentials: ExchangeCredentials) -> TradeResult:
         ccxt = import_ccxt()
         code = next(code for name, code in FAILURE_CODES if isinstance(exc, getattr(ccxt, name)))
         logger.info("Exchange refused a trade (%s): %s", code, exc.__class__.__name__)

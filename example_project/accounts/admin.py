@@ -6,5 +6,5 @@ from accounts.models import User
 
 @admin.register(User)
 class TorgovoUserAdmin(UserAdmin):
-    fieldsets = UserAdmin.fieldsets + (("Exchange", {"fields": ("API", "SECRET", "Demo")}),)
+    fieldsets = (*UserAdmin.fieldsets, ("Exchange", {"fields": ("API", "SECRET", "Demo")}))
     list_display = ("username", "email", "Demo", "is_staff")

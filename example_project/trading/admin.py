@@ -12,7 +12,17 @@ class PairConfigAdmin(admin.ModelAdmin):
 
 @admin.register(Order)
 class OrderAdmin(admin.ModelAdmin):
-    list_display = ("id", "user", "symbol", "side", "quantity", "price", "status", "source", "created_at")
+    list_display = (
+        "id",
+        "user",
+        "symbol",
+        "side",
+        "quantity",
+        "price",
+        "status",
+        "source",
+        "created_at",
+    )
     list_filter = ("status", "side", "source")
     search_fields = ("symbol", "exchange_order_id", "user__username")
 

@@ -17,7 +17,11 @@ class LiveTradingUnavailable(RuntimeError):
 
 class TradingManager:
     def create_bot(self, user, pair_config):
-        return {"user_id": user.pk, "pair_config_id": pair_config.pk, "exchange": pair_config.exchange}
+        return {
+            "user_id": user.pk,
+            "pair_config_id": pair_config.pk,
+            "exchange": pair_config.exchange,
+        }
 
     def start_bot(self, user, pair_config, exchange=None, session_config=None):
         session_config = session_config or {}

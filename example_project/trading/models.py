@@ -37,7 +37,9 @@ class Order(models.Model):
     STATUSES = [("PENDING", "Pending"), ("FILLED", "Filled"), ("FAILED", "Failed")]
     SOURCES = [("MANUAL", "Manual"), ("BOT", "Bot"), ("WEBHOOK", "Webhook"), ("MANAGED", "Managed")]
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="orders")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="orders"
+    )
     pair_config = models.ForeignKey(
         PairConfig, on_delete=models.SET_NULL, null=True, blank=True, related_name="orders"
     )

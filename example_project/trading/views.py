@@ -14,7 +14,16 @@ from trading.models import PairConfig
 class PairConfigSerializer(serializers.ModelSerializer):
     class Meta:
         model = PairConfig
-        fields = ("id", "name", "exchange", "symbol", "timeframe", "order_size", "is_managed", "is_active")
+        fields = (
+            "id",
+            "name",
+            "exchange",
+            "symbol",
+            "timeframe",
+            "order_size",
+            "is_managed",
+            "is_active",
+        )
 
 
 class PairConfigListView(generics.ListAPIView):

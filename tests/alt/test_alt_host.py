@@ -37,15 +37,17 @@ def test_checks_are_clean_for_the_differently_shaped_host():
 def test_package_tables_point_at_the_hosts_own_models(trader):
     strategy = baker.make(Strategy, market="ETH/USDT")
     performance = ManagedBotPerformance.objects.create(
-        user=trader, subscription=make_subscription(trader), managed_bot=strategy)
+        user=trader, subscription=make_subscription(trader), managed_bot=strategy
+    )
     performance.refresh_from_db()
     assert isinstance(performance.managed_bot, Strategy)
     assert ManagedBotPerformance._meta.get_field("managed_bot").related_model is Strategy
 
 
 def test_credentials_come_from_the_profile(trader):
-    baker.make("brokerage.TradingProfile", trader=trader, api_key="k-1", api_secret="s-1",
-               demo_mode=False)
+    baker.make(
+        "brokerage.TradingProfile", trader=trader, api_key="k-1", api_secret="s-1", demo_mode=False
+    )
     trader.refresh_from_db()
     credentials = host.get_credentials(trader)
     assert (credentials.api_key, credentials.api_secret, credentials.demo) == ("k-1", "s-1", False)
@@ -66,9 +68,17 @@ def test_a_trade_is_written_to_the_hosts_uuid_keyed_table_with_its_names_and_val
     strategy = baker.make(Strategy, market="ETH/USDT")
     Engine.started.clear()
 
-    execution = execute_signal(trader, strategy, TradeSignal(
-        side="sell", symbol="ETHUSDT", quantity=Decimal("1.25"), price=Decimal("3012.40"),
-        client_order_id="tv-9"))
+    execution = execute_signal(
+        trader,
+        strategy,
+        TradeSignal(
+            side="sell",
+            symbol="ETHUSDT",
+            quantity=Decimal("1.25"),
+            price=Decimal("3012.40"),
+            client_order_id="tv-9",
+        ),
+    )
 
     trade = Trade.objects.get()
     assert execution.order == trade

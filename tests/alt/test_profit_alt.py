@@ -23,8 +23,8 @@ from django_torgovo_subscriptions.services.managed_bot.profit import (
 from tests.brokerage.models import Strategy, Trade
 from tests.test_profit_support import (  # noqa: F401  (frozen_clock is a fixture)
     NOW,
-    frozen_clock,
     at,
+    frozen_clock,
     ledger_figures,
     make_order,
     make_performance,
@@ -34,17 +34,15 @@ from tests.test_profit_support import (  # noqa: F401  (frozen_clock is a fixtur
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_clock")]
 
 
-
-
 def test_profit_comes_from_trades_through_the_field_map():
     perf = make_performance()
     assert isinstance(perf.managed_bot, Strategy)
     make_order(perf, side="buy", quantity="1", price="100", fee="1", when="2024-01-02 10:00")
     make_order(perf, side="buy", quantity="1", price="110", fee="1", when="2024-01-03 10:00")
-    make_order(perf, side="sell", quantity="1.5", price="120", fee="1.8",
-               when="2024-01-04 10:00")
-    make_order(perf, side="sell", quantity="9", price="999", when="2024-01-05 10:00",
-               status="failed")
+    make_order(perf, side="sell", quantity="1.5", price="120", fee="1.8", when="2024-01-04 10:00")
+    make_order(
+        perf, side="sell", quantity="9", price="999", when="2024-01-05 10:00", status="failed"
+    )
     recalculate(perf)
     assert Trade.objects.filter(state="executed").count() == 3
     assert perf.realized_pnl == D("21.70") and perf.fees_paid == D("3.80")
@@ -75,11 +73,11 @@ def test_the_design_example_settles_on_the_alt_host():
         start=1,
     ):
         make_order(perf, side="buy", quantity="1", price=buy, when=f"2024-0{month}-03 09:00")
-        make_order(perf, side="sell", quantity="1", price=sell, fee=fee,
-                   when=f"2024-0{month}-20 09:00")
+        make_order(
+            perf, side="sell", quantity="1", price=sell, fee=fee, when=f"2024-0{month}-20 09:00"
+        )
     settlements = [settle_period(perf, 2024, m) for m in (1, 2, 3)]
-    assert [s.period_net_profit for s in settlements] == [
-        D("544.96"), D("-123.60"), D("387.80")]
+    assert [s.period_net_profit for s in settlements] == [D("544.96"), D("-123.60"), D("387.80")]
     assert [s.amount for s in settlements] == [D("108.99"), D("0.00"), D("52.84")]
     assert perf.profit_share_due == D("161.83")
 
@@ -97,8 +95,14 @@ def test_exit_and_the_command_work_with_uuid_trades():
 def test_other_accounts_trades_do_not_count():
     perf = make_performance()
     make_order(perf, side="buy", quantity="1", price="50", when="2024-06-01 10:00")
-    make_order(make_trader(), perf.managed_bot, side="sell", quantity="1", price="80",
-               when="2024-06-02 10:00")
+    make_order(
+        make_trader(),
+        perf.managed_bot,
+        side="sell",
+        quantity="1",
+        price="80",
+        when="2024-06-02 10:00",
+    )
     recalculate(perf)
     assert perf.realized_pnl == 0 and perf.open_quantity == 1
 
@@ -127,9 +131,15 @@ class UuidIncrementalEqualsFullTests(TestCase):
             for kind, quantity, price, fee, gap in order_steps:
                 when += timedelta(hours=gap * 12)  # gap 0: same time, UUID order decides
                 times.append(when)
-                make_order(perf, side="buy" if kind == "buy" else "sell", quantity=quantity,
-                           price=price, fee=fee, when=when,
-                           status="failed" if kind == "failed" else "executed")
+                make_order(
+                    perf,
+                    side="buy" if kind == "buy" else "sell",
+                    quantity=quantity,
+                    price=price,
+                    fee=fee,
+                    when=when,
+                    status="failed" if kind == "failed" else "executed",
+                )
             if split < len(times):
                 recalculate(perf, until=times[split])
             recalculate(perf)

@@ -20,14 +20,13 @@ from django.test import Client, RequestFactory
 from django.utils import timezone
 from django_ratelimit.core import _split_rate  # test code: the window length of a rate
 from rest_framework.authtoken.models import Token
-from trading.models import PairConfig
 
 from django_torgovo_subscriptions.conf import subscriptions_settings
 from django_torgovo_subscriptions.models import SubscriptionStatus, UserSubscription
-from django_torgovo_subscriptions.services.custom_bot import ratelimit
-from django_torgovo_subscriptions.services.custom_bot import webhooks
 from django_torgovo_subscriptions.services import subscriptions as service
+from django_torgovo_subscriptions.services.custom_bot import ratelimit, webhooks
 from tests.docs_scenarios import Context, scenario
+from trading.models import PairConfig
 
 
 def _live(user: Any, plan: Any) -> UserSubscription:

@@ -21,5 +21,7 @@ def managed_offer(ctx: Context) -> dict:
 def invested(ctx: Context) -> dict:
     """The demo user invested 1000.00 in the seed's managed bot."""
     performance = managed.invest(ctx.user, seed_offer(), Decimal("1000.00"))
-    return {"OFFER_ID": performance.managed_bot.torgovo_managed_offer.id,
-            "PERFORMANCE_ID": performance.id}
+    return {
+        "OFFER_ID": performance.managed_bot.torgovo_managed_offer.id,
+        "PERFORMANCE_ID": performance.id,
+    }

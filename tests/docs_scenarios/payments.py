@@ -108,8 +108,11 @@ def webhook_replayed(ctx: Context) -> dict:
     subscription = _pending(ctx)
     event = _first_invoice_paid(subscription)
     DummyGateway().deliver(event)
-    return {**_base(ctx), "SUBSCRIPTION_ID": subscription.id,
-            **_signed(ctx, json.dumps(event).encode())}
+    return {
+        **_base(ctx),
+        "SUBSCRIPTION_ID": subscription.id,
+        **_signed(ctx, json.dumps(event).encode()),
+    }
 
 
 @scenario("webhook_stale")
@@ -123,8 +126,12 @@ def webhook_stale(ctx: Context) -> dict:
 @scenario("webhook_unknown_type")
 def webhook_unknown_type(ctx: Context) -> dict:
     """A signed event of a type the package does not act on."""
-    event = DummyGateway._event("evt_dummy_docs_customer", "customer.created",
-                                {"id": "cus_dummy_docs", "object": "customer"}, int(time.time()))
+    event = DummyGateway._event(
+        "evt_dummy_docs_customer",
+        "customer.created",
+        {"id": "cus_dummy_docs", "object": "customer"},
+        int(time.time()),
+    )
     return {**_base(ctx), **_signed(ctx, json.dumps(event).encode())}
 
 

@@ -9,8 +9,10 @@ from tests.docs_scenarios import Context, scenario
 
 @scenario("default")
 def default(ctx: Context) -> dict:
-    return {"PLAN_ID": ctx.plans["custom-bot-basic"].id,
-            "MANAGED_PLAN_ID": ctx.plans["managed-growth"].id}
+    return {
+        "PLAN_ID": ctx.plans["custom-bot-basic"].id,
+        "MANAGED_PLAN_ID": ctx.plans["managed-growth"].id,
+    }
 
 
 @scenario("subscribed")
@@ -20,8 +22,11 @@ def subscribed(ctx: Context) -> dict:
     from tests.docs_scenarios.payments import pay_with_dummy
 
     subscription = pay_with_dummy(service.subscribe(ctx.user, ctx.plans["custom-bot-basic"]))
-    return {**default(ctx), "SUBSCRIPTION_ID": subscription.id,
-            "PRO_PLAN_ID": ctx.plans["custom-bot-pro"].id}
+    return {
+        **default(ctx),
+        "SUBSCRIPTION_ID": subscription.id,
+        "PRO_PLAN_ID": ctx.plans["custom-bot-pro"].id,
+    }
 
 
 @scenario("someone_elses_subscription")

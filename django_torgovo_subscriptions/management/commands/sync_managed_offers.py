@@ -43,12 +43,15 @@ class Command(BaseCommand):
         created = 0
         for pair_config in flagged.exclude(torgovo_managed_offer__isnull=False):
             ManagedBotOffer.objects.create(
-                managed_bot=pair_config, plan=plan_obj, name=str(pair_config)[:100],
+                managed_bot=pair_config,
+                plan=plan_obj,
+                name=str(pair_config)[:100],
                 minimum_investment=minimum_investment,
             )
             created += 1
         deactivated = (
             ManagedBotOffer.objects.filter(is_active=True)
-            .exclude(managed_bot__in=flagged).update(is_active=False)
+            .exclude(managed_bot__in=flagged)
+            .update(is_active=False)
         )
         self.stdout.write(f"Created {created} offer(s), deactivated {deactivated}.")

@@ -69,10 +69,7 @@ from django_torgovo_subscriptions.models import (
     WebhookEvent,
     WebhookOutcome,
 )
-from django_torgovo_subscriptions.services.custom_bot import client_ip
-from django_torgovo_subscriptions.services.custom_bot import ratelimit
-from django_torgovo_subscriptions.services.custom_bot import redaction
-from django_torgovo_subscriptions.services.custom_bot import alerts
+from django_torgovo_subscriptions.services.custom_bot import alerts, client_ip, ratelimit, redaction
 from django_torgovo_subscriptions.services.execution import OrderNotSaved, execute_signal
 from django_torgovo_subscriptions.services.quota import check_pair_quota, default_pairs_in_use
 from django_torgovo_subscriptions.services.subscriptions import require_access
@@ -566,9 +563,9 @@ def execute_event(
         cause = exc.__cause__
         logger.exception("Webhook event %s: the trade's Order could not be saved.", event.pk)
         event.outcome, event.code = Outcome.FAILED, "order_not_saved"
-        event.error = (
-            f"The trade's Order could not be saved: {cause.__class__.__name__}: {cause}"[:2000]
-        )
+        event.error = f"The trade's Order could not be saved: {cause.__class__.__name__}: {cause}"[
+            :2000
+        ]
         event.execution = result_json(exc.result)
     else:
         result = execution.result

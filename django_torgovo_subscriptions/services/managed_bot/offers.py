@@ -12,9 +12,9 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
-from django.utils import timezone
 from django.db.models import Count, DecimalField, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from django_torgovo_subscriptions.exceptions import (
     AlreadySubscribed,
@@ -27,13 +27,15 @@ from django_torgovo_subscriptions.models import (
     UserSubscription,
 )
 from django_torgovo_subscriptions.models.subscriptions import ACCESS_STATUSES
-from django_torgovo_subscriptions.services.managed_bot import profit
 from django_torgovo_subscriptions.services import subscriptions as subscription_service
+from django_torgovo_subscriptions.services.managed_bot import profit
 from django_torgovo_subscriptions.services.periods import months_between
 from django_torgovo_subscriptions.services.quota import check_pair_quota
 
 INVESTORS = "managed_bot__torgovo_managed_performance"
-CURRENT_INVESTORS = Q(**{f"{INVESTORS}__subscription__status__in": [s.value for s in ACCESS_STATUSES]})
+CURRENT_INVESTORS = Q(
+    **{f"{INVESTORS}__subscription__status__in": [s.value for s in ACCESS_STATUSES]}
+)
 
 
 def _sum(field: str) -> Coalesce:
@@ -82,8 +84,11 @@ def invest(user: Any, offer: ManagedBotOffer, initial_investment: Decimal) -> Ma
             fields={"initial_investment": [f"At least {offer.minimum_investment}."]},
         )
     subscription = (
-        UserSubscription.objects.open().select_for_update()
-        .filter(user=user, plan_type=offer.plan.plan_type).select_related("plan").first()
+        UserSubscription.objects.open()
+        .select_for_update()
+        .filter(user=user, plan_type=offer.plan.plan_type)
+        .select_related("plan")
+        .first()
     )
     if subscription is None:
         subscription = subscription_service.subscribe(user, offer.plan)
@@ -101,8 +106,11 @@ def invest(user: Any, offer: ManagedBotOffer, initial_investment: Decimal) -> Ma
     # Only orders from now on count: a position the bot held before the user
     # invested is not theirs to profit from or pay a share on.
     return profit.open_performance(
-        user, subscription, offer.managed_bot,
-        initial_investment=initial_investment, orders_since=timezone.now(),
+        user,
+        subscription,
+        offer.managed_bot,
+        initial_investment=initial_investment,
+        orders_since=timezone.now(),
     )
 
 
@@ -127,7 +135,9 @@ def performance_rows(user: Any) -> QuerySet[ManagedBotPerformance]:
     )
 
 
-def performance_report(row: ManagedBotPerformance, now: datetime | None = None) -> PerformanceReport:
+def performance_report(
+    row: ManagedBotPerformance, now: datetime | None = None
+) -> PerformanceReport:
     """
     Figures for one row. The guarantee is simple, not compounded: the plan's
     guaranteed_monthly_return percent of the initial investment for each whole

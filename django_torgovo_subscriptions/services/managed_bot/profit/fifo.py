@@ -118,10 +118,7 @@ class ProfitLedger:
             # Oversized sell: leave out the excess and its share of the fee.
             self.excess_sell_quantity += remaining
             matched = quantity - remaining
-            if matched:
-                fee = fee * matched / quantity
-            else:
-                fee = ZERO
+            fee = fee * matched / quantity if matched else ZERO
             quantity = matched
         self.fees += fee
         realized = quantity * price - fee - cost

@@ -25,7 +25,12 @@ from django.utils import timezone
 
 from django_torgovo_subscriptions.conf import subscriptions_settings
 from django_torgovo_subscriptions.models import ManagedBotPerformance
-from django_torgovo_subscriptions.services.managed_bot.profit.fifo import BUY, SELL, ZERO, ProfitLedger
+from django_torgovo_subscriptions.services.managed_bot.profit.fifo import (
+    BUY,
+    SELL,
+    ZERO,
+    ProfitLedger,
+)
 from django_torgovo_subscriptions.services.managed_bot.profit.orders import Cursor, OrderColumns
 from django_torgovo_subscriptions.services.managed_bot.profit.share import (
     ShareStep,
@@ -78,8 +83,13 @@ class Settlement:
 
     @classmethod
     def from_step(
-        cls, row: ManagedBotPerformance, start: datetime | None, end: datetime,
-        step: ShareStep, previous_net: Decimal, final: bool,
+        cls,
+        row: ManagedBotPerformance,
+        start: datetime | None,
+        end: datetime,
+        step: ShareStep,
+        previous_net: Decimal,
+        final: bool,
     ) -> Settlement:
         return cls(
             performance_id=row.pk,
@@ -165,7 +175,7 @@ def month_bounds(year: int, month: int) -> tuple[datetime, datetime]:
 
 
 def month_key(moment: datetime) -> str:
-    """"YYYY-MM" of an aware datetime in the project's TIME_ZONE."""
+    """ "YYYY-MM" of an aware datetime in the project's TIME_ZONE."""
     local = moment.astimezone(timezone.get_default_timezone())
     return f"{local.year:04d}-{local.month:02d}"
 
@@ -334,7 +344,8 @@ def _recalculate_locked(
     if ledger.excess_sell_quantity and count:
         logger.warning(
             "Performance %s: sells exceeded the open position by %s in total (excess ignored).",
-            row.pk, ledger.excess_sell_quantity,
+            row.pk,
+            ledger.excess_sell_quantity,
         )
     return Recalculation(
         performance_id=row.pk,

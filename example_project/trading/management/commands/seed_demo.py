@@ -72,8 +72,12 @@ class Command(BaseCommand):
         managed_bot, _ = PairConfig.objects.get_or_create(
             user=operator,
             name="BTC momentum (managed)",
-            defaults={"symbol": "BTC/USDT", "exchange": "binance", "is_managed": True,
-                      "order_size": Decimal("0.01")},
+            defaults={
+                "symbol": "BTC/USDT",
+                "exchange": "binance",
+                "is_managed": True,
+                "order_size": Decimal("0.01"),
+            },
         )
         ManagedBotOffer.objects.get_or_create(
             managed_bot=managed_bot,
