@@ -4,8 +4,8 @@ differently shaped host (tests.alt_settings), whose tests live in tests/alt/.
 
 Every fixture used by more than one test module is defined here, once; a test
 module never imports a fixture. The helpers the fixtures are built from (and
-that tests call directly) live in tests/test_payments_support.py,
-tests/test_profit_support.py and tests/webhook_support.py. ``pair_config`` and
+that tests call directly) live in tests/payments_support.py,
+tests/profit_support.py and tests/webhook_support.py. ``pair_config`` and
 the webhook fixtures built on it make the example host's models: they are for
 the example host's tests only. No fixture here is autouse: a module whose every
 test needs one (``fresh_rate_limits``, ``frozen_clock``) names it in
@@ -28,8 +28,8 @@ from django_torgovo_subscriptions.payments import DUMMY_GATEWAY, STRIPE_GATEWAY
 from django_torgovo_subscriptions.payments import dummy as dummy_module
 from tests.factories import make_plan
 from tests.fake_stripe import FakeStripe
-from tests.test_payments_support import PRICE_ID, use_gateway
-from tests.test_profit_support import NOW, at
+from tests.payments_support import PRICE_ID, use_gateway
+from tests.profit_support import NOW, at
 from tests.webhook_support import btc_pair_config, clear_rate_limits, issue, subscribe
 
 ALT_DIR = Path(__file__).parent / "alt"

@@ -25,7 +25,7 @@ from django_torgovo_subscriptions.services import payments as billing
 from django_torgovo_subscriptions.services import subscriptions as service
 from django_torgovo_subscriptions.services.periods import add_months
 from tests.factories import make_plan, make_subscription
-from tests.test_payments_support import pending
+from tests.payments_support import pending
 
 pytestmark = pytest.mark.django_db
 

@@ -18,7 +18,7 @@ from django_torgovo_subscriptions.payments.dummy import DummyGateway, webhook_se
 from django_torgovo_subscriptions.services import payments as billing
 from django_torgovo_subscriptions.services.payments import event_handlers as handlers
 from tests.factories import make_plan
-from tests.test_payments_support import DUMMY_WEBHOOK, STRIPE_WEBHOOK, pending, post_event
+from tests.payments_support import DUMMY_WEBHOOK, STRIPE_WEBHOOK, pending, post_event
 
 pytestmark = pytest.mark.django_db
 

@@ -26,7 +26,7 @@ from django_torgovo_subscriptions.services.managed_bot.profit import (
 )
 from django_torgovo_subscriptions.services.managed_bot.profit.fifo import CONTEXT
 from example_project import settings as example
-from tests.test_profit_support import (
+from tests.profit_support import (
     NOW,
     at,
     ledger_figures,

@@ -15,7 +15,7 @@ from django.db import connection, transaction
 from django_torgovo_subscriptions.models import ManagedBotPerformance
 from django_torgovo_subscriptions.services.managed_bot.profit import recalculate, settle_period
 from tests.concurrency import run_concurrently
-from tests.test_profit_support import ledger_figures, make_order, make_performance
+from tests.profit_support import ledger_figures, make_order, make_performance
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),

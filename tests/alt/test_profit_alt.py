@@ -21,7 +21,7 @@ from django_torgovo_subscriptions.services.managed_bot.profit import (
     settle_period,
 )
 from tests.brokerage.models import Strategy, Trade
-from tests.test_profit_support import (
+from tests.profit_support import (
     NOW,
     at,
     ledger_figures,
