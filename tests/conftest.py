@@ -1,18 +1,42 @@
 """
 The suite runs twice: against the example host (tests.settings) and against a
 differently shaped host (tests.alt_settings), whose tests live in tests/alt/.
+
+Every fixture used by more than one test module is defined here, once; a test
+module never imports a fixture. The helpers the fixtures are built from (and
+that tests call directly) live in tests/payments_support.py,
+tests/profit_support.py and tests/webhook_support.py. ``pair_config`` and
+the webhook fixtures built on it make the example host's models: they are for
+the example host's tests only. No fixture here is autouse: a module whose every
+test needs one (``fresh_rate_limits``, ``frozen_clock``) names it in
+``pytest.mark.usefixtures`` in its ``pytestmark``.
 """
 
+from __future__ import annotations
+
+from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
-from django.conf import settings
+import time_machine
+from django.conf import settings as django_settings
+from django.test import Client
+
+from django_torgovo_subscriptions.models import PlanType
+from django_torgovo_subscriptions.payments import DUMMY_GATEWAY, STRIPE_GATEWAY
+from django_torgovo_subscriptions.payments import dummy as dummy_module
+from tests.factories import make_plan
+from tests.fake_stripe import FakeStripe
+from tests.payments_support import PRICE_ID, use_gateway
+from tests.profit_support import NOW, at
+from tests.webhook_support import btc_pair_config, clear_rate_limits, issue, subscribe
 
 ALT_DIR = Path(__file__).parent / "alt"
 
 
 def pytest_ignore_collect(collection_path, config):
-    alt_run = settings.SETTINGS_MODULE == "tests.alt_settings"
+    alt_run = django_settings.SETTINGS_MODULE == "tests.alt_settings"
     if collection_path.is_dir():
         return None
     in_alt = ALT_DIR in collection_path.parents
@@ -45,3 +69,117 @@ def anon():
     from rest_framework.test import APIClient
 
     return APIClient()
+
+
+# --- Plans and payment gateways -------------------------------------------------
+
+
+@pytest.fixture
+def plan():
+    """The custom-bot plan "Basic" at 29.00 a month (no gateway price ids)."""
+    return make_plan(
+        PlanType.CUSTOM_BOT, name="Basic", slug="basic", monthly_price=Decimal("29.00")
+    )
+
+
+@pytest.fixture
+def without_gateway(settings):
+    """No payment gateway, so subscriptions are active at once (the example host
+    configures the dummy gateway)."""
+    use_gateway(settings, None)
+
+
+@pytest.fixture
+def fake_stripe(settings, monkeypatch):
+    """Stripe configured from the environment and served by a local fake over HTTP."""
+    fake = FakeStripe().start()
+    fake.add_price(PRICE_ID, 2900, "usd")
+    monkeypatch.setenv("STRIPE_SECRET_KEY", fake.secret_key)
+    monkeypatch.setenv("STRIPE_WEBHOOK_SECRET", fake.webhook_secret)
+    monkeypatch.setenv("STRIPE_API_BASE", fake.url)
+    use_gateway(settings, STRIPE_GATEWAY)
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def dummy(settings, monkeypatch):
+    """The dummy gateway, its HTTP deliveries routed through the Django test client."""
+    use_gateway(settings, DUMMY_GATEWAY)
+    deliveries: list[dict[str, Any]] = []
+
+    def post_json(url: str, body: bytes, headers: dict[str, str]):
+        from urllib.parse import urlsplit
+
+        meta = {
+            f"HTTP_{k.upper().replace('-', '_')}": v
+            for k, v in headers.items()
+            if k.lower() != "content-type"
+        }
+        response = Client().post(urlsplit(url).path, body, content_type="application/json", **meta)
+        deliveries.append({"url": url, "status": response.status_code, "body": response.json()})
+        return response.status_code, response.json()
+
+    monkeypatch.setattr(dummy_module, "post_json", post_json)
+    return deliveries
+
+
+@pytest.fixture
+def stripe_plan():
+    """The "Basic" plan at 29.00 a month, sold through the fake Stripe's price."""
+    return make_plan(
+        PlanType.CUSTOM_BOT,
+        name="Basic",
+        slug="basic",
+        monthly_price=Decimal("29.00"),
+        gateway_price_ids={"stripe": PRICE_ID},
+    )
+
+
+# --- Custom-bot webhooks --------------------------------------------------------
+
+
+@pytest.fixture
+def fresh_rate_limits():
+    """The webhook rate limits start from zero (and are forgotten afterwards)."""
+    clear_rate_limits()
+    yield
+    clear_rate_limits()
+
+
+@pytest.fixture
+def pair_config(user):
+    """The user's example-host PairConfig for BTC/USDT (``btc_pair_config``)."""
+    return btc_pair_config(user)
+
+
+@pytest.fixture
+def subscription(user):
+    """An active custom-bot subscription for the user."""
+    return subscribe(user)
+
+
+@pytest.fixture
+def hook(user, pair_config, subscription):
+    """A webhook generated for ``pair_config`` under ``subscription``: (webhook, secret)."""
+    return issue(user, pair_config)
+
+
+@pytest.fixture
+def webhook(hook):
+    return hook[0]
+
+
+@pytest.fixture
+def secret(hook):
+    return hook[1]
+
+
+# --- Managed-bot profit ---------------------------------------------------------
+
+
+@pytest.fixture
+def frozen_clock():
+    """The profit tests run at NOW (local time), so month boundaries are fixed."""
+    with time_machine.travel(at(NOW), tick=False):
+        yield

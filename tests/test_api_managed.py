@@ -21,16 +21,7 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def without_gateway(settings):
-    """Subscriptions active at once: the example host configures the dummy payment gateway."""
-    settings.TORGOVO_SUBSCRIPTIONS = {
-        **settings.TORGOVO_SUBSCRIPTIONS,
-        "PAYMENT_GATEWAY_CLASS": None,
-    }
-
-
-@pytest.fixture
-def plan():
+def growth_plan():
     return make_plan(
         PlanType.MANAGED_BOT,
         slug="growth",
@@ -58,11 +49,11 @@ def invest(api, offer, amount="250.00"):
     )
 
 
-def test_available_lists_open_offers_with_terms_and_current_figures(anon, plan, other_user):
-    offer = make_offer(plan, name="BTC Momentum", description="Trend following")
-    make_offer(plan, name="Closed", is_active=False)
+def test_available_lists_open_offers_with_terms_and_current_figures(anon, growth_plan, other_user):
+    offer = make_offer(growth_plan, name="BTC Momentum", description="Trend following")
+    make_offer(growth_plan, name="Closed", is_active=False)
     make_offer(make_plan(PlanType.MANAGED_BOT, slug="old", is_active=False), name="Old plan")
-    subscription = make_subscription(other_user, plan)
+    subscription = make_subscription(other_user, growth_plan)
     ManagedBotPerformance.objects.create(
         user=other_user,
         subscription=subscription,
@@ -98,8 +89,8 @@ def test_available_lists_open_offers_with_terms_and_current_figures(anon, plan, 
     }
 
 
-def test_available_without_investors_has_null_return(anon, plan):
-    make_offer(plan)
+def test_available_without_investors_has_null_return(anon, growth_plan):
+    make_offer(growth_plan)
     performance = anon.get("/api/managed-bot/available/").json()["results"][0]["performance"]
     assert performance == {
         "investors": 0,
@@ -109,19 +100,19 @@ def test_available_without_investors_has_null_return(anon, plan):
     }
 
 
-def test_available_query_count_is_constant(anon, plan):
-    make_offer(plan)
+def test_available_query_count_is_constant(anon, growth_plan):
+    make_offer(growth_plan)
     with CaptureQueriesContext(connection) as few:
         anon.get("/api/managed-bot/available/")
     for i in range(8):
-        make_offer(plan, name=f"bot {i}")
+        make_offer(growth_plan, name=f"bot {i}")
     with CaptureQueriesContext(connection) as many:
         assert anon.get("/api/managed-bot/available/").json()["count"] == 9
     assert len(many) == len(few)
 
 
-def test_investing_creates_the_subscription_and_the_performance_row(api, user, plan):
-    offer = make_offer(plan)
+def test_investing_creates_the_subscription_and_the_performance_row(api, user, growth_plan):
+    offer = make_offer(growth_plan)
     response = invest(api, offer, "250.50")
     assert response.status_code == 201
     body = response.json()
@@ -134,8 +125,8 @@ def test_investing_creates_the_subscription_and_the_performance_row(api, user, p
     assert performance.managed_bot == offer.managed_bot
 
 
-def test_investing_below_the_minimum_is_refused_and_writes_nothing(api, user, plan):
-    response = invest(api, make_offer(plan), "99.99")
+def test_investing_below_the_minimum_is_refused_and_writes_nothing(api, user, growth_plan):
+    response = invest(api, make_offer(growth_plan), "99.99")
     assert response.status_code == 400
     assert response.json() == {
         "code": "investment_too_small",
@@ -146,24 +137,24 @@ def test_investing_below_the_minimum_is_refused_and_writes_nothing(api, user, pl
 
 
 @pytest.mark.parametrize("amount", ["-5", "0", "abc", "1e400", "NaN", "12.345", None])
-def test_bad_amounts_are_validation_errors(api, plan, amount):
-    response = invest(api, make_offer(plan), amount)
+def test_bad_amounts_are_validation_errors(api, growth_plan, amount):
+    response = invest(api, make_offer(growth_plan), amount)
     assert response.status_code == 400
     assert response.json()["code"] == "validation_error"
     assert "initial_investment" in response.json()["fields"]
 
 
-def test_unknown_or_closed_offers(api, plan):
+def test_unknown_or_closed_offers(api, growth_plan):
     assert invest(api, type("Offer", (), {"id": 4242})).json()["fields"]["offer_id"] == [
         "No managed bot offer has id 4242."
     ]
-    closed = make_offer(plan, is_active=False)
+    closed = make_offer(growth_plan, is_active=False)
     response = invest(api, closed)
     assert (response.status_code, response.json()["code"]) == (400, "offer_unavailable")
 
 
-def test_a_second_bot_joins_the_same_subscription_within_the_pair_quota(api, user, plan):
-    first, second, third = (make_offer(plan, name=n) for n in "ABC")
+def test_a_second_bot_joins_the_same_subscription_within_the_pair_quota(api, user, growth_plan):
+    first, second, third = (make_offer(growth_plan, name=n) for n in "ABC")
     assert invest(api, first).status_code == 201
     assert invest(api, second).status_code == 201
     assert UserSubscription.objects.filter(user=user).count() == 1
@@ -174,18 +165,18 @@ def test_a_second_bot_joins_the_same_subscription_within_the_pair_quota(api, use
     assert ManagedBotPerformance.objects.filter(user=user).count() == 2
 
 
-def test_a_bot_of_another_plan_while_subscribed_is_a_409(api, user, plan):
+def test_a_bot_of_another_plan_while_subscribed_is_a_409(api, user, growth_plan):
     make_subscription(user, make_plan(PlanType.MANAGED_BOT, slug="other"))
-    response = invest(api, make_offer(plan))
+    response = invest(api, make_offer(growth_plan))
     assert (response.status_code, response.json()["code"]) == (409, "already_subscribed")
     assert not ManagedBotPerformance.objects.exists()
 
 
-def test_investing_needs_authentication(anon, plan):
-    assert invest(anon, make_offer(plan)).status_code == 401
+def test_investing_needs_authentication(anon, growth_plan):
+    assert invest(anon, make_offer(growth_plan)).status_code == 401
 
 
-def test_sync_managed_offers_from_the_host_flag(plan):
+def test_sync_managed_offers_from_the_host_flag(growth_plan):
     flagged = baker.make("trading.PairConfig", is_managed=True, is_active=True, name="Flagged")
     baker.make("trading.PairConfig", is_managed=False)
     out = StringIO()
@@ -193,7 +184,7 @@ def test_sync_managed_offers_from_the_host_flag(plan):
     offer = ManagedBotOffer.objects.get()
     assert (offer.managed_bot, offer.plan, offer.minimum_investment) == (
         flagged,
-        plan,
+        growth_plan,
         Decimal("50"),
     )
     assert "Created 1 offer(s), deactivated 0." in out.getvalue()
@@ -211,7 +202,7 @@ def test_sync_managed_offers_from_the_host_flag(plan):
 
 
 def test_performance_shows_realized_profit_share_and_the_guarantee_shortfall(
-    api, user, other_user, plan, without_gateway
+    api, user, other_user, growth_plan, without_gateway
 ):
     from datetime import datetime, timedelta
     from zoneinfo import ZoneInfo
@@ -221,7 +212,7 @@ def test_performance_shows_realized_profit_share_and_the_guarantee_shortfall(
     from django_torgovo_subscriptions.services.managed_bot import profit
     from trading.models import Order
 
-    offer = make_offer(plan, name="BTC Momentum")
+    offer = make_offer(growth_plan, name="BTC Momentum")
     start = datetime(2027, 1, 10, 12, tzinfo=ZoneInfo("Asia/Karachi"))
     with time_machine.travel(start, tick=False):
         assert invest(api, offer, "1000.00").status_code == 201
@@ -295,7 +286,7 @@ def test_performance_shows_realized_profit_share_and_the_guarantee_shortfall(
     assert (row["guaranteed_return"], row["guaranteed_shortfall"]) == ("40.00", "0.00")
 
 
-def test_performance_shortfall_when_the_bot_lags_the_guarantee(api, user, plan):
+def test_performance_shortfall_when_the_bot_lags_the_guarantee(api, user, growth_plan):
     from datetime import datetime, timedelta
     from zoneinfo import ZoneInfo
 
@@ -303,31 +294,33 @@ def test_performance_shortfall_when_the_bot_lags_the_guarantee(api, user, plan):
 
     start = datetime(2027, 3, 1, 9, tzinfo=ZoneInfo("Asia/Karachi"))
     with time_machine.travel(start, tick=False):
-        invest(api, make_offer(plan), "500.00")
+        invest(api, make_offer(growth_plan), "500.00")
     with time_machine.travel(start + timedelta(days=95), tick=False):  # 3 whole months
         row = api.get("/api/managed-bot/performance/").json()["results"][0]
     assert (row["guaranteed_return"], row["guaranteed_shortfall"]) == ("30.00", "30.00")
     assert row["net_profit"] == "0.00" and row["return_percentage"] == "0.00"
 
 
-def test_performance_shows_only_own_rows_in_constant_queries(api, user, other_user, plan):
-    make_subscription(other_user, plan)
+def test_performance_shows_only_own_rows_in_constant_queries(api, user, other_user, growth_plan):
+    make_subscription(other_user, growth_plan)
     ManagedBotPerformance.objects.create(
         user=other_user,
         subscription=other_user.torgovo_subscriptions.get(),
-        managed_bot=make_offer(plan, name="theirs").managed_bot,
+        managed_bot=make_offer(growth_plan, name="theirs").managed_bot,
     )
     assert api.get("/api/managed-bot/performance/").json()["count"] == 0
-    invest(api, make_offer(plan, name="a"))
+    invest(api, make_offer(growth_plan, name="a"))
     with CaptureQueriesContext(connection) as few:
         api.get("/api/managed-bot/performance/")
-    invest(api, make_offer(plan, name="b"))
+    invest(api, make_offer(growth_plan, name="b"))
     with CaptureQueriesContext(connection) as many:
         assert api.get("/api/managed-bot/performance/").json()["count"] == 2
     assert len(many) == len(few)
 
 
-def test_the_share_is_settled_when_a_managed_subscription_expires(api, user, plan, without_gateway):
+def test_the_share_is_settled_when_a_managed_subscription_expires(
+    api, user, growth_plan, without_gateway
+):
     from datetime import datetime, timedelta
     from zoneinfo import ZoneInfo
 
@@ -336,7 +329,7 @@ def test_the_share_is_settled_when_a_managed_subscription_expires(api, user, pla
     from django_torgovo_subscriptions.services.subscriptions import expire_lapsed
     from trading.models import Order
 
-    offer = make_offer(plan)
+    offer = make_offer(growth_plan)
     start = datetime(2027, 5, 3, 10, tzinfo=ZoneInfo("Asia/Karachi"))
     with time_machine.travel(start, tick=False):
         invest(api, offer, "1000.00")

@@ -1,7 +1,6 @@
 """The subscriptions endpoints through HTTP, bodies asserted."""
 
 from datetime import datetime
-from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -27,20 +26,6 @@ def with_gateway(settings):
         **settings.TORGOVO_SUBSCRIPTIONS,
         "PAYMENT_GATEWAY_CLASS": "tests.test_api_subscriptions.ConfiguredGateway",
     }
-
-
-@pytest.fixture
-def without_gateway(settings):
-    """No payment gateway (free plans): the example host configures the dummy one."""
-    settings.TORGOVO_SUBSCRIPTIONS = {
-        **settings.TORGOVO_SUBSCRIPTIONS,
-        "PAYMENT_GATEWAY_CLASS": None,
-    }
-
-
-@pytest.fixture
-def plan():
-    return make_plan(PlanType.CUSTOM_BOT, name="Basic", slug="basic", monthly_price=Decimal("29"))
 
 
 def test_anonymous_requests_get_401_in_the_error_shape(anon):

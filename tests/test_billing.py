@@ -19,7 +19,7 @@ from django_torgovo_subscriptions.payments.dummy import RENEWALS_DECLINED, SUCCE
 from django_torgovo_subscriptions.services import payments as billing
 from django_torgovo_subscriptions.services.periods import add_months
 from tests.factories import make_plan, make_subscription
-from tests.test_payments_support import dummy, pending, use_gateway  # noqa: F401  (fixtures)
+from tests.payments_support import pending, use_gateway
 
 pytestmark = pytest.mark.django_db
 

@@ -77,13 +77,15 @@ def configured(live, testnet, settings):
 
 
 @pytest.fixture
-def trader():
+def binance_trader():
     return baker.make("accounts.User", API=API_KEY, SECRET=API_SECRET, Demo=False)
 
 
 @pytest.fixture
-def pair_config(trader):
-    return baker.make("trading.PairConfig", user=trader, exchange="binance", symbol="BTC/USDT")
+def binance_pair_config(binance_trader):
+    return baker.make(
+        "trading.PairConfig", user=binance_trader, exchange="binance", symbol="BTC/USDT"
+    )
 
 
 def signal(**kwargs):
@@ -112,9 +114,9 @@ def assert_failed(result, code):
 
 
 def test_a_market_buy_is_filled_with_precision_applied_and_the_client_order_id(
-    trader, pair_config, live
+    binance_trader, binance_pair_config, live
 ):
-    result = trade(trader, pair_config)
+    result = trade(binance_trader, binance_pair_config)
 
     assert result.executed
     [request] = live.hits(*ORDER)
@@ -131,8 +133,10 @@ def test_a_market_buy_is_filled_with_precision_applied_and_the_client_order_id(
     assert result.raw["status"] == "closed"
 
 
-def test_a_sell_fee_in_the_quote_currency_is_summed_as_is(trader, pair_config, live):
-    result = trade(trader, pair_config, side="sell", quantity=Decimal("0.1"))
+def test_a_sell_fee_in_the_quote_currency_is_summed_as_is(
+    binance_trader, binance_pair_config, live
+):
+    result = trade(binance_trader, binance_pair_config, side="sell", quantity=Decimal("0.1"))
 
     assert result.executed
     commissions = [Decimal(f["commission"]) for f in live.orders[0]["fills"]]
@@ -140,8 +144,8 @@ def test_a_sell_fee_in_the_quote_currency_is_summed_as_is(trader, pair_config, l
     assert result.fee == sum(commissions)
 
 
-def test_without_a_client_order_id_one_is_generated(trader, pair_config, live):
-    result = trade(trader, pair_config, client_order_id="")
+def test_without_a_client_order_id_one_is_generated(binance_trader, binance_pair_config, live):
+    result = trade(binance_trader, binance_pair_config, client_order_id="")
 
     sent = live.hits(*ORDER)[0].params["newClientOrderId"]
     assert len(sent) == 32 and sent.isalnum()
@@ -158,18 +162,25 @@ def test_without_a_client_order_id_one_is_generated(trader, pair_config, live):
     ],
 )
 def test_tradingview_tickers_map_to_the_exchange_market(
-    trader, pair_config, live, ticker, market_id
+    binance_trader, binance_pair_config, live, ticker, market_id
 ):
-    result = trade(trader, pair_config, symbol=ticker, quantity=Decimal("0.5"), price=None)
+    result = trade(
+        binance_trader, binance_pair_config, symbol=ticker, quantity=Decimal("0.5"), price=None
+    )
 
     assert result.executed, result.error_message
     assert live.hits(*ORDER)[0].params["symbol"] == market_id
 
 
 def test_a_limit_order_rounds_its_price_and_is_recorded_at_the_requested_figures(
-    trader, pair_config, live
+    binance_trader, binance_pair_config, live
 ):
-    result = trade(trader, pair_config, price=Decimal("63999.996"), extra={"order_type": "limit"})
+    result = trade(
+        binance_trader,
+        binance_pair_config,
+        price=Decimal("63999.996"),
+        extra={"order_type": "limit"},
+    )
 
     params = live.hits(*ORDER)[0].params
     assert (params["type"], params["price"], params["timeInForce"]) == ("LIMIT", "64000", "GTC")
@@ -184,28 +195,30 @@ def test_a_limit_order_rounds_its_price_and_is_recorded_at_the_requested_figures
 # --- sandbox and markets --------------------------------------------------------
 
 
-def test_a_demo_user_trades_on_the_testnet(trader, pair_config, live, testnet):
-    trader.Demo = True
-    trader.save()
+def test_a_demo_user_trades_on_the_testnet(binance_trader, binance_pair_config, live, testnet):
+    binance_trader.Demo = True
+    binance_trader.save()
 
-    assert trade(trader, pair_config).executed
+    assert trade(binance_trader, binance_pair_config).executed
 
     assert len(testnet.hits(*MARKETS)) == 1 and len(testnet.hits(*ORDER)) == 1
     assert live.requests == []
 
 
-def test_a_live_user_trades_on_the_live_api(trader, pair_config, live, testnet):
-    assert trade(trader, pair_config).executed
+def test_a_live_user_trades_on_the_live_api(binance_trader, binance_pair_config, live, testnet):
+    assert trade(binance_trader, binance_pair_config).executed
 
     assert len(live.hits(*ORDER)) == 1
     assert testnet.requests == []
 
 
-def test_markets_are_loaded_once_for_many_trades_and_users(trader, pair_config, live):
+def test_markets_are_loaded_once_for_many_trades_and_users(
+    binance_trader, binance_pair_config, live
+):
     other = baker.make("accounts.User", API=API_KEY, SECRET=API_SECRET, Demo=False)
 
-    assert trade(trader, pair_config).executed
-    assert trade(other, pair_config, client_order_id="tv-124").executed
+    assert trade(binance_trader, binance_pair_config).executed
+    assert trade(other, binance_pair_config, client_order_id="tv-124").executed
 
     assert len(live.hits(*MARKETS)) == 1
     assert len(live.hits(*ORDER)) == 2
@@ -226,23 +239,25 @@ def test_concurrent_first_trades_load_the_markets_once(live):
     assert len(live.hits(*MARKETS)) == 1
 
 
-def test_markets_are_reloaded_after_their_ttl(trader, pair_config, live, testnet, settings):
+def test_markets_are_reloaded_after_their_ttl(
+    binance_trader, binance_pair_config, live, testnet, settings
+):
     settings.TORGOVO_SUBSCRIPTIONS = ccxt_settings(live, testnet, CCXT_MARKETS_TTL=0)
 
-    trade(trader, pair_config)
-    trade(trader, pair_config, client_order_id="tv-124")
+    trade(binance_trader, binance_pair_config)
+    trade(binance_trader, binance_pair_config, client_order_id="tv-124")
 
     assert len(live.hits(*MARKETS)) == 2
 
 
-def test_a_demo_user_on_an_exchange_without_a_sandbox_is_refused(trader, live, testnet):
+def test_a_demo_user_on_an_exchange_without_a_sandbox_is_refused(binance_trader, live, testnet):
     exchange_id = "kraken"
     assert not ccxt.kraken().urls.get("test")  # ccxt lists kraken without a sandbox URL
-    trader.Demo = True
-    trader.save()
-    pair_config = baker.make("trading.PairConfig", user=trader, exchange=exchange_id)
+    binance_trader.Demo = True
+    binance_trader.save()
+    pair_config = baker.make("trading.PairConfig", user=binance_trader, exchange=exchange_id)
 
-    assert_failed(trade(trader, pair_config), "sandbox_unavailable")
+    assert_failed(trade(binance_trader, pair_config), "sandbox_unavailable")
 
 
 # --- refused before sending ---------------------------------------------------
@@ -257,69 +272,71 @@ def test_a_demo_user_on_an_exchange_without_a_sandbox_is_refused(trader, live, t
     ],
 )
 def test_an_order_below_the_minimum_is_not_sent(
-    trader, pair_config, live, quantity, price, minimum
+    binance_trader, binance_pair_config, live, quantity, price, minimum
 ):
-    result = trade(trader, pair_config, quantity=quantity, price=price)
+    result = trade(binance_trader, binance_pair_config, quantity=quantity, price=price)
 
     assert_failed(result, "below_minimum")
     assert minimum in result.error_message
     assert live.hits(*ORDER) == []
 
 
-def test_an_unknown_symbol_is_not_sent(trader, pair_config, live):
-    result = trade(trader, pair_config, symbol="DOGEUSDT")
+def test_an_unknown_symbol_is_not_sent(binance_trader, binance_pair_config, live):
+    result = trade(binance_trader, binance_pair_config, symbol="DOGEUSDT")
 
     assert_failed(result, "unknown_symbol")
     assert "DOGEUSDT" in result.error_message
     assert live.hits(*ORDER) == []
 
 
-def test_missing_credentials_never_reach_the_exchange(pair_config, live, testnet):
+def test_missing_credentials_never_reach_the_exchange(binance_pair_config, live, testnet):
     user = baker.make("accounts.User", API="", SECRET="", Demo=False)
 
-    assert_failed(trade(user, pair_config), "credentials_missing")
+    assert_failed(trade(user, binance_pair_config), "credentials_missing")
     assert live.requests == [] and testnet.requests == []
 
 
-def test_an_exchange_ccxt_does_not_know_is_refused(trader, live):
-    pair_config = baker.make("trading.PairConfig", user=trader, exchange="nasdaq")
+def test_an_exchange_ccxt_does_not_know_is_refused(binance_trader, live):
+    pair_config = baker.make("trading.PairConfig", user=binance_trader, exchange="nasdaq")
 
-    assert_failed(trade(trader, pair_config), "unsupported_exchange")
+    assert_failed(trade(binance_trader, pair_config), "unsupported_exchange")
     assert live.requests == []
 
 
-def test_without_ccxt_installed_the_error_names_the_extra(trader, pair_config, monkeypatch):
+def test_without_ccxt_installed_the_error_names_the_extra(
+    binance_trader, binance_pair_config, monkeypatch
+):
     monkeypatch.setitem(sys.modules, "ccxt", None)  # what a missing package looks like
 
     with pytest.raises(ImproperlyConfigured, match=r"django-torgovo-subscriptions\[ccxt\]"):
-        trade(trader, pair_config)
+        trade(binance_trader, binance_pair_config)
 
 
 # --- refused by the exchange ------------------------------------------------------
 
 
-def test_insufficient_balance_is_insufficient_funds(trader, pair_config, live):
+def test_insufficient_balance_is_insufficient_funds(binance_trader, binance_pair_config, live):
     live.reject_orders(400, INSUFFICIENT_BALANCE)
 
-    result = trade(trader, pair_config)
+    result = trade(binance_trader, binance_pair_config)
 
     assert_failed(result, "insufficient_funds")
     assert "insufficient balance" in result.error_message
     assert len(live.hits(*ORDER)) == 1
 
 
-def test_an_invalid_api_key_is_authentication_failed(trader, pair_config, live):
-    trader.API = "not-a-key-binance-knows"
-    trader.save()
+def test_an_invalid_api_key_is_authentication_failed(binance_trader, binance_pair_config, live):
+    binance_trader.API = "not-a-key-binance-knows"
+    binance_trader.save()
 
-    result = trade(trader, pair_config)
+    result = trade(binance_trader, binance_pair_config)
 
     assert_failed(result, "authentication_failed")
     assert "-2015" in result.error_message
     assert "not-a-key-binance-knows" not in result.error_message
 
 
-def test_a_rate_limit_answer_is_not_looked_up_or_retried(trader, pair_config, live):
+def test_a_rate_limit_answer_is_not_looked_up_or_retried(binance_trader, binance_pair_config, live):
     live.reject_orders(
         429,
         {
@@ -328,7 +345,7 @@ def test_a_rate_limit_answer_is_not_looked_up_or_retried(trader, pair_config, li
         },
     )
 
-    result = trade(trader, pair_config)
+    result = trade(binance_trader, binance_pair_config)
 
     assert_failed(result, "exchange_rate_limited")
     assert len(live.hits(*ORDER)) == 1
@@ -338,10 +355,12 @@ def test_a_rate_limit_answer_is_not_looked_up_or_retried(trader, pair_config, li
 # --- no blind retry --------------------------------------------------------------------
 
 
-def test_a_timed_out_order_that_was_placed_is_found_and_reported(trader, pair_config, live):
+def test_a_timed_out_order_that_was_placed_is_found_and_reported(
+    binance_trader, binance_pair_config, live
+):
     live.stall_orders(TIMEOUT_MS / 1000 * 3)
 
-    result = trade(trader, pair_config)
+    result = trade(binance_trader, binance_pair_config)
 
     assert result.executed, result.error_message
     assert len(live.hits(*ORDER)) == 1  # never re-sent
@@ -353,10 +372,12 @@ def test_a_timed_out_order_that_was_placed_is_found_and_reported(trader, pair_co
     assert result.fee == Decimal("0.00012345") * Decimal("64000.4")
 
 
-def test_a_timed_out_order_that_cannot_be_found_is_status_unknown(trader, pair_config, live):
+def test_a_timed_out_order_that_cannot_be_found_is_status_unknown(
+    binance_trader, binance_pair_config, live
+):
     live.stall_orders(TIMEOUT_MS / 1000 * 3, keep=False)
 
-    result = trade(trader, pair_config)
+    result = trade(binance_trader, binance_pair_config)
 
     assert_failed(result, "order_status_unknown")
     assert "tv-123" in result.error_message and "not re-sent" in result.error_message
@@ -364,11 +385,13 @@ def test_a_timed_out_order_that_cannot_be_found_is_status_unknown(trader, pair_c
     assert len(live.hits(*LOOKUP)) == 2  # one per CCXT_ORDER_LOOKUP_DELAYS entry
 
 
-def test_when_lookup_by_client_id_is_refused_recent_orders_are_scanned(trader, pair_config, live):
+def test_when_lookup_by_client_id_is_refused_recent_orders_are_scanned(
+    binance_trader, binance_pair_config, live
+):
     live.stall_orders(TIMEOUT_MS / 1000 * 3)
     live.lookup_error = (400, {"code": -1101, "msg": "Too many parameters sent for this endpoint."})
 
-    result = trade(trader, pair_config)
+    result = trade(binance_trader, binance_pair_config)
 
     assert result.executed, result.error_message
     assert len(live.hits(*ORDER)) == 1
@@ -379,10 +402,10 @@ def test_when_lookup_by_client_id_is_refused_recent_orders_are_scanned(trader, p
 
 
 def test_execute_signal_writes_the_host_order_with_the_exchange_order_id(
-    trader, pair_config, live, testnet
+    binance_trader, binance_pair_config, live, testnet
 ):
     with override_settings(TORGOVO_SUBSCRIPTIONS=ccxt_settings(live, testnet)):
-        execution = execute_signal(trader, pair_config, signal())
+        execution = execute_signal(binance_trader, binance_pair_config, signal())
 
     order = Order.objects.get()
     assert execution.order == order
@@ -393,10 +416,12 @@ def test_execute_signal_writes_the_host_order_with_the_exchange_order_id(
     assert order.fee == Decimal("7.90084938")
 
 
-def test_execute_signal_records_an_exchange_refusal_as_a_failed_order(trader, pair_config, live):
+def test_execute_signal_records_an_exchange_refusal_as_a_failed_order(
+    binance_trader, binance_pair_config, live
+):
     live.reject_orders(400, INSUFFICIENT_BALANCE)
 
-    execution = execute_signal(trader, pair_config, signal())
+    execution = execute_signal(binance_trader, binance_pair_config, signal())
 
     order = Order.objects.get()
     assert execution.result.error_code == "insufficient_funds"

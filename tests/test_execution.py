@@ -1,10 +1,14 @@
-"""Executing a trade signal and recording it as a host Order (example host)."""
+"""
+Executing a trade signal and recording it as a host Order (example host).
+
+The shared ``user`` is in Demo mode (accounts.User.Demo defaults to True): the
+example host's own trading manager refuses live trading.
+"""
 
 from decimal import Decimal
 
 import pytest
 from django.test import override_settings
-from model_bakery import baker
 
 from django_torgovo_subscriptions.services.execution import execute_signal
 from django_torgovo_subscriptions.trading import TradeResult, TradeSignal, get_trading_manager
@@ -19,18 +23,6 @@ PAPER = {
     **example.TORGOVO_SUBSCRIPTIONS,
     "TRADING_MANAGER_CLASS": "django_torgovo_subscriptions.trading.paper.PaperTradingManager",
 }
-
-
-@pytest.fixture
-def user():
-    return baker.make("accounts.User", Demo=True)
-
-
-@pytest.fixture
-def pair_config(user):
-    return baker.make(
-        "trading.PairConfig", user=user, symbol="BTC/USDT", order_size=Decimal("0.01")
-    )
 
 
 def signal(**kwargs):

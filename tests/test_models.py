@@ -3,17 +3,11 @@ from datetime import timedelta
 import pytest
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from model_bakery import baker
 
 from django_torgovo_subscriptions.models import PlanType, SubscriptionStatus, UserSubscription
 from tests.factories import make_plan, make_subscription
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def user():
-    return baker.make("accounts.User")
 
 
 def test_plan_type_is_copied_from_the_plan(user):

@@ -17,7 +17,6 @@ from django_torgovo_subscriptions.models import (
     CheckoutSession,
     Payment,
     PaymentEvent,
-    PlanType,
     UserSubscription,
 )
 from django_torgovo_subscriptions.payments import DUMMY_GATEWAY
@@ -26,16 +25,9 @@ from django_torgovo_subscriptions.services import payments as billing
 from django_torgovo_subscriptions.services import subscriptions as service
 from django_torgovo_subscriptions.services.periods import add_months
 from tests.factories import make_plan, make_subscription
-from tests.test_payments_support import dummy, pending  # noqa: F401  (fixtures)
+from tests.payments_support import pending
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def plan():
-    return make_plan(
-        PlanType.CUSTOM_BOT, name="Basic", slug="basic", monthly_price=Decimal("29.00")
-    )
 
 
 @pytest.fixture

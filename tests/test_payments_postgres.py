@@ -23,14 +23,7 @@ from django_torgovo_subscriptions.services.periods import add_months
 from tests.concurrency import run_concurrently
 from tests.factories import make_plan
 from tests.fake_stripe import sign
-from tests.test_payments_support import (  # noqa: F401  (fixtures)
-    STRIPE_WEBHOOK,
-    deliver,
-    dummy,
-    fake_stripe,
-    pending,
-    stripe_plan,
-)
+from tests.payments_support import STRIPE_WEBHOOK, deliver, pending
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),

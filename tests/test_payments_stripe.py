@@ -25,14 +25,7 @@ from django_torgovo_subscriptions.payments.stripe import STRIPE_API_VERSION
 from django_torgovo_subscriptions.services import payments as billing
 from django_torgovo_subscriptions.services.periods import add_months
 from tests.factories import make_plan
-from tests.test_payments_support import (  # noqa: F401  (fixtures)
-    PRICE_ID,
-    deliver,
-    fake_stripe,
-    pending,
-    post_event,
-    stripe_plan,
-)
+from tests.payments_support import PRICE_ID, deliver, pending, post_event
 
 pytestmark = pytest.mark.django_db
 

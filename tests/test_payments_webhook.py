@@ -18,14 +18,7 @@ from django_torgovo_subscriptions.payments.dummy import DummyGateway, webhook_se
 from django_torgovo_subscriptions.services import payments as billing
 from django_torgovo_subscriptions.services.payments import event_handlers as handlers
 from tests.factories import make_plan
-from tests.test_payments_support import (  # noqa: F401  (fixtures)
-    DUMMY_WEBHOOK,
-    STRIPE_WEBHOOK,
-    dummy,
-    fake_stripe,
-    pending,
-    post_event,
-)
+from tests.payments_support import DUMMY_WEBHOOK, STRIPE_WEBHOOK, pending, post_event
 
 pytestmark = pytest.mark.django_db
 
@@ -54,12 +47,12 @@ def post_dummy(
 
 
 @pytest.fixture
-def subscription(user, dummy):
+def pending_subscription(user, dummy):
     return pending(user, make_plan(slug="basic"))
 
 
-def test_a_signed_event_is_stored_and_processed(anon, subscription):
-    event = invoice_paid(subscription)
+def test_a_signed_event_is_stored_and_processed(anon, pending_subscription):
+    event = invoice_paid(pending_subscription)
     response = post_dummy(anon, event)
     assert response.status_code == 200
     assert response.json() == {"received": True, "event_id": event["id"], "status": "processed"}
@@ -71,17 +64,19 @@ def test_a_signed_event_is_stored_and_processed(anon, subscription):
         "processed",
     )
     assert stored.payload == event and json.loads(stored.body) == event
-    assert stored.subscription == subscription and stored.processed_at and stored.attempts == 1
+    assert (
+        stored.subscription == pending_subscription and stored.processed_at and stored.attempts == 1
+    )
     assert stored.remote_ip == "127.0.0.1" and "Dummy-Signature" in stored.headers
-    subscription.refresh_from_db()
-    assert subscription.status == "active"
+    pending_subscription.refresh_from_db()
+    assert pending_subscription.status == "active"
 
 
 @pytest.mark.parametrize(
     "case", ["wrong_secret", "stale", "tampered", "missing", "malformed_header"]
 )
-def test_bad_signatures_are_400_with_a_code_and_a_rejected_row(anon, subscription, case):
-    event = invoice_paid(subscription)
+def test_bad_signatures_are_400_with_a_code_and_a_rejected_row(anon, pending_subscription, case):
+    event = invoice_paid(pending_subscription)
     body = json.dumps(event).encode()
     if case == "wrong_secret":
         response = post_dummy(anon, event, secret="not-the-secret")
@@ -111,8 +106,8 @@ def test_bad_signatures_are_400_with_a_code_and_a_rejected_row(anon, subscriptio
     row = PaymentEvent.objects.get()
     assert (row.status, row.error_code, row.event_id, row.payload) == ("rejected", code, "", None)
     assert row.body.startswith("{") and row.error
-    subscription.refresh_from_db()
-    assert subscription.status == "pending_payment" and not Payment.objects.exists()
+    pending_subscription.refresh_from_db()
+    assert pending_subscription.status == "pending_payment" and not Payment.objects.exists()
 
 
 def test_stripe_signatures_are_checked_the_same_way(anon, fake_stripe):
@@ -155,8 +150,8 @@ def test_secrets_in_headers_are_not_stored_and_rejected_bodies_are_capped(anon, 
     assert not {"Authorization", "Cookie"} & set(row.headers)
 
 
-def test_the_plain_url_uses_the_configured_gateway_and_others_are_404(anon, subscription):
-    event = invoice_paid(subscription)
+def test_the_plain_url_uses_the_configured_gateway_and_others_are_404(anon, pending_subscription):
+    event = invoice_paid(pending_subscription)
     assert post_dummy(anon, event, path="/api/payments/webhook/").json()["status"] == "processed"
     response = post_dummy(anon, event, path="/api/payments/webhook/stripe/")
     assert (response.status_code, response.json()["code"]) == (404, "unknown_gateway")
@@ -171,16 +166,16 @@ def test_no_gateway_configured_means_no_webhook(anon, settings):
     assert (response.status_code, response.json()["code"]) == (404, "unknown_gateway")
 
 
-def test_a_replay_is_a_200_no_op(anon, subscription):
-    event = invoice_paid(subscription)
+def test_a_replay_is_a_200_no_op(anon, pending_subscription):
+    event = invoice_paid(pending_subscription)
     post_dummy(anon, event)
-    subscription.refresh_from_db()
-    end = subscription.end_date
+    pending_subscription.refresh_from_db()
+    end = pending_subscription.end_date
     for _ in range(3):
         response = post_dummy(anon, event)
         assert response.json()["status"] == "duplicate"
-    subscription.refresh_from_db()
-    assert subscription.end_date == end
+    pending_subscription.refresh_from_db()
+    assert pending_subscription.end_date == end
     assert PaymentEvent.objects.count() == 1 and Payment.objects.count() == 1
 
 
@@ -195,9 +190,9 @@ def test_unknown_types_are_stored_and_acknowledged(anon, dummy):
 
 
 def test_a_processing_error_is_a_500_kept_for_retry_then_reprocessed(
-    anon, subscription, monkeypatch
+    anon, pending_subscription, monkeypatch
 ):
-    event = invoice_paid(subscription)
+    event = invoice_paid(pending_subscription)
 
     def boom(*args, **kwargs):
         raise RuntimeError("database hiccup")
@@ -209,8 +204,8 @@ def test_a_processing_error_is_a_500_kept_for_retry_then_reprocessed(
     row = PaymentEvent.objects.get()
     assert (row.status, row.error_code, row.attempts) == ("failed", "RuntimeError", 1)
     assert "database hiccup" in row.error and "Traceback" in row.error
-    subscription.refresh_from_db()
-    assert subscription.status == "pending_payment"  # rolled back with the event
+    pending_subscription.refresh_from_db()
+    assert pending_subscription.status == "pending_payment"  # rolled back with the event
 
     # The gateway retries: still failing, then fixed.
     assert post_dummy(anon, event).status_code == 500
@@ -220,8 +215,8 @@ def test_a_processing_error_is_a_500_kept_for_retry_then_reprocessed(
     assert (row.status, row.attempts, row.error) == ("processed", 3, "")
 
 
-def test_failed_events_are_reprocessed_by_the_command(subscription, monkeypatch):
-    event = invoice_paid(subscription)
+def test_failed_events_are_reprocessed_by_the_command(pending_subscription, monkeypatch):
+    event = invoice_paid(pending_subscription)
     monkeypatch.setattr(handlers, "_record_paid", lambda *a, **k: 1 / 0)
     status, _ = DummyGateway().deliver(event)
     assert status == 500
@@ -231,16 +226,16 @@ def test_failed_events_are_reprocessed_by_the_command(subscription, monkeypatch)
     call_command("process_payment_events", stdout=out)
 
     assert f"{event['id']} (invoice.paid): processed" in out.getvalue()
-    subscription.refresh_from_db()
-    assert subscription.status == "active"
+    pending_subscription.refresh_from_db()
+    assert pending_subscription.status == "active"
     call_command("process_payment_events", "--id", event["id"], stdout=(again := StringIO()))
     assert (
         "processed" in again.getvalue() and Payment.objects.count() == 1
     )  # forced: still one payment
 
 
-def test_the_admin_reprocess_action(admin_user, subscription, monkeypatch):
-    event = invoice_paid(subscription)
+def test_the_admin_reprocess_action(admin_user, pending_subscription, monkeypatch):
+    event = invoice_paid(pending_subscription)
     monkeypatch.setattr(handlers, "_record_paid", lambda *a, **k: 1 / 0)
     DummyGateway().deliver(event)
     monkeypatch.undo()
@@ -257,8 +252,8 @@ def test_the_admin_reprocess_action(admin_user, subscription, monkeypatch):
 
     model_admin.reprocess(request, PaymentEvent.objects.all())
 
-    subscription.refresh_from_db()
-    assert subscription.status == "active"
+    pending_subscription.refresh_from_db()
+    assert pending_subscription.status == "active"
     assert PaymentEvent.objects.get(event_id=event["id"]).status == "processed"
     assert any("1 event(s) processed" in str(m) for m in messages)
     assert any(str(rejected.pk) in str(m) and "unverified" in str(m) for m in messages)
@@ -276,17 +271,17 @@ def test_the_log_survives_atomic_requests(anon, user, dummy, monkeypatch):
     assert UserSubscription.objects.get().status == "pending_payment"
 
 
-def test_the_webhook_needs_no_csrf_token_even_with_a_session(user, subscription):
+def test_the_webhook_needs_no_csrf_token_even_with_a_session(user, pending_subscription):
     from django.test import Client
 
     client = Client(enforce_csrf_checks=True)
     client.force_login(user)
-    response = post_dummy(client, invoice_paid(subscription))
+    response = post_dummy(client, invoice_paid(pending_subscription))
     assert response.status_code == 200 and response.json()["status"] == "processed"
 
 
-def test_the_admin_pages_render(admin_client, subscription):
-    DummyGateway().pay(billing.create_checkout(subscription)[0])
+def test_the_admin_pages_render(admin_client, pending_subscription):
+    DummyGateway().pay(billing.create_checkout(pending_subscription)[0])
     for model in ("payment", "paymentevent", "gatewaycustomer", "checkoutsession"):
         assert admin_client.get(f"/admin/subscriptions/{model}/").status_code == 200
     event = PaymentEvent.objects.first()

@@ -26,10 +26,9 @@ from django_torgovo_subscriptions.services.managed_bot.profit import (
 )
 from django_torgovo_subscriptions.services.managed_bot.profit.fifo import CONTEXT
 from example_project import settings as example
-from tests.test_profit_support import (  # noqa: F401  (frozen_clock is a fixture)
+from tests.profit_support import (
     NOW,
     at,
-    frozen_clock,
     ledger_figures,
     make_bot,
     make_order,

@@ -8,12 +8,7 @@ from django.core.management import CommandError, call_command
 
 from django_torgovo_subscriptions.models import ManagedBotPerformance
 from django_torgovo_subscriptions.services.managed_bot.profit import settle_on_exit
-from tests.test_profit_support import (  # noqa: F401  (frozen_clock is a fixture)
-    at,
-    frozen_clock,
-    make_order,
-    make_performance,
-)
+from tests.profit_support import make_order, make_performance
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_clock")]
 

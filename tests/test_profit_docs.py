@@ -14,7 +14,7 @@ import pytest
 import time_machine
 
 from django_torgovo_subscriptions.services.managed_bot.profit import settle_period
-from tests.test_profit_support import at, make_order, make_performance
+from tests.profit_support import at, make_order, make_performance
 
 pytestmark = pytest.mark.django_db
 

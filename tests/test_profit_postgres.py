@@ -15,13 +15,7 @@ from django.db import connection, transaction
 from django_torgovo_subscriptions.models import ManagedBotPerformance
 from django_torgovo_subscriptions.services.managed_bot.profit import recalculate, settle_period
 from tests.concurrency import run_concurrently
-from tests.test_profit_support import (  # noqa: F401  (frozen_clock is a fixture)
-    at,
-    frozen_clock,
-    ledger_figures,
-    make_order,
-    make_performance,
-)
+from tests.profit_support import ledger_figures, make_order, make_performance
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -31,7 +25,8 @@ pytestmark = [
 
 
 @pytest.fixture
-def perf():
+def january_perf():
+    """A performance with a buy and a sell on each of 1-28 January (56 orders)."""
     perf = make_performance()
     for day in range(1, 29):
         make_order(
@@ -53,62 +48,63 @@ def perf():
     return perf
 
 
-def test_a_recalculation_waits_for_the_row_lock(perf):
+def test_a_recalculation_waits_for_the_row_lock(january_perf):
     done = threading.Event()
 
     def worker():
         try:
-            recalculate(ManagedBotPerformance(pk=perf.pk))
+            recalculate(ManagedBotPerformance(pk=january_perf.pk))
         finally:
             connection.close()
             done.set()
 
     with transaction.atomic():
-        ManagedBotPerformance.objects.select_for_update().get(pk=perf.pk)
+        ManagedBotPerformance.objects.select_for_update().get(pk=january_perf.pk)
         thread = threading.Thread(target=worker)
         thread.start()
         assert not done.wait(0.5)  # blocked on our lock
     assert done.wait(10)
     thread.join()
-    perf.refresh_from_db()
-    assert perf.pnl_state["orders"] == 56
+    january_perf.refresh_from_db()
+    assert january_perf.pnl_state["orders"] == 56
 
 
-def test_concurrent_recalculations_count_each_order_once(perf):
+def test_concurrent_recalculations_count_each_order_once(january_perf):
     results = run_concurrently(
-        4, lambda i: recalculate(ManagedBotPerformance(pk=perf.pk)), return_exceptions=True
+        4, lambda i: recalculate(ManagedBotPerformance(pk=january_perf.pk)), return_exceptions=True
     )
     assert not [r for r in results if isinstance(r, Exception)], results
     assert sorted(r.orders_read for r in results) == [0, 0, 0, 56]
-    figures = ledger_figures(perf)
-    assert perf.realized_pnl == D("274.40")  # 28 x (10 - 0.2)
-    recalculate(perf, full=True)
-    assert ledger_figures(perf) == figures
+    figures = ledger_figures(january_perf)
+    assert january_perf.realized_pnl == D("274.40")  # 28 x (10 - 0.2)
+    recalculate(january_perf, full=True)
+    assert ledger_figures(january_perf) == figures
 
 
-def test_concurrent_settlements_charge_once(perf):
+def test_concurrent_settlements_charge_once(january_perf):
     results = run_concurrently(
         4,
-        lambda i: settle_period(ManagedBotPerformance(pk=perf.pk), 2024, 1),
+        lambda i: settle_period(ManagedBotPerformance(pk=january_perf.pk), 2024, 1),
         return_exceptions=True,
     )
     assert not [r for r in results if isinstance(r, Exception)], results
     assert sorted(r.amount for r in results) == [0, 0, 0, D("54.88")]
     assert sum(r.already_settled for r in results) == 3
-    perf.refresh_from_db()
-    assert perf.profit_share_due == D("54.88") and perf.high_water_mark == D("274.40")
+    january_perf.refresh_from_db()
+    assert january_perf.profit_share_due == D("54.88")
+    assert january_perf.high_water_mark == D("274.40")
 
 
-def test_a_settlement_and_recalculations_racing_agree(perf):
+def test_a_settlement_and_recalculations_racing_agree(january_perf):
     def work(index):
         if index == 0:
-            return settle_period(ManagedBotPerformance(pk=perf.pk), 2024, 1)
+            return settle_period(ManagedBotPerformance(pk=january_perf.pk), 2024, 1)
         time.sleep(0.01 * index)
-        return recalculate(ManagedBotPerformance(pk=perf.pk))
+        return recalculate(ManagedBotPerformance(pk=january_perf.pk))
 
     results = run_concurrently(3, work, return_exceptions=True)
     assert not [r for r in results if isinstance(r, Exception)], results
     assert results[0].amount == D("54.88")
-    figures = ledger_figures(perf)
-    recalculate(perf, full=True)
-    assert ledger_figures(perf) == figures
+    figures = ledger_figures(january_perf)
+    recalculate(january_perf, full=True)
+    assert ledger_figures(january_perf) == figures

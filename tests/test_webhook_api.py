@@ -10,22 +10,10 @@ from model_bakery import baker
 from django_torgovo_subscriptions.models import CustomBotWebhook, WebhookEvent
 from django_torgovo_subscriptions.services.custom_bot import webhooks as service
 from example_project import settings as example
-from tests.webhook_support import (  # noqa: F401  (fixture)
-    alert_body,
-    btc_pair_config,
-    fresh_rate_limits,
-    issue,
-    post_alert,
-    subscribe,
-)
+from tests.webhook_support import alert_body, issue, post_alert, subscribe
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_rate_limits")]
 GENERATE = "/api/custom-bot/webhook/generate/"
-
-
-@pytest.fixture
-def pair_config(user):
-    return btc_pair_config(user)
 
 
 def generate(api, pair_config_id):

@@ -22,14 +22,10 @@ from django.test import override_settings
 from django_torgovo_subscriptions.models import WebhookEvent
 from django_torgovo_subscriptions.services.custom_bot import webhooks as service
 from example_project import settings as example
-from tests.webhook_support import (  # noqa: F401  (fixture)
-    fresh_rate_limits,
-    post_alert,
-    subscribed_webhook,
-)
+from tests.webhook_support import post_alert
 from trading.models import Order
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("fresh_rate_limits")]
 
 BROKERS = {
     "redis": os.environ.get("TEST_CELERY_REDIS_URL", "redis://127.0.0.1:6379/3"),
@@ -95,11 +91,6 @@ def remove_queue(app: Celery, queue: str, broker: str) -> None:
         channel.queue_delete(queue)
         if broker == "redis":  # kombu keeps the queue's bindings in keys of their own
             channel.client.delete(f"_kombu.binding.{queue}", f"_kombu.binding_permanent.{queue}")
-
-
-@pytest.fixture
-def hook(user):
-    return subscribed_webhook(user)
 
 
 def wait_for(event_id, timeout=20.0):

@@ -15,22 +15,11 @@ from django_torgovo_subscriptions.checks.custom_bot import check_webhook_setting
 from django_torgovo_subscriptions.models import CustomBotWebhook, WebhookEvent
 from django_torgovo_subscriptions.services.custom_bot import webhooks as service
 from example_project import settings as example
-from tests.webhook_support import (  # noqa: F401  (fixture)
-    RECEIVE,
-    alert_body,
-    btc_pair_config,
-    fresh_rate_limits,
-    issue,
-    post_alert,
-    subscribe,
-)
+from tests.webhook_support import RECEIVE, alert_body, issue, post_alert, subscribe
+
+pytestmark = pytest.mark.usefixtures("fresh_rate_limits")
 
 BASE = example.TORGOVO_SUBSCRIPTIONS
-
-
-@pytest.fixture
-def pair_config(user):
-    return btc_pair_config(user)
 
 
 # --- nothing shows a secret in clear -------------------------------------------------

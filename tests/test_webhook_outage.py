@@ -15,22 +15,14 @@ from django.test import override_settings
 from django_torgovo_subscriptions.models import UserSubscription, WebhookEvent
 from django_torgovo_subscriptions.trading import TradeResult
 from example_project import settings as example
-from tests.webhook_support import (  # noqa: F401  (fixture)
-    fresh_rate_limits,
-    post_alert,
-    subscribed_webhook,
-)
+from tests.webhook_support import post_alert
 from trading.models import Order
 
 pytestmark = [
     pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL"),
     pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("fresh_rate_limits"),
 ]
-
-
-@pytest.fixture
-def secret(user):
-    return subscribed_webhook(user)[1]
 
 
 @contextlib.contextmanager

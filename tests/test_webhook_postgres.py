@@ -13,18 +13,13 @@ from rest_framework.test import APIClient
 from django_torgovo_subscriptions.models import CustomBotWebhook, WebhookEvent
 from example_project import settings as example
 from tests.concurrency import run_concurrently
-from tests.webhook_support import (  # noqa: F401  (fixture)
-    RECEIVE,
-    alert_body,
-    fresh_rate_limits,
-    subscribe,
-    subscribed_webhook,
-)
+from tests.webhook_support import RECEIVE, alert_body, subscribe, subscribed_webhook
 from trading.models import Order
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
     pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL"),
+    pytest.mark.usefixtures("fresh_rate_limits"),
 ]
 
 

@@ -23,47 +23,14 @@ from django_torgovo_subscriptions.models import CustomBotWebhook, WebhookEvent
 from django_torgovo_subscriptions.services.custom_bot import webhooks as service
 from example_project import settings as example
 from tests.factories import make_subscription
-from tests.webhook_support import (  # noqa: F401  (fixture)
-    RECEIVE,
-    alert_body,
-    btc_pair_config,
-    fresh_rate_limits,
-    issue,
-    post_alert,
-    subscribe,
-)
+from tests.webhook_support import RECEIVE, alert_body, issue, post_alert
 from trading.models import Order
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_rate_limits")]
 
 
 def webhook_settings(**overrides):
     return override_settings(TORGOVO_SUBSCRIPTIONS={**example.TORGOVO_SUBSCRIPTIONS, **overrides})
-
-
-@pytest.fixture
-def pair_config(user):
-    return btc_pair_config(user)
-
-
-@pytest.fixture
-def subscription(user):
-    return subscribe(user)
-
-
-@pytest.fixture
-def hook(user, pair_config, subscription):
-    return issue(user, pair_config)
-
-
-@pytest.fixture
-def webhook(hook):
-    return hook[0]
-
-
-@pytest.fixture
-def secret(hook):
-    return hook[1]
 
 
 def only_event():

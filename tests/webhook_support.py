@@ -1,11 +1,13 @@
-"""Helpers and fixtures shared by the custom-bot webhook tests (both hosts)."""
+"""
+Helpers shared by the custom-bot webhook tests (both hosts). The fixtures built
+on them (``fresh_rate_limits``, ``pair_config``, ``hook``...) are in conftest.py.
+"""
 
 from __future__ import annotations
 
 import json
 from decimal import Decimal
 
-import pytest
 from django.conf import settings
 from django.core.cache import caches
 from model_bakery import baker
@@ -31,13 +33,6 @@ def clear_rate_limits() -> None:
         cache.clear()
     else:
         raise RuntimeError(f"Cannot clear only this run's keys from the {alias!r} cache.")
-
-
-@pytest.fixture(autouse=True)
-def fresh_rate_limits():
-    clear_rate_limits()
-    yield
-    clear_rate_limits()
 
 
 def subscribe(user, max_pairs=1, **kwargs):

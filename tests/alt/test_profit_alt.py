@@ -21,10 +21,9 @@ from django_torgovo_subscriptions.services.managed_bot.profit import (
     settle_period,
 )
 from tests.brokerage.models import Strategy, Trade
-from tests.test_profit_support import (  # noqa: F401  (frozen_clock is a fixture)
+from tests.profit_support import (
     NOW,
     at,
-    frozen_clock,
     ledger_figures,
     make_order,
     make_performance,

@@ -14,9 +14,9 @@ from model_bakery import baker
 from django_torgovo_subscriptions.models import WebhookEvent
 from tests.brokerage.engine import Engine
 from tests.brokerage.models import Strategy, Trade
-from tests.webhook_support import fresh_rate_limits, post_alert, subscribe  # noqa: F401
+from tests.webhook_support import post_alert, subscribe
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_rate_limits")]
 
 
 def test_generate_then_alert_then_a_trade_in_the_hosts_uuid_keyed_table(api, user, anon):

@@ -1,7 +1,8 @@
 """
 Helpers for the managed-bot profit tests, written against the field map only,
 so the same helpers build orders on the example host and on the alt host.
-(No tests in this module.)
+(No tests in this module; the ``frozen_clock`` fixture, which stops the clock
+at NOW, is in conftest.py.)
 """
 
 from __future__ import annotations
@@ -11,8 +12,6 @@ from decimal import Decimal
 from itertools import count
 from zoneinfo import ZoneInfo
 
-import pytest
-import time_machine
 from django.contrib.auth import get_user_model
 from django.db.models import Model
 from model_bakery import baker
@@ -139,10 +138,3 @@ def ledger_figures(performance: ManagedBotPerformance) -> dict:
 
 
 NOW = "2024-06-15 12:00"
-
-
-@pytest.fixture
-def frozen_clock():
-    """The profit tests run at NOW (local time), so month boundaries are fixed."""
-    with time_machine.travel(at(NOW), tick=False):
-        yield
