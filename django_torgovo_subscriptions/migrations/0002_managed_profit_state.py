@@ -1,4 +1,4 @@
-"""Incremental profit-share state for managed bots (issue 5)."""
+"""Incremental profit-share state for managed bots."""
 
 from django.db import migrations, models
 

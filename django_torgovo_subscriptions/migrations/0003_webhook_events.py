@@ -1,4 +1,4 @@
-"""Webhook event log and webhook fields (issue 8)."""
+"""Webhook event log and webhook fields."""
 
 import django.db.models.deletion
 import django.utils.timezone

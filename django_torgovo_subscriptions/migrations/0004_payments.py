@@ -1,4 +1,4 @@
-"""Payments and gateway events (issue 6)."""
+"""Payments and gateway events."""
 
 import django.db.models.deletion
 import django.utils.timezone

@@ -1,4 +1,4 @@
-"""Managed bots on offer (issue 5)."""
+"""Managed bots on offer."""
 
 import django.db.models.deletion
 from django.conf import settings
