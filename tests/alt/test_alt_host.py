@@ -49,19 +49,19 @@ def test_credentials_come_from_the_profile(trader):
         "brokerage.TradingProfile", trader=trader, api_key="k-1", api_secret="s-1", demo_mode=False
     )
     trader.refresh_from_db()
-    credentials = host.get_credentials(trader)
+    credentials = host.get_host_adapter().get_credentials(trader)
     assert (credentials.api_key, credentials.api_secret, credentials.demo) == ("k-1", "s-1", False)
 
 
 def test_a_missing_profile_means_no_credentials_and_demo(trader):
-    credentials = host.get_credentials(trader)
+    credentials = host.get_host_adapter().get_credentials(trader)
     assert not credentials.is_complete and credentials.demo
 
 
 def test_platform_wide_strategies_are_tradable_by_anyone_when_enabled(trader):
     enabled = baker.make(Strategy, enabled=True, _quantity=2)
     baker.make(Strategy, enabled=False)
-    assert set(host.tradable_pair_configs(trader)) == set(enabled)
+    assert set(host.get_host_adapter().tradable_pair_configs(trader)) == set(enabled)
 
 
 def test_a_trade_is_written_to_the_hosts_uuid_keyed_table_with_its_names_and_values(trader):
