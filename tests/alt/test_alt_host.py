@@ -1,7 +1,8 @@
 """
-The same package, pointed by settings alone at a host shaped unlike the
-example: credentials on a profile, platform-wide strategies with no owner,
-trades with a UUID key and lower-case choices, an engine returning session ids.
+The same package, pointed at a host shaped unlike the example: credentials on
+a profile (read by a host adapter subclass), and by settings alone
+platform-wide strategies with no owner, trades with a UUID key and lower-case
+choices, an engine returning session ids.
 """
 
 import uuid
@@ -17,6 +18,7 @@ from django_torgovo_subscriptions.checks import check_settings
 from django_torgovo_subscriptions.models import ManagedBotPerformance
 from django_torgovo_subscriptions.services.execution import execute_signal
 from django_torgovo_subscriptions.trading import TradeSignal
+from tests.brokerage.adapter import BrokerageHostAdapter
 from tests.brokerage.engine import Engine
 from tests.brokerage.models import Strategy, Trade
 from tests.factories import make_plan, make_subscription
@@ -42,6 +44,18 @@ def test_package_tables_point_at_the_hosts_own_models(trader):
     performance.refresh_from_db()
     assert isinstance(performance.managed_bot, Strategy)
     assert ManagedBotPerformance._meta.get_field("managed_bot").related_model is Strategy
+
+
+def test_the_hosts_adapter_overrides_only_the_credentials():
+    adapter = host.get_host_adapter()
+    assert type(adapter) is BrokerageHostAdapter
+    overridden = {
+        name
+        for name, value in vars(BrokerageHostAdapter).items()
+        if callable(value) and not name.startswith("_")
+    }
+    assert overridden == {"get_credentials"}
+    assert adapter.pair_config_field("symbol") == "market"  # the rest: from the settings
 
 
 def test_credentials_come_from_the_profile(trader):
