@@ -95,20 +95,21 @@ def order_kwargs(
     user, bot, side: str, quantity: Decimal, price: Decimal, when: datetime, executed: bool = True
 ) -> dict:
     """Host Order kwargs through the field map (logical names -> host names)."""
-    from django_torgovo_subscriptions import host
+    from django_torgovo_subscriptions.host import get_host_adapter
 
+    adapter = get_host_adapter()
     values = {
         "user": user,
         "pair_config": bot,
         "symbol": "BTCUSDT",
-        "side": host.order_value("side", side),
+        "side": adapter.order_value("side", side),
         "quantity": quantity,
         "price": price,
         "fee": (quantity * price * Decimal("0.0002")).quantize(Decimal("0.00000001")),
-        "status": host.order_value("status", "executed" if executed else "failed"),
+        "status": adapter.order_value("status", "executed" if executed else "failed"),
         "created_at": when,
     }
-    return {host.order_field(k): v for k, v in values.items() if host.order_field(k)}
+    return {adapter.order_field(k): v for k, v in values.items() if adapter.order_field(k)}
 
 
 class OrderMaker:
@@ -148,7 +149,7 @@ class OrderMaker:
         from django_torgovo_subscriptions import host
 
         model = host.get_order_model()
-        created = model._meta.get_field(host.order_field("created_at"))
+        created = model._meta.get_field(host.get_host_adapter().order_field("created_at"))
         auto_now_add = created.auto_now_add
         created.auto_now_add = False  # keep the generated times (bench data only)
         try:

@@ -34,7 +34,7 @@ PAPER_TRADING_MANAGER = "django_torgovo_subscriptions.trading.paper.PaperTrading
 DEFAULTS: dict[str, Any] = {
     # The class that executes trades. Either a subclass of
     # trading.base.BaseTradingManager or the host's own TradingManager class,
-    # which is then wrapped by trading.host.HostTradingManagerAdapter.
+    # which is then wrapped by trading.host_manager.HostTradingManagerAdapter.
     "TRADING_MANAGER_CLASS": PAPER_TRADING_MANAGER,
     # Keyword argument under which a host TradingManager's start_bot() receives
     # the trade signal (as a dict). Ignored for BaseTradingManager subclasses.
@@ -48,6 +48,11 @@ DEFAULTS: dict[str, Any] = {
     # Seconds to wait before each lookup of an order whose create_order timed
     # out (one lookup per entry). The order is never re-sent.
     "CCXT_ORDER_LOOKUP_DELAYS": (0.5, 2.0),
+    # The class the package asks about the host (credentials, tradable
+    # PairConfigs, field names and values, pairs in use, the signal keyword):
+    # host.DefaultHostAdapter answers from the settings below; a subclass
+    # overrides the methods whose answer differs.
+    "HOST_ADAPTER_CLASS": "django_torgovo_subscriptions.host.DefaultHostAdapter",
     # Where the user's exchange credentials live: attribute paths from the user
     # ("api_key", "trading_profile.api_key").
     "CREDENTIALS": {"API_KEY": "api_key", "API_SECRET": "api_secret", "DEMO": "demo"},
@@ -178,6 +183,7 @@ DEFAULTS: dict[str, Any] = {
 # Keys whose values are dotted paths, imported on access.
 IMPORT_STRINGS = (
     "TRADING_MANAGER_CLASS",
+    "HOST_ADAPTER_CLASS",
     "CREDENTIALS_GETTER",
     "PAYMENT_GATEWAY_CLASS",
     "PAIRS_IN_USE_FUNCTION",

@@ -1,6 +1,7 @@
 """
-Test settings for a host shaped unlike the example: only settings point the
-package at it (credential paths, field maps, models, trading manager).
+Test settings for a host shaped unlike the example: settings point the package
+at it (field maps, models, trading manager), and a host adapter subclass
+overriding one method reads the credentials from the trader's profile.
 """
 
 from tests.settings import *  # noqa: F403
@@ -25,11 +26,7 @@ TORGOVO_ORDER_MODEL = "brokerage.Trade"
 TORGOVO_SUBSCRIPTIONS = {
     "TRADING_MANAGER_CLASS": "tests.brokerage.engine.Engine",
     "PUBLIC_BASE_URL": "https://brokerage.example",
-    "CREDENTIALS": {
-        "API_KEY": "trading_profile.api_key",
-        "API_SECRET": "trading_profile.api_secret",
-        "DEMO": "trading_profile.demo_mode",
-    },
+    "HOST_ADAPTER_CLASS": "tests.brokerage.adapter.BrokerageHostAdapter",
     "ORDER_FIELDS": {
         "user": "account",
         "pair_config": "strategy",

@@ -39,11 +39,12 @@ def make_trader(**kwargs) -> Model:
 def make_bot(owner=None) -> Model:
     """A host PairConfig (example: trading.PairConfig; alt: brokerage.Strategy)."""
     model = host.get_pair_config_model()
+    adapter = host.get_host_adapter()
     kwargs = {}
-    owner_field = host.pair_config_field("owner")
+    owner_field = adapter.pair_config_field("owner")
     if owner_field and owner is not None:
         kwargs[owner_field] = owner
-    symbol_field = host.pair_config_field("symbol")
+    symbol_field = adapter.pair_config_field("symbol")
     if symbol_field:
         kwargs[symbol_field] = "BTC/USDT"
     return baker.make(model, **kwargs)
@@ -96,23 +97,24 @@ def make_order(
         user = performance_or_user
     if isinstance(when, str):
         when = at(when)
+    adapter = host.get_host_adapter()
     values = {
         "user": user,
         "pair_config": bot,
         "symbol": "BTCUSDT",
-        "side": host.order_value("side", side),
+        "side": adapter.order_value("side", side),
         "quantity": Decimal(str(quantity)),
         "price": Decimal(str(price)),
-        "status": host.order_value("status", status)
+        "status": adapter.order_value("status", status)
         if status in ("executed", "failed")
         else status,
         "fee": Decimal(str(fee)),
         **extra,
     }
-    kwargs = {host.order_field(k): v for k, v in values.items() if host.order_field(k)}
+    kwargs = {adapter.order_field(k): v for k, v in values.items() if adapter.order_field(k)}
     model = host.get_order_model()
     order = model.objects.create(**kwargs)
-    created = host.order_field("created_at")
+    created = adapter.order_field("created_at")
     model.objects.filter(pk=order.pk).update(**{created: when})
     setattr(order, created, when)
     return order

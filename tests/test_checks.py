@@ -8,6 +8,7 @@ from django.core.management.base import SystemCheckError
 from django.test import override_settings
 
 from django_torgovo_subscriptions.checks import check_settings
+from django_torgovo_subscriptions.host import DefaultHostAdapter, ExchangeCredentials
 from example_project import settings as example
 
 BASE = example.TORGOVO_SUBSCRIPTIONS
@@ -78,6 +79,7 @@ def test_e004_unknown_key():
 
 def test_e005_dotted_path_does_not_import():
     assert ids(TRADING_MANAGER_CLASS="trading.bot_manager.Missing") == ["subscriptions.E005"]
+    assert ids(HOST_ADAPTER_CLASS="tests.test_checks.Missing") == ["subscriptions.E005"]
     assert ids(CREDENTIALS_GETTER="no.such.module") == ["subscriptions.E005"]
     assert ids(CREDENTIALS_GETTER=42) == ["subscriptions.E005"]
 
@@ -176,3 +178,83 @@ def test_valid_protected_paths_pass():
 
 def test_w002_orders_without_a_creation_time():
     assert ids(ORDER_FIELDS={"created_at": None}) == ["subscriptions.W002"]
+
+
+def test_e016_host_adapter_class_not_a_default_adapter_subclass():
+    with override_settings(
+        TORGOVO_SUBSCRIPTIONS=config(HOST_ADAPTER_CLASS="tests.test_host.profile_credentials")
+    ):
+        found = messages()
+    assert list(found) == ["subscriptions.E016"]
+    assert "DefaultHostAdapter" in found["subscriptions.E016"].msg
+    assert "Subclass django_torgovo_subscriptions.host.DefaultHostAdapter" in (
+        found["subscriptions.E016"].hint
+    )
+    assert ids(HOST_ADAPTER_CLASS=None) == ["subscriptions.E016"]
+
+
+class PlainAdapter(DefaultHostAdapter):
+    pass
+
+
+def test_a_host_adapter_subclass_passes():
+    assert ids(HOST_ADAPTER_CLASS="tests.test_checks.PlainAdapter") == []
+
+
+class MarketColumnAdapter(DefaultHostAdapter):
+    """Names PairConfig and Order fields of its own, outside the settings."""
+
+    def pair_config_field(self, name):
+        return "market" if name == "symbol" else super().pair_config_field(name)
+
+    def order_field(self, name):
+        return "commission" if name == "fee" else super().order_field(name)
+
+    def order_value(self, field, logical):
+        return (
+            "DONE"
+            if (field, logical) == ("status", "executed")
+            else super().order_value(field, logical)
+        )
+
+
+def test_field_map_checks_validate_what_the_adapter_answers():
+    with override_settings(
+        TORGOVO_SUBSCRIPTIONS=config(HOST_ADAPTER_CLASS="tests.test_checks.MarketColumnAdapter")
+    ):
+        found = {m.id: m for m in check_settings()}
+    assert sorted(found) == ["subscriptions.E007", "subscriptions.E009", "subscriptions.E010"]
+    assert "'commission'" in found["subscriptions.E007"].msg
+    assert "'DONE'" in found["subscriptions.E009"].msg
+    assert "'market'" in found["subscriptions.E010"].msg
+
+
+class OwnCredentialsAdapter(DefaultHostAdapter):
+    def get_credentials(self, user):
+        return ExchangeCredentials(api_key="", api_secret="", demo=True)
+
+
+def test_an_adapter_with_its_own_get_credentials_replaces_the_paths():
+    assert ids(CREDENTIALS={"DEMO": None}) == ["subscriptions.E012"]
+    assert (
+        ids(
+            CREDENTIALS={"DEMO": None},
+            HOST_ADAPTER_CLASS="tests.test_checks.OwnCredentialsAdapter",
+        )
+        == []
+    )
+
+
+class NoSignalAdapter(DefaultHostAdapter):
+    def trading_manager_signal_argument(self):
+        return "trade"
+
+
+def test_w001_asks_the_adapter_for_the_signal_keyword():
+    assert ids(HOST_ADAPTER_CLASS="tests.test_checks.NoSignalAdapter") == ["subscriptions.W001"]
+
+
+def test_an_unusable_host_adapter_skips_the_checks_that_need_it():
+    assert ids(HOST_ADAPTER_CLASS="nowhere.Adapter", ORDER_FIELDS={"fee": "commission"}) == [
+        "subscriptions.E005"
+    ]

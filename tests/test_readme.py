@@ -1,4 +1,5 @@
 import importlib.util
+import re
 from pathlib import Path
 
 from django_torgovo_subscriptions.conf import DEFAULTS
@@ -31,3 +32,33 @@ def test_readme_settings_table_lists_every_setting_with_a_description():
 def test_readme_shows_the_two_commands():
     readme = (ROOT / "README.md").read_text()
     assert "make demo" in readme and "make test" in readme
+
+
+def host_contract_section() -> str:
+    readme = (ROOT / "README.md").read_text()
+    return readme.split("### The host contract", 1)[1].split("\n### ", 1)[0]
+
+
+def test_readme_adapter_example_subclasses_the_default_and_overrides_one_method():
+    from django_torgovo_subscriptions.host import DefaultHostAdapter
+
+    [example] = [
+        block
+        for block in re.findall(r"```python\n(.*?)```", host_contract_section(), re.S)
+        if "DefaultHostAdapter" in block
+    ]
+    namespace: dict = {}
+    exec(compile(example, "README.md", "exec"), namespace)
+    adapter_class = namespace["MyHostAdapter"]
+    assert issubclass(adapter_class, DefaultHostAdapter)
+    assert [name for name in vars(adapter_class) if not name.startswith("_")] == ["get_credentials"]
+    assert namespace["TORGOVO_SUBSCRIPTIONS"]["HOST_ADAPTER_CLASS"].endswith(".MyHostAdapter")
+
+
+def test_readme_lists_every_host_adapter_method():
+    from django_torgovo_subscriptions.host import DefaultHostAdapter
+
+    methods = {name for name in vars(DefaultHostAdapter) if not name.startswith("_")}
+    listed = set(re.findall(r"`(\w+)\(", host_contract_section().split("The methods,", 1)[1]))
+    assert methods <= listed
+    assert listed - methods == {"get_host_adapter"}

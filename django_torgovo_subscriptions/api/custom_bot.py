@@ -21,7 +21,6 @@ from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
-from django_torgovo_subscriptions import host
 from django_torgovo_subscriptions.api.base import PackageAPIViewMixin
 from django_torgovo_subscriptions.api.fields import PairConfigValueField
 from django_torgovo_subscriptions.api.permissions import HasActiveSubscription
@@ -33,6 +32,7 @@ from django_torgovo_subscriptions.compat import (
     inline_serializer,
 )
 from django_torgovo_subscriptions.exceptions import SubscriptionsError
+from django_torgovo_subscriptions.host import get_host_adapter
 from django_torgovo_subscriptions.models import CustomBotWebhook, PlanType, WebhookEvent
 from django_torgovo_subscriptions.services.custom_bot import webhooks as service
 
@@ -47,7 +47,9 @@ class TradablePairConfigField(serializers.PrimaryKeyRelatedField):
     }
 
     def get_queryset(self):
-        return host.tradable_pair_configs(self.context["request"].user, exclude_managed=True)
+        return get_host_adapter().tradable_pair_configs(
+            self.context["request"].user, exclude_managed=True
+        )
 
 
 class GenerateWebhookSerializer(serializers.Serializer):

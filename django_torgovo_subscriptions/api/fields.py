@@ -7,8 +7,8 @@ from typing import Any
 from django.db import models
 from rest_framework import serializers
 
-from django_torgovo_subscriptions import host
 from django_torgovo_subscriptions.compat import OpenApiTypes, extend_schema_field
+from django_torgovo_subscriptions.host import get_host_adapter
 
 
 class StringDecimalField(serializers.DecimalField):
@@ -41,4 +41,4 @@ class PairConfigValueField(serializers.Field):
         super().__init__(**kwargs)
 
     def to_representation(self, pair_config: Any) -> Any:
-        return host.pair_config_value(pair_config, self.logical_name)
+        return get_host_adapter().pair_config_value(pair_config, self.logical_name)

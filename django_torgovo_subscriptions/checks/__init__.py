@@ -4,6 +4,9 @@ System checks for the package's settings and the host models they name.
 Every problem a host can make in its settings is reported by ``manage.py
 check`` with a stable id (``subscriptions.E0xx``/``W0xx``) and a hint, rather
 than as a traceback on the first request. Ids are never reused.
+
+The field-name checks validate what the host adapter answers against the host's
+models; with the default adapter those answers are the settings' field maps.
 """
 
 from __future__ import annotations
@@ -55,13 +58,16 @@ def check_settings(app_configs: Iterable[Any] | None = None, **kwargs: Any) -> l
     if any(e.id == "subscriptions.E014" for e in errors):
         return errors
     errors += check_import_strings()
-    errors += check_trading_manager()
+    errors += check_host_adapter()
+    adapter = configured_host_adapter()
+    errors += check_trading_manager(adapter)
     errors += check_currency()
-    if not any(e.id in ("subscriptions.E001", "subscriptions.E002") for e in errors):
-        errors += check_order_fields()
-        errors += check_order_values()
-        errors += check_pair_config_fields()
-    errors += check_credentials()
+    if adapter is not None:
+        if not any(e.id in ("subscriptions.E001", "subscriptions.E002") for e in errors):
+            errors += check_order_fields(adapter)
+            errors += check_order_values(adapter)
+            errors += check_pair_config_fields(adapter)
+        errors += check_credentials(adapter)
     errors += check_protected_paths()
     errors += check_payment_settings()
     errors += check_webhook_settings()
@@ -137,7 +143,33 @@ def check_import_strings() -> list[CheckMessage]:
     return errors
 
 
-def check_trading_manager() -> list[CheckMessage]:
+def configured_host_adapter() -> host.DefaultHostAdapter | None:
+    """The host adapter, or None when HOST_ADAPTER_CLASS is unusable (E005, E016)."""
+    try:
+        return host.get_host_adapter()
+    except (ImportError, ImproperlyConfigured):
+        return None
+
+
+def check_host_adapter() -> list[CheckMessage]:
+    """HOST_ADAPTER_CLASS names a DefaultHostAdapter subclass (when it imports at all)."""
+    try:
+        host.get_host_adapter()
+    except ImportError:
+        return []  # reported by E005
+    except ImproperlyConfigured as exc:
+        return [
+            Error(
+                str(exc),
+                hint="Subclass django_torgovo_subscriptions.host.DefaultHostAdapter and "
+                "override only the methods whose answer differs for your host.",
+                id="subscriptions.E016",
+            )
+        ]
+    return []
+
+
+def check_trading_manager(adapter: host.DefaultHostAdapter | None) -> list[CheckMessage]:
     from django_torgovo_subscriptions.trading.base import BaseTradingManager
     from django_torgovo_subscriptions.trading.host_manager import accepts_keyword
 
@@ -159,9 +191,11 @@ def check_trading_manager() -> list[CheckMessage]:
                 id="subscriptions.E006",
             )
         ]
-    if isinstance(manager_class, type) and issubclass(manager_class, BaseTradingManager):
+    if adapter is None or (
+        isinstance(manager_class, type) and issubclass(manager_class, BaseTradingManager)
+    ):
         return []
-    argument = subscriptions_settings.TRADING_MANAGER_SIGNAL_ARGUMENT
+    argument = adapter.trading_manager_signal_argument()
     if argument and not accepts_keyword(manager_class.start_bot, argument):
         return [
             Warning(
@@ -208,9 +242,11 @@ def _field_errors(
     return errors
 
 
-def check_order_fields() -> list[CheckMessage]:
+def check_order_fields(adapter: host.DefaultHostAdapter) -> list[CheckMessage]:
     model = host.get_order_model()
-    field_map = subscriptions_settings.ORDER_FIELDS
+    field_map = {
+        logical: adapter.order_field(logical) for logical in subscriptions_settings.ORDER_FIELDS
+    }
     errors = _field_errors(model, field_map, "ORDER_FIELDS", "subscriptions.E007")
     for logical in host.REQUIRED_ORDER_FIELDS:
         if not field_map.get(logical):
@@ -235,11 +271,11 @@ def check_order_fields() -> list[CheckMessage]:
     return errors
 
 
-def check_order_values() -> list[CheckMessage]:
+def check_order_values(adapter: host.DefaultHostAdapter) -> list[CheckMessage]:
     model = host.get_order_model()
     errors: list[CheckMessage] = []
     for logical_field, values in subscriptions_settings.ORDER_VALUES.items():
-        field_name = host.order_field(logical_field)
+        field_name = adapter.order_field(logical_field)
         if not field_name or not host.model_has_field(model, field_name):
             continue
         try:
@@ -249,7 +285,8 @@ def check_order_values() -> list[CheckMessage]:
         allowed = {str(choice) for choice, _label in (field.flatchoices or [])}
         if not allowed:
             continue
-        for logical, stored in values.items():
+        for logical in values:
+            stored = adapter.order_value(logical_field, logical)
             if str(stored) not in allowed:
                 errors.append(
                     Error(
@@ -263,11 +300,13 @@ def check_order_values() -> list[CheckMessage]:
     return errors
 
 
-def check_pair_config_fields() -> list[CheckMessage]:
+def check_pair_config_fields(adapter: host.DefaultHostAdapter) -> list[CheckMessage]:
     model = host.get_pair_config_model()
-    return _field_errors(
-        model, subscriptions_settings.PAIR_CONFIG_FIELDS, "PAIR_CONFIG_FIELDS", "subscriptions.E010"
-    )
+    field_map = {
+        logical: adapter.pair_config_field(logical)
+        for logical in subscriptions_settings.PAIR_CONFIG_FIELDS
+    }
+    return _field_errors(model, field_map, "PAIR_CONFIG_FIELDS", "subscriptions.E010")
 
 
 def _path_problem(model: type[models.Model], path: str) -> str | None:
@@ -287,8 +326,10 @@ def _path_problem(model: type[models.Model], path: str) -> str | None:
     return None
 
 
-def check_credentials() -> list[CheckMessage]:
-    if subscriptions_settings.raw("CREDENTIALS_GETTER"):
+def check_credentials(adapter: host.DefaultHostAdapter) -> list[CheckMessage]:
+    """The CREDENTIALS paths, unless a getter or the adapter's own get_credentials() is used."""
+    own_method = type(adapter).get_credentials is not host.DefaultHostAdapter.get_credentials
+    if own_method or subscriptions_settings.raw("CREDENTIALS_GETTER"):
         return []
     from django.contrib.auth import get_user_model
 
@@ -312,7 +353,8 @@ def check_credentials() -> list[CheckMessage]:
                 Error(
                     f"CREDENTIALS[{key!r}] = {path!r} cannot be read: {problem}.",
                     hint="Give the path from the user to the value, e.g. "
-                    "'trading_profile.api_key', or set CREDENTIALS_GETTER to a callable.",
+                    "'trading_profile.api_key', set CREDENTIALS_GETTER to a callable, or "
+                    "override get_credentials() in a HOST_ADAPTER_CLASS.",
                     obj=user_model,
                     id="subscriptions.E011",
                 )

@@ -4,16 +4,17 @@ Trading-pair quotas and the guard that runs before a bot is created.
 A plan's ``max_trading_pairs`` caps how many distinct PairConfigs a user trades
 under it. By default the package counts what it knows: PairConfigs with an
 active custom-bot webhook, and managed bots the user is invested in. A host
-that runs other bots can count its own with ``PAIRS_IN_USE_FUNCTION``.
+that runs other bots counts its own with ``PAIRS_IN_USE_FUNCTION`` or its host
+adapter's ``pairs_in_use()``.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from django_torgovo_subscriptions import host
 from django_torgovo_subscriptions.conf import subscriptions_settings
 from django_torgovo_subscriptions.exceptions import PairLimitReached
+from django_torgovo_subscriptions.host import DefaultHostAdapter, get_host_adapter
 from django_torgovo_subscriptions.models import (
     CustomBotWebhook,
     ManagedBotPerformance,
@@ -35,20 +36,24 @@ def default_pairs_in_use(user: Any, plan_type: str) -> set[Any]:
     return set(rows)
 
 
-def pairs_in_use(user: Any, plan_type: str) -> set[Any]:
-    counter = subscriptions_settings.PAIRS_IN_USE_FUNCTION
-    return set(counter(user, plan_type))
+def counts_only_package_pairs() -> bool:
+    """True when the pairs in use are ``default_pairs_in_use``'s, so an active
+    webhook's own pair is always among them; False when the host counts."""
+    return (
+        type(get_host_adapter()).pairs_in_use is DefaultHostAdapter.pairs_in_use
+        and subscriptions_settings.PAIRS_IN_USE_FUNCTION is default_pairs_in_use
+    )
 
 
 def plan_type_for(pair_config: Any) -> str:
     """managed_bot for a PairConfig the host flags as managed, else custom_bot."""
-    is_managed = host.pair_config_value(pair_config, "is_managed", default=False)
+    is_managed = get_host_adapter().pair_config_value(pair_config, "is_managed", default=False)
     return PlanType.MANAGED_BOT if is_managed else PlanType.CUSTOM_BOT
 
 
 def check_pair_quota(subscription: UserSubscription, pair_config: Any) -> None:
     """Raise ``PairLimitReached`` if trading ``pair_config`` would exceed the plan."""
-    in_use = pairs_in_use(subscription.user, subscription.plan_type)
+    in_use = get_host_adapter().pairs_in_use(subscription.user, subscription.plan_type)
     limit = subscription.plan.max_trading_pairs
     if pair_config.pk not in in_use and len(in_use) >= limit:
         raise PairLimitReached(

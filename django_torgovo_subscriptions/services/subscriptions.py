@@ -33,6 +33,7 @@ from django_torgovo_subscriptions.exceptions import (
     SubscriptionExpired,
     SubscriptionRequired,
 )
+from django_torgovo_subscriptions.host import get_host_adapter
 from django_torgovo_subscriptions.models import (
     PlanType,
     SubscriptionPlan,
@@ -40,7 +41,6 @@ from django_torgovo_subscriptions.models import (
     UserSubscription,
 )
 from django_torgovo_subscriptions.services.periods import add_months, next_period_end
-from django_torgovo_subscriptions.services.quota import pairs_in_use
 
 Status = SubscriptionStatus
 
@@ -176,7 +176,7 @@ def _change_plan(subscription: UserSubscription, plan: SubscriptionPlan) -> None
             "A paid subscription cannot change plan here; cancel it and subscribe to the new plan.",
             code="plan_change_unavailable",
         )
-    in_use = pairs_in_use(subscription.user, subscription.plan_type)
+    in_use = get_host_adapter().pairs_in_use(subscription.user, subscription.plan_type)
     if len(in_use) > plan.max_trading_pairs:
         raise PairLimitReached(
             f"You trade {len(in_use)} pairs and {plan.name} allows {plan.max_trading_pairs}. "

@@ -36,9 +36,8 @@ from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
 
-from django_torgovo_subscriptions import host
 from django_torgovo_subscriptions.conf import subscriptions_settings
-from django_torgovo_subscriptions.host import ExchangeCredentials
+from django_torgovo_subscriptions.host import ExchangeCredentials, get_host_adapter
 from django_torgovo_subscriptions.trading.base import (
     EXECUTED,
     BaseTradingManager,
@@ -230,13 +229,14 @@ class CcxtTradingManager(BaseTradingManager):
 
     def start_bot(self, user: Any, pair_config: Any, *, signal: TradeSignal) -> TradeResult:
         ccxt = import_ccxt()
-        exchange_id = str(host.pair_config_value(pair_config, "exchange") or "").strip().lower()
+        adapter = get_host_adapter()
+        exchange_id = str(adapter.pair_config_value(pair_config, "exchange") or "").strip().lower()
         if exchange_id not in ccxt.exchanges:
             return TradeResult.failure(
                 "unsupported_exchange",
                 f"The PairConfig's exchange {exchange_id!r} is not an exchange id ccxt knows.",
             )
-        credentials = host.get_credentials(user)
+        credentials = adapter.get_credentials(user)
         if not credentials.is_complete:
             return TradeResult.failure(
                 "credentials_missing",
@@ -315,7 +315,7 @@ class CcxtTradingManager(BaseTradingManager):
     def place(
         self, exchange: Any, pair_config: Any, signal: TradeSignal, credentials: ExchangeCredentials
     ) -> TradeResult:
-        configured = host.pair_config_value(pair_config, "symbol")
+        configured = get_host_adapter().pair_config_value(pair_config, "symbol")
         symbol = resolve_symbol(exchange, signal.symbol, configured)
         if symbol is None:
             raise OrderRefused(

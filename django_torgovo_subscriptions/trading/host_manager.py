@@ -3,9 +3,10 @@ Adapter that lets a host's own TradingManager class be named directly.
 
 A host manager keeps its own signatures (``start_bot(user, pair_config,
 exchange=None, session_config=None)``) and may return an Order, a session id
-or nothing. The adapter hands it the signal as a dict under the keyword named
-by ``TRADING_MANAGER_SIGNAL_ARGUMENT`` (when ``start_bot`` accepts it) and turns
-whatever comes back into a ``TradeResult``.
+or nothing. The adapter hands it the signal as a dict under the keyword the
+host adapter's ``trading_manager_signal_argument()`` names
+(``TRADING_MANAGER_SIGNAL_ARGUMENT`` by default), when ``start_bot`` accepts
+it, and turns whatever comes back into a ``TradeResult``.
 """
 
 from __future__ import annotations
@@ -14,8 +15,7 @@ import inspect
 from decimal import Decimal
 from typing import Any
 
-from django_torgovo_subscriptions import host
-from django_torgovo_subscriptions.conf import subscriptions_settings
+from django_torgovo_subscriptions.host import get_host_adapter, get_order_model
 from django_torgovo_subscriptions.trading.base import (
     EXECUTED,
     FAILED,
@@ -48,7 +48,7 @@ class HostTradingManagerAdapter(BaseTradingManager):
         return self.manager.create_bot(user, pair_config)
 
     def start_bot(self, user: Any, pair_config: Any, *, signal: TradeSignal) -> TradeResult:
-        argument = subscriptions_settings.TRADING_MANAGER_SIGNAL_ARGUMENT
+        argument = get_host_adapter().trading_manager_signal_argument()
         kwargs = {}
         if argument and accepts_keyword(self.manager.start_bot, argument):
             kwargs[argument] = signal.as_dict()
@@ -59,7 +59,7 @@ class HostTradingManagerAdapter(BaseTradingManager):
         """Interpret what the host's ``start_bot`` returned."""
         if isinstance(returned, TradeResult):
             return returned
-        if isinstance(returned, host.get_order_model()):
+        if isinstance(returned, get_order_model()):
             return result_from_host_order(returned)
         if isinstance(returned, dict) and "status" in returned:
             known = TradeResult.__dataclass_fields__
@@ -76,12 +76,13 @@ class HostTradingManagerAdapter(BaseTradingManager):
 
 def result_from_host_order(order: Any) -> TradeResult:
     """A TradeResult describing an Order row the host manager saved itself."""
+    adapter = get_host_adapter()
 
     def read(name: str, default: Any = None) -> Any:
-        field = host.order_field(name)
+        field = adapter.order_field(name)
         return getattr(order, field) if field else default
 
-    status = host.logical_order_value("status", read("status"))
+    status = adapter.logical_order_value("status", read("status"))
     return TradeResult(
         status=EXECUTED if status == EXECUTED else FAILED,
         quantity=read("quantity", Decimal("0")),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from django_torgovo_subscriptions import host
+from django_torgovo_subscriptions.host import get_host_adapter, get_order_model
 from django_torgovo_subscriptions.trading.base import TradeResult, TradeSignal
 
 
@@ -20,26 +20,28 @@ class OrderWriter:
         self, user: Any, pair_config: Any, signal: TradeSignal, result: TradeResult
     ) -> dict[str, Any]:
         """Logical field -> value for this trade, before mapping to host names."""
+        adapter = get_host_adapter()
         return {
             "user": user,
             "pair_config": pair_config,
             "symbol": signal.symbol,
-            "side": host.order_value("side", signal.side),
+            "side": adapter.order_value("side", signal.side),
             "quantity": result.quantity if result.executed else signal.quantity,
             "price": first_not_none(result.price, signal.price, Decimal("0")),
-            "status": host.order_value("status", result.status),
+            "status": adapter.order_value("status", result.status),
             "external_id": result.external_id,
             "client_order_id": result.client_order_id or signal.client_order_id,
             "fee": result.fee,
-            "source": host.order_value("source", signal.source),
+            "source": adapter.order_value("source", signal.source),
             "error": result.error_message or result.error_code,
         }
 
     def build(self, user: Any, pair_config: Any, signal: TradeSignal, result: TradeResult) -> Any:
-        model = host.get_order_model()
+        model = get_order_model()
+        adapter = get_host_adapter()
         kwargs = {}
         for logical, value in self.values(user, pair_config, signal, result).items():
-            field = host.order_field(logical)
+            field = adapter.order_field(logical)
             if field:
                 kwargs[field] = value
         return model(**kwargs)

@@ -1,7 +1,8 @@
 """
-The same package, pointed by settings alone at a host shaped unlike the
-example: credentials on a profile, platform-wide strategies with no owner,
-trades with a UUID key and lower-case choices, an engine returning session ids.
+The same package, pointed at a host shaped unlike the example: credentials on
+a profile (read by a host adapter subclass), and by settings alone
+platform-wide strategies with no owner, trades with a UUID key and lower-case
+choices, an engine returning session ids.
 """
 
 import uuid
@@ -17,6 +18,7 @@ from django_torgovo_subscriptions.checks import check_settings
 from django_torgovo_subscriptions.models import ManagedBotPerformance
 from django_torgovo_subscriptions.services.execution import execute_signal
 from django_torgovo_subscriptions.trading import TradeSignal
+from tests.brokerage.adapter import BrokerageHostAdapter
 from tests.brokerage.engine import Engine
 from tests.brokerage.models import Strategy, Trade
 from tests.factories import make_plan, make_subscription
@@ -44,24 +46,36 @@ def test_package_tables_point_at_the_hosts_own_models(trader):
     assert ManagedBotPerformance._meta.get_field("managed_bot").related_model is Strategy
 
 
+def test_the_hosts_adapter_overrides_only_the_credentials():
+    adapter = host.get_host_adapter()
+    assert type(adapter) is BrokerageHostAdapter
+    overridden = {
+        name
+        for name, value in vars(BrokerageHostAdapter).items()
+        if callable(value) and not name.startswith("_")
+    }
+    assert overridden == {"get_credentials"}
+    assert adapter.pair_config_field("symbol") == "market"  # the rest: from the settings
+
+
 def test_credentials_come_from_the_profile(trader):
     baker.make(
         "brokerage.TradingProfile", trader=trader, api_key="k-1", api_secret="s-1", demo_mode=False
     )
     trader.refresh_from_db()
-    credentials = host.get_credentials(trader)
+    credentials = host.get_host_adapter().get_credentials(trader)
     assert (credentials.api_key, credentials.api_secret, credentials.demo) == ("k-1", "s-1", False)
 
 
 def test_a_missing_profile_means_no_credentials_and_demo(trader):
-    credentials = host.get_credentials(trader)
+    credentials = host.get_host_adapter().get_credentials(trader)
     assert not credentials.is_complete and credentials.demo
 
 
 def test_platform_wide_strategies_are_tradable_by_anyone_when_enabled(trader):
     enabled = baker.make(Strategy, enabled=True, _quantity=2)
     baker.make(Strategy, enabled=False)
-    assert set(host.tradable_pair_configs(trader)) == set(enabled)
+    assert set(host.get_host_adapter().tradable_pair_configs(trader)) == set(enabled)
 
 
 def test_a_trade_is_written_to_the_hosts_uuid_keyed_table_with_its_names_and_values(trader):

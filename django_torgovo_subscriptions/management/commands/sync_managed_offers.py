@@ -1,6 +1,7 @@
 """
 Offer every PairConfig the host flags as managed, for hosts that keep a
-"managed" flag on PairConfig (``PAIR_CONFIG_FIELDS["is_managed"]``).
+"managed" flag on PairConfig (``PAIR_CONFIG_FIELDS["is_managed"]``, read by the
+host adapter's ``managed_pair_configs()``).
 
 Creates a ``ManagedBotOffer`` for each flagged, active PairConfig that has
 none, on the given plan, and deactivates offers whose PairConfig lost the
@@ -12,7 +13,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.core.management.base import BaseCommand, CommandError
 
-from django_torgovo_subscriptions import host
+from django_torgovo_subscriptions.host import get_host_adapter
 from django_torgovo_subscriptions.models import ManagedBotOffer, PlanType, SubscriptionPlan
 
 
@@ -24,8 +25,8 @@ class Command(BaseCommand):
         parser.add_argument("--minimum", default="0", help="Minimum investment of new offers.")
 
     def handle(self, *args, plan, minimum, **options):
-        flag = host.pair_config_field("is_managed")
-        if not flag:
+        flagged = get_host_adapter().managed_pair_configs()
+        if flagged is None:
             raise CommandError('PAIR_CONFIG_FIELDS["is_managed"] is not set: no flag to read.')
         try:
             plan_obj = SubscriptionPlan.objects.get(slug=plan, plan_type=PlanType.MANAGED_BOT)
@@ -36,10 +37,6 @@ class Command(BaseCommand):
         except InvalidOperation:
             raise CommandError(f"--minimum must be a decimal amount, not {minimum!r}.") from None
 
-        flagged = host.get_pair_config_model()._default_manager.filter(**{flag: True})
-        active_field = host.pair_config_field("is_active")
-        if active_field:
-            flagged = flagged.filter(**{active_field: True})
         created = 0
         for pair_config in flagged.exclude(torgovo_managed_offer__isnull=False):
             ManagedBotOffer.objects.create(

@@ -48,7 +48,6 @@ from django.db import IntegrityError, connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from django_torgovo_subscriptions import host
 from django_torgovo_subscriptions.conf import subscriptions_settings
 from django_torgovo_subscriptions.exceptions import (
     AlertTooLarge,
@@ -62,6 +61,7 @@ from django_torgovo_subscriptions.exceptions import (
     WebhookUnavailable,
     error_payload,
 )
+from django_torgovo_subscriptions.host import get_host_adapter
 from django_torgovo_subscriptions.models import (
     CustomBotWebhook,
     PlanType,
@@ -71,7 +71,7 @@ from django_torgovo_subscriptions.models import (
 )
 from django_torgovo_subscriptions.services.custom_bot import alerts, client_ip, ratelimit, redaction
 from django_torgovo_subscriptions.services.execution import OrderNotSaved, execute_signal
-from django_torgovo_subscriptions.services.quota import check_pair_quota, default_pairs_in_use
+from django_torgovo_subscriptions.services.quota import check_pair_quota, counts_only_package_pairs
 from django_torgovo_subscriptions.services.subscriptions import require_access
 from django_torgovo_subscriptions.services.transactions import savepoint_if_in_transaction
 from django_torgovo_subscriptions.trading.base import TradeResult
@@ -302,7 +302,7 @@ def read_alert(intake: Intake, webhook: CustomBotWebhook) -> alerts.Alert:
     if intake.parsed.error is not None:
         raise intake.parsed.error
     alert = alerts.validate_alert(intake.parsed.data or {})
-    symbol = host.pair_config_value(webhook.pair_config, "symbol")
+    symbol = get_host_adapter().pair_config_value(webhook.pair_config, "symbol")
     if subscriptions_settings.WEBHOOK_CHECK_TICKER and not alerts.ticker_matches(
         alert.ticker, symbol
     ):
@@ -326,9 +326,9 @@ def check_entitlement(webhook: CustomBotWebhook, now: datetime) -> None:
     subscription.user = webhook.user  # already loaded
     # With the package's own count, an active webhook's pair is always among the
     # pairs in use, so the quota holds by definition; a host's count is asked.
-    if subscriptions_settings.PAIRS_IN_USE_FUNCTION is not default_pairs_in_use:
+    if not counts_only_package_pairs():
         check_pair_quota(subscription, webhook.pair_config)
-    if not host.can_trade(webhook.user, webhook.pair_config, exclude_managed=True):
+    if not get_host_adapter().can_trade(webhook.user, webhook.pair_config, exclude_managed=True):
         raise PairConfigUnavailable()
 
 

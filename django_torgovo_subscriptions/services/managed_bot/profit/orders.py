@@ -19,7 +19,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import models
 from django.db.models import Q
 
-from django_torgovo_subscriptions import host
+from django_torgovo_subscriptions.host import get_host_adapter, get_order_model
 
 
 @dataclass(frozen=True)
@@ -52,36 +52,37 @@ class OrderColumns:
 
     @classmethod
     def from_settings(cls) -> OrderColumns:
-        created_at = host.order_field("created_at")
+        adapter = get_host_adapter()
+        created_at = adapter.order_field("created_at")
         if not created_at:
             raise ImproperlyConfigured(
                 "Managed-bot profit needs the time of each order: set "
                 "TORGOVO_SUBSCRIPTIONS['ORDER_FIELDS']['created_at'] to the Order "
                 "model's creation-time field."
             )
-        pair_config = host.order_field("pair_config")
-        symbol = host.order_field("symbol")
+        pair_config = adapter.order_field("pair_config")
+        symbol = adapter.order_field("symbol")
         if not pair_config and not symbol:
             raise ImproperlyConfigured(
                 "Managed-bot profit needs ORDER_FIELDS['pair_config'] (or at least "
                 "ORDER_FIELDS['symbol']) to find a bot's orders."
             )
         return cls(
-            model=host.get_order_model(),
-            user=host.order_field("user"),
+            model=get_order_model(),
+            user=adapter.order_field("user"),
             pair_config=pair_config,
             symbol=symbol,
             created_at=created_at,
-            side=host.order_field("side"),
-            quantity=host.order_field("quantity"),
-            filled_quantity=host.order_field("filled_quantity"),
-            price=host.order_field("price"),
-            fee=host.order_field("fee"),
-            status=host.order_field("status"),
-            buy=host.order_value("side", "buy"),
-            sell=host.order_value("side", "sell"),
-            executed=host.order_value("status", "executed"),
-            failed=host.order_value("status", "failed"),
+            side=adapter.order_field("side"),
+            quantity=adapter.order_field("quantity"),
+            filled_quantity=adapter.order_field("filled_quantity"),
+            price=adapter.order_field("price"),
+            fee=adapter.order_field("fee"),
+            status=adapter.order_field("status"),
+            buy=adapter.order_value("side", "buy"),
+            sell=adapter.order_value("side", "sell"),
+            executed=adapter.order_value("status", "executed"),
+            failed=adapter.order_value("status", "failed"),
         )
 
     # --- querysets -----------------------------------------------------------
@@ -92,7 +93,7 @@ class OrderColumns:
         if self.pair_config:
             return queryset.filter(**{self.pair_config: performance.managed_bot_id})
         # No pair_config column on the host's Order: match the bot's symbol.
-        symbol = host.pair_config_value(performance.managed_bot, "symbol")
+        symbol = get_host_adapter().pair_config_value(performance.managed_bot, "symbol")
         return queryset.filter(**{self.symbol: symbol})
 
     def window(
