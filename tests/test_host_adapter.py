@@ -13,10 +13,9 @@ from django_torgovo_subscriptions.host import DefaultHostAdapter, ExchangeCreden
 from django_torgovo_subscriptions.models import WebhookEvent
 from example_project import settings as example
 from tests.fake_exchange import API_KEY, API_SECRET, FakeBinance
-from tests.webhook_support import (  # noqa: F401  (fixture)
+from tests.webhook_support import (
     alert_body,
     btc_pair_config,
-    fresh_rate_limits,
     issue,
     post_alert,
     subscribe,
@@ -24,7 +23,7 @@ from tests.webhook_support import (  # noqa: F401  (fixture)
 )
 from trading.models import Order
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_rate_limits")]
 
 GENERATE = "/api/custom-bot/webhook/generate/"
 
