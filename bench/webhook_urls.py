@@ -26,7 +26,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from django_torgovo_subscriptions.models import WebhookEvent
-from django_torgovo_subscriptions.services.custom_bot.webhooks import RECEIVER_WEBHOOKS, hash_secret
+from django_torgovo_subscriptions.services.custom_bot.issuing import hash_secret
+from django_torgovo_subscriptions.services.custom_bot.receiver import RECEIVER_WEBHOOKS
 from trading.models import Indicator, Order, PairConfig
 
 

@@ -20,7 +20,7 @@ from django.db import connections
 from django.test import override_settings
 
 from django_torgovo_subscriptions.models import WebhookEvent
-from django_torgovo_subscriptions.services.custom_bot import webhooks as service
+from django_torgovo_subscriptions.services.custom_bot import execution, receiver
 from example_project import settings as example
 from tests.webhook_support import (  # noqa: F401  (fixture)
     fresh_rate_limits,
@@ -162,10 +162,10 @@ def test_with_the_broker_down_the_alert_is_executed_inline_not_lost(client, hook
 
 @override_settings(TORGOVO_SUBSCRIPTIONS=CELERY)
 def test_a_second_delivery_of_the_task_does_not_trade_twice(client, hook, monkeypatch):
-    monkeypatch.setattr(service, "enqueue", lambda event: True)  # stored, never published
+    monkeypatch.setattr(receiver, "enqueue", lambda event: True)  # stored, never published
     event_id = post_alert(client, hook[1]).json()["event_id"]
     assert WebhookEvent.objects.get(pk=event_id).outcome == "queued"
 
-    assert service.run_queued_event(event_id).outcome == "executed"
-    assert service.run_queued_event(event_id) is None
+    assert execution.run_queued_event(event_id).outcome == "executed"
+    assert execution.run_queued_event(event_id) is None
     assert Order.objects.count() == 1

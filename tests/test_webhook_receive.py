@@ -20,7 +20,7 @@ from model_bakery import baker
 
 from django_torgovo_subscriptions.api.custom_bot import WebhookReceiveView
 from django_torgovo_subscriptions.models import CustomBotWebhook, WebhookEvent
-from django_torgovo_subscriptions.services.custom_bot import webhooks as service
+from django_torgovo_subscriptions.services.custom_bot import execution, issuing
 from example_project import settings as example
 from tests.factories import make_subscription
 from tests.webhook_support import (  # noqa: F401  (fixture)
@@ -207,7 +207,7 @@ def test_wrong_or_missing_secret_in_the_body(client, webhook, secret):
 
 
 def test_inactive_webhook(client, webhook, secret):
-    service.deactivate(webhook)
+    issuing.deactivate(webhook)
     assert_refused(post_alert(client, secret), 410, "webhook_inactive", webhook)
 
 
@@ -454,7 +454,7 @@ def test_the_order_of_checks(client, webhook, secret, subscription):
     # the body before the subscription
     assert post_alert(client, secret, bad).json()["code"] == "invalid_quantity"
     assert post_alert(client, secret).json()["code"] == "subscription_expired"
-    service.deactivate(webhook)
+    issuing.deactivate(webhook)
     assert post_alert(client, secret, bad).json()["code"] == "webhook_inactive"
 
 
@@ -613,7 +613,7 @@ def test_recording_an_alerts_result_writes_no_indexed_column():
     indexed = {
         column for c in constraints.values() if c["index"] or c["unique"] for column in c["columns"]
     }
-    written = {WebhookEvent._meta.get_field(name).column for name in service.EVENT_RESULT_FIELDS}
+    written = {WebhookEvent._meta.get_field(name).column for name in execution.EVENT_RESULT_FIELDS}
     assert "dedupe_key" in indexed and "received_at" in indexed  # the introspection works
     assert not written & indexed
 
