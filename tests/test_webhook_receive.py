@@ -19,6 +19,7 @@ from django.utils import timezone
 from model_bakery import baker
 
 from django_torgovo_subscriptions.api.custom_bot import WebhookReceiveView
+from django_torgovo_subscriptions.exceptions import AlertRateLimited
 from django_torgovo_subscriptions.models import CustomBotWebhook, WebhookEvent
 from django_torgovo_subscriptions.services.custom_bot import execution, issuing
 from example_project import settings as example
@@ -270,6 +271,13 @@ def test_rate_limit_per_webhook(client, webhook, secret):
     event = WebhookEvent.objects.get(outcome="rejected")
     assert (event.code, event.status_code, event.webhook) == ("rate_limited", 429, webhook)
     assert Order.objects.count() == 2
+
+
+def test_only_a_rate_limited_refusal_says_when_to_retry(client, webhook, secret):
+    response = post_alert(client, secret, alert_body(secret, quantity="-1"))
+    assert response.status_code == 400 and "Retry-After" not in response
+    assert AlertRateLimited().retry_after is None
+    assert AlertRateLimited(retry_after=7).retry_after == 7
 
 
 def test_rate_limit_per_ip_across_webhooks(client, user, subscription):

@@ -46,6 +46,7 @@ from django.utils import timezone
 from django_torgovo_subscriptions import host
 from django_torgovo_subscriptions.conf import subscriptions_settings
 from django_torgovo_subscriptions.exceptions import (
+    AlertRateLimited,
     AlertTooLarge,
     InvalidAlert,
     InvalidWebhookSecret,
@@ -289,7 +290,7 @@ def reject(
         exc.status_code,
         error_payload(exc.code, exc.message),
         event,
-        retry_after=getattr(exc, "retry_after", None),
+        retry_after=exc.retry_after if isinstance(exc, AlertRateLimited) else None,
     )
 
 
