@@ -110,7 +110,7 @@ class InvestmentTooSmall(SubscriptionsError):
     default_detail = "The investment is below the bot's minimum."
 
 
-# --- Payments (issue 6) -------------------------------------------------------
+# --- Payments (docs/PAYMENTS.md) ----------------------------------------------
 
 
 class PaymentsDisabled(SubscriptionsError):
@@ -206,7 +206,7 @@ class CheckoutClosed(SubscriptionsError):
     default_detail = "This checkout is closed. Start a new one from create-checkout/."
 
 
-# --- Custom-bot webhooks (issue 8) --------------------------------------------
+# --- Custom-bot webhooks (docs/TRADINGVIEW.md) --------------------------------
 # TradingView retries an alert only on a 5xx answer, so every reason to refuse
 # one is a 4xx: the alert is not sent again. Only WebhookUnavailable is a 5xx.
 
