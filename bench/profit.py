@@ -189,8 +189,8 @@ def plain_pass(performance, until: datetime) -> tuple[float, int, Decimal]:
     """Stream the very query the recalculation streams and just sum quantity * price."""
     from django.db import transaction
 
+    from django_torgovo_subscriptions.services.managed_bot.profit.config import chunk_size
     from django_torgovo_subscriptions.services.managed_bot.profit.orders import OrderColumns
-    from django_torgovo_subscriptions.services.managed_bot.profit.service import chunk_size
 
     columns = OrderColumns.from_settings()
     window = columns.window(
@@ -229,7 +229,7 @@ def run(args: argparse.Namespace) -> int:
     from django.db import connection
 
     from django_torgovo_subscriptions.services.managed_bot.profit import recalculate
-    from django_torgovo_subscriptions.services.managed_bot.profit.service import chunk_size
+    from django_torgovo_subscriptions.services.managed_bot.profit.config import chunk_size
 
     user, bot, performance = make_performance()
     maker = OrderMaker(user, bot, datetime(2023, 1, 1, tzinfo=UTC))

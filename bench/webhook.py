@@ -150,7 +150,7 @@ def seed() -> dict[str, object]:
 
     from django_torgovo_subscriptions.models import PlanType, SubscriptionPlan, UserSubscription
     from django_torgovo_subscriptions.services import subscriptions
-    from django_torgovo_subscriptions.services.custom_bot import webhooks
+    from django_torgovo_subscriptions.services.custom_bot import issuing
     from trading.models import PairConfig
 
     call_command("migrate", verbosity=0, stdout=StringIO())
@@ -164,7 +164,7 @@ def seed() -> dict[str, object]:
     pair_config = PairConfig.objects.create(
         user=user, name="ETH", symbol="ETH/USDT", order_size=Decimal("0.01")
     )
-    issued = webhooks.generate_webhook(user, pair_config)
+    issued = issuing.generate_webhook(user, pair_config)
     return {"pair_config": pair_config.pk, "secret": issued.secret, "webhook": issued.webhook.pk}
 
 

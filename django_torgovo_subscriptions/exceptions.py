@@ -110,7 +110,7 @@ class InvestmentTooSmall(SubscriptionsError):
     default_detail = "The investment is below the bot's minimum."
 
 
-# --- Payments (issue 6) -------------------------------------------------------
+# --- Payments (docs/PAYMENTS.md) ----------------------------------------------
 
 
 class PaymentsDisabled(SubscriptionsError):
@@ -206,7 +206,7 @@ class CheckoutClosed(SubscriptionsError):
     default_detail = "This checkout is closed. Start a new one from create-checkout/."
 
 
-# --- Custom-bot webhooks (issue 8) --------------------------------------------
+# --- Custom-bot webhooks (docs/TRADINGVIEW.md) --------------------------------
 # TradingView retries an alert only on a 5xx answer, so every reason to refuse
 # one is a 4xx: the alert is not sent again. Only WebhookUnavailable is a 5xx.
 
@@ -235,11 +235,27 @@ class WebhookInactive(AlertRejected):
 
 
 class AlertRateLimited(AlertRejected):
-    """Too many alerts from this webhook or this IP address."""
+    """Too many alerts from this webhook or this IP address.
+
+    ``retry_after`` is the number of seconds until the limit's window ends (the
+    answer's ``Retry-After`` header), or None when unknown, like DRF's
+    ``Throttled.wait``.
+    """
 
     status_code = status.HTTP_429_TOO_MANY_REQUESTS
     default_code = "rate_limited"
     default_detail = "Too many alerts in a short time; this one was not executed."
+
+    def __init__(
+        self,
+        detail: str | None = None,
+        code: str | None = None,
+        fields: dict | None = None,
+        *,
+        retry_after: int | None = None,
+    ) -> None:
+        super().__init__(detail, code, fields)
+        self.retry_after = retry_after
 
 
 class IPNotAllowed(AlertRejected):

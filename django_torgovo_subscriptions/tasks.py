@@ -25,7 +25,7 @@ from celery import shared_task
 )
 def execute_webhook_event(event_id: int) -> None:
     """Execute the stored TradingView alert ``event_id`` (a queued WebhookEvent)."""
-    from django_torgovo_subscriptions.services.custom_bot.webhooks import run_queued_event
+    from django_torgovo_subscriptions.services.custom_bot.event_runner import run_queued_event
 
     run_queued_event(event_id)
 

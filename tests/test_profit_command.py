@@ -63,18 +63,18 @@ def test_closed_performances_are_skipped_unless_asked():
 
 
 def test_a_failure_is_reported_and_the_others_still_run(monkeypatch):
-    from django_torgovo_subscriptions.services.managed_bot.profit import service
+    from django_torgovo_subscriptions.services.managed_bot.profit import recalculation
 
     broken, fine = make_performance(), make_performance()
     trade(fine, "100", "120")
-    real = service.recalculate
+    real = recalculation.recalculate
 
     def flaky(performance, **kwargs):
         if performance.pk == broken.pk:
             raise RuntimeError("boom")
         return real(performance, **kwargs)
 
-    monkeypatch.setattr(service, "recalculate", flaky)
+    monkeypatch.setattr(recalculation, "recalculate", flaky)
     err = StringIO()
     with pytest.raises(CommandError, match="1 failed"):
         call_command("recalculate_profits", stdout=StringIO(), stderr=err)

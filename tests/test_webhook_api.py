@@ -8,7 +8,7 @@ from django.utils import timezone
 from model_bakery import baker
 
 from django_torgovo_subscriptions.models import CustomBotWebhook, WebhookEvent
-from django_torgovo_subscriptions.services.custom_bot import webhooks as service
+from django_torgovo_subscriptions.services.custom_bot import issuing
 from example_project import settings as example
 from tests.webhook_support import alert_body, issue, post_alert, subscribe
 
@@ -36,7 +36,7 @@ def test_generate_returns_the_seed_shape_once_and_stores_only_a_hash(api, user, 
         pair_config,
         subscription,
     )
-    assert webhook.secret_hash == service.hash_secret(secret) != secret
+    assert webhook.secret_hash == issuing.hash_secret(secret) != secret
     assert "secret" not in webhook.tradingview_config
     assert webhook.tradingview_config == {
         k: v for k, v in body["tradingview_json"].items() if k != "secret"
@@ -117,7 +117,7 @@ def test_the_list_shows_own_webhooks_without_secrets(
         for i in range(3)
     ]
     issue(other_user, baker.make("trading.PairConfig", user=other_user))
-    service.deactivate(mine[0])
+    issuing.deactivate(mine[0])
     with django_assert_max_num_queries(4):
         body = api.get("/api/custom-bot/webhooks/").json()
     assert body["count"] == 3
@@ -179,7 +179,7 @@ def test_rotate_invalidates_the_old_url_at_once(api, client, user, pair_config):
     new = body["tradingview_json"]["secret"]
     assert new != old and body["webhook_url"].endswith(f"/receive/{new}/")
     webhook.refresh_from_db()
-    assert webhook.secret_hash == service.hash_secret(new) and webhook.rotated_at
+    assert webhook.secret_hash == issuing.hash_secret(new) and webhook.rotated_at
 
     assert post_alert(client, old).json()["code"] == "invalid_secret"
     # The new URL works, with the new secret in the body only.
@@ -195,7 +195,7 @@ def test_rotate_works_without_a_live_subscription_but_not_on_an_inactive_webhook
     subscription.end_date = timezone.now() - timedelta(days=1)
     subscription.save()
     assert api.post(f"/api/custom-bot/webhooks/{webhook.pk}/rotate/").status_code == 200
-    service.deactivate(webhook)
+    issuing.deactivate(webhook)
     response = api.post(f"/api/custom-bot/webhooks/{webhook.pk}/rotate/")
     assert response.status_code == 409 and response.json()["code"] == "webhook_inactive"
 

@@ -13,7 +13,7 @@ from model_bakery import baker
 
 from django_torgovo_subscriptions.checks.custom_bot import check_webhook_settings
 from django_torgovo_subscriptions.models import CustomBotWebhook, WebhookEvent
-from django_torgovo_subscriptions.services.custom_bot import webhooks as service
+from django_torgovo_subscriptions.services.custom_bot import issuing
 from example_project import settings as example
 from tests.webhook_support import RECEIVE, alert_body, issue, post_alert, subscribe
 
@@ -127,7 +127,7 @@ def test_the_rotate_action_invalidates_urls_and_skips_inactive_webhooks(
 ):
     subscribe(user, max_pairs=2)
     (active, secret), (inactive, _) = issue(user, pair_config), issue(user, pair_config)
-    service.deactivate(inactive)
+    issuing.deactivate(inactive)
     hashes = dict(CustomBotWebhook.objects.values_list("pk", "secret_hash"))
     response = admin_client.post(
         "/admin/subscriptions/custombotwebhook/",

@@ -19,8 +19,9 @@ from django.utils import timezone
 from model_bakery import baker
 
 from django_torgovo_subscriptions.api.custom_bot import WebhookReceiveView
+from django_torgovo_subscriptions.exceptions import AlertRateLimited
 from django_torgovo_subscriptions.models import CustomBotWebhook, WebhookEvent
-from django_torgovo_subscriptions.services.custom_bot import webhooks as service
+from django_torgovo_subscriptions.services.custom_bot import event_runner, issuing
 from example_project import settings as example
 from tests.factories import make_subscription
 from tests.webhook_support import RECEIVE, alert_body, issue, post_alert
@@ -174,7 +175,7 @@ def test_wrong_or_missing_secret_in_the_body(client, webhook, secret):
 
 
 def test_inactive_webhook(client, webhook, secret):
-    service.deactivate(webhook)
+    issuing.deactivate(webhook)
     assert_refused(post_alert(client, secret), 410, "webhook_inactive", webhook)
 
 
@@ -237,6 +238,13 @@ def test_rate_limit_per_webhook(client, webhook, secret):
     event = WebhookEvent.objects.get(outcome="rejected")
     assert (event.code, event.status_code, event.webhook) == ("rate_limited", 429, webhook)
     assert Order.objects.count() == 2
+
+
+def test_only_a_rate_limited_refusal_says_when_to_retry(client, webhook, secret):
+    response = post_alert(client, secret, alert_body(secret, quantity="-1"))
+    assert response.status_code == 400 and "Retry-After" not in response
+    assert AlertRateLimited().retry_after is None
+    assert AlertRateLimited(retry_after=7).retry_after == 7
 
 
 def test_rate_limit_per_ip_across_webhooks(client, user, subscription):
@@ -421,7 +429,7 @@ def test_the_order_of_checks(client, webhook, secret, subscription):
     # the body before the subscription
     assert post_alert(client, secret, bad).json()["code"] == "invalid_quantity"
     assert post_alert(client, secret).json()["code"] == "subscription_expired"
-    service.deactivate(webhook)
+    issuing.deactivate(webhook)
     assert post_alert(client, secret, bad).json()["code"] == "webhook_inactive"
 
 
@@ -580,7 +588,9 @@ def test_recording_an_alerts_result_writes_no_indexed_column():
     indexed = {
         column for c in constraints.values() if c["index"] or c["unique"] for column in c["columns"]
     }
-    written = {WebhookEvent._meta.get_field(name).column for name in service.EVENT_RESULT_FIELDS}
+    written = {
+        WebhookEvent._meta.get_field(name).column for name in event_runner.EVENT_RESULT_FIELDS
+    }
     assert "dedupe_key" in indexed and "received_at" in indexed  # the introspection works
     assert not written & indexed
 

@@ -13,7 +13,7 @@ from django.core.cache import caches
 from model_bakery import baker
 
 from django_torgovo_subscriptions.models import PlanType
-from django_torgovo_subscriptions.services.custom_bot import webhooks as service
+from django_torgovo_subscriptions.services.custom_bot import issuing
 from tests.factories import make_plan, make_subscription
 
 RECEIVE = "/api/custom-bot/webhook/receive/{}/"
@@ -63,7 +63,7 @@ def post_alert(client, secret, body=None, *, content_type="application/json", ra
 
 def issue(user, pair_config):
     """Generate a webhook through the service; returns (webhook, secret)."""
-    issued = service.generate_webhook(user, pair_config)
+    issued = issuing.generate_webhook(user, pair_config)
     return issued.webhook, issued.secret
 
 

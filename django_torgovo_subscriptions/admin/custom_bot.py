@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from django_torgovo_subscriptions.models import CustomBotWebhook, WebhookEvent
-from django_torgovo_subscriptions.services.custom_bot import webhooks as service
+from django_torgovo_subscriptions.services.custom_bot.issuing import rotate_secret
 
 
 @admin.action(
@@ -25,7 +25,7 @@ def rotate_secrets(modeladmin, request, queryset) -> None:
         if not webhook.is_active:
             skipped += 1
             continue
-        service.rotate_secret(webhook)  # the new secret is deliberately discarded
+        rotate_secret(webhook)  # the new secret is deliberately discarded
         rotated += 1
     modeladmin.message_user(
         request,

@@ -34,7 +34,7 @@ from django_torgovo_subscriptions.compat import (
 from django_torgovo_subscriptions.exceptions import SubscriptionsError
 from django_torgovo_subscriptions.host import get_host_adapter
 from django_torgovo_subscriptions.models import CustomBotWebhook, PlanType, WebhookEvent
-from django_torgovo_subscriptions.services.custom_bot import webhooks as service
+from django_torgovo_subscriptions.services.custom_bot import issuing, receiver
 
 # --- serializers -------------------------------------------------------------
 
@@ -142,11 +142,11 @@ class WebhookGenerateView(PackageAPIViewMixin, generics.GenericAPIView):
     def post(self, request, *args, **kwargs):
         data = self.get_serializer(data=request.data)
         data.is_valid(raise_exception=True)
-        issued = service.generate_webhook(request.user, data.validated_data["pair_config"])
+        issued = issuing.generate_webhook(request.user, data.validated_data["pair_config"])
         return secret_response(issued, request, status.HTTP_201_CREATED)
 
 
-def secret_response(issued: service.IssuedSecret, request: Any, code: int) -> Response:
+def secret_response(issued: issuing.IssuedSecret, request: Any, code: int) -> Response:
     response = Response(issued.as_json(request), status=code)
     response["Cache-Control"] = "no-store"
     return response
@@ -178,7 +178,7 @@ class WebhookDetailView(OwnWebhooksMixin, generics.RetrieveAPIView):
     """GET one webhook; DELETE deactivates it (kept, with its events, but refusing alerts)."""
 
     def delete(self, request, *args, **kwargs):
-        webhook = service.deactivate(self.get_object())
+        webhook = issuing.deactivate(self.get_object())
         return Response(WebhookSerializer(webhook).data)
 
 
@@ -196,7 +196,7 @@ class WebhookRotateView(OwnWebhooksMixin, generics.GenericAPIView):
         },
     )
     def post(self, request, *args, **kwargs):
-        issued = service.rotate_secret(self.get_object())
+        issued = issuing.rotate_secret(self.get_object())
         return secret_response(issued, request, status.HTTP_200_OK)
 
 
@@ -270,7 +270,7 @@ class WebhookReceiveView(PackageAPIViewMixin, generics.GenericAPIView):
 
     @classmethod
     def receive_post(cls, request, secret: str) -> HttpResponse:
-        receipt = service.receive(request, secret)
+        receipt = receiver.receive(request, secret)
         response = HttpResponse(
             RECEIPT_RENDERER.render(receipt.body),
             status=receipt.status_code,
@@ -315,14 +315,14 @@ class WebhookReceiveView(PackageAPIViewMixin, generics.GenericAPIView):
     )
     def post(self, request, secret: str, *args, **kwargs):
         # Reached only when the view is called without as_view()'s POST path.
-        receipt = service.receive(request._request, secret)
+        receipt = receiver.receive(request._request, secret)
         response = Response(receipt.body, status=receipt.status_code)
         if receipt.retry_after:
             response["Retry-After"] = str(receipt.retry_after)
         return response
 
     def http_method_not_allowed(self, request, *args, **kwargs):
-        receipt = service.reject_request(
+        receipt = receiver.reject_request(
             request._request, kwargs.get("secret", ""), ReceiveRefused()
         )
         return Response(receipt.body, status=receipt.status_code, headers={"Allow": RECEIVE_ALLOW})

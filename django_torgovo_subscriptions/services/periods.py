@@ -1,9 +1,16 @@
 """
-Billing periods by calendar month, in the host's time zone.
+Periods by calendar month: subscription periods, and the months profit is settled by.
 
-A period ends on the same local day and time as it started, clamped to the end
-of shorter months (31 Jan + 1 month = 28/29 Feb), and always counted from the
-anchor (the subscription's start), so Jan 31 -> Feb 28 -> Mar 31, never Mar 28.
+A subscription period ends on the same local day and time as it started,
+clamped to the end of shorter months (31 Jan + 1 month = 28/29 Feb), and
+always counted from the anchor (the subscription's start), so
+Jan 31 -> Feb 28 -> Mar 31, never Mar 28 (``add_months``, ``months_between``,
+``next_period_end``, in the current time zone).
+
+The profit share is settled per calendar month of the project's TIME_ZONE
+(``month_bounds``, ``month_key``, ``is_month_start``, ``MonthKeys``): a month
+runs from the first at midnight to the next first at midnight, and realized
+profit is booked to the month of its order's ``created_at``.
 """
 
 from __future__ import annotations
@@ -37,3 +44,47 @@ def months_between(anchor: datetime, moment: datetime) -> int:
 def next_period_end(anchor: datetime, current_end: datetime) -> datetime:
     """The end of the period after the one ending at ``current_end``."""
     return add_months(anchor, months_between(anchor, current_end) + 1)
+
+
+# --- calendar months of TIME_ZONE (the profit share's settlement periods) ----
+# These use the project's TIME_ZONE, not the time zone activated for a
+# request: a month settled once must have the same bounds for everyone.
+
+
+def _local_month(moment: datetime) -> tuple[int, int]:
+    local = moment.astimezone(timezone.get_default_timezone())
+    return local.year, local.month
+
+
+def month_bounds(year: int, month: int) -> tuple[datetime, datetime]:
+    """A calendar month in the project's TIME_ZONE: [start, end) as aware datetimes."""
+    tz = timezone.get_default_timezone()
+    start = datetime(year, month, 1, tzinfo=tz)
+    end = datetime(year + month // 12, month % 12 + 1, 1, tzinfo=tz)
+    return start, end
+
+
+def month_key(moment: datetime) -> str:
+    """ "YYYY-MM" of an aware datetime in the project's TIME_ZONE."""
+    year, month = _local_month(moment)
+    return f"{year:04d}-{month:02d}"
+
+
+def is_month_start(moment: datetime) -> bool:
+    return month_bounds(*_local_month(moment))[0] == moment
+
+
+class MonthKeys:
+    """month_key() with the current month's bounds cached (one call per order)."""
+
+    def __init__(self) -> None:
+        self.start: datetime | None = None
+        self.end: datetime | None = None
+        self.key = ""
+
+    def __call__(self, moment: datetime) -> str:
+        if self.start is not None and self.start <= moment < self.end:
+            return self.key
+        self.start, self.end = month_bounds(*_local_month(moment))
+        self.key = month_key(moment)
+        return self.key

@@ -80,11 +80,11 @@ def test_any_enabled_strategy_is_tradable_but_not_a_disabled_one(api, user, othe
 
 
 def test_a_strategy_disabled_after_generation_refuses_alerts(client, user):
-    from django_torgovo_subscriptions.services.custom_bot import webhooks
+    from django_torgovo_subscriptions.services.custom_bot import issuing
 
     subscribe(user)
     strategy = baker.make(Strategy, market="BTC/USDT", enabled=True)
-    issued = webhooks.generate_webhook(user, strategy)
+    issued = issuing.generate_webhook(user, strategy)
     strategy.enabled = False
     strategy.save()
     response = post_alert(client, issued.secret)

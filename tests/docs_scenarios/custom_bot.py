@@ -22,9 +22,13 @@ from django_ratelimit.core import _split_rate  # test code: the window length of
 from rest_framework.authtoken.models import Token
 
 from django_torgovo_subscriptions.conf import subscriptions_settings
-from django_torgovo_subscriptions.models import SubscriptionStatus, UserSubscription
+from django_torgovo_subscriptions.models import (
+    CustomBotWebhook,
+    SubscriptionStatus,
+    UserSubscription,
+)
 from django_torgovo_subscriptions.services import subscriptions as service
-from django_torgovo_subscriptions.services.custom_bot import ratelimit, webhooks
+from django_torgovo_subscriptions.services.custom_bot import issuing, ratelimit
 from tests.docs_scenarios import Context, scenario
 from trading.models import PairConfig
 
@@ -71,7 +75,7 @@ def custom_bot_expired(ctx: Context) -> dict:
 def custom_bot_webhook(ctx: Context) -> dict:
     """Subscribed, with a webhook on "My ETH strategy"."""
     variables = custom_bot_subscribed(ctx)
-    issued = webhooks.generate_webhook(ctx.user, _eth_strategy(ctx))
+    issued = issuing.generate_webhook(ctx.user, _eth_strategy(ctx))
     return {**variables, "WEBHOOK_ID": issued.webhook.pk, "WEBHOOK_SECRET": issued.secret}
 
 
@@ -89,7 +93,7 @@ def custom_bot_pair_limit(ctx: Context) -> dict:
 def custom_bot_webhook_inactive(ctx: Context) -> dict:
     """The demo user's webhook has been deactivated."""
     variables = custom_bot_webhook(ctx)
-    webhooks.deactivate(webhooks.CustomBotWebhook.objects.get(pk=variables["WEBHOOK_ID"]))
+    issuing.deactivate(CustomBotWebhook.objects.get(pk=variables["WEBHOOK_ID"]))
     return variables
 
 
@@ -153,4 +157,4 @@ def custom_bot_someone_elses_webhook(ctx: Context) -> dict:
     Token.objects.create(user=other)
     _live(other, ctx.plans["custom-bot-basic"])
     pair_config = PairConfig.objects.create(user=other, name="Theirs", symbol="ETH/USDT")
-    return {"WEBHOOK_ID": webhooks.generate_webhook(other, pair_config).webhook.pk}
+    return {"WEBHOOK_ID": issuing.generate_webhook(other, pair_config).webhook.pk}

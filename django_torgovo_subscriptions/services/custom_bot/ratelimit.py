@@ -81,9 +81,8 @@ def check_rate_limits(request: Any, webhook_id: Any, client_ip: str | None) -> N
             continue
         usage = hit(request, group, value, rate)
         if usage is not None and usage["should_limit"]:
-            exc = AlertRateLimited(
+            raise AlertRateLimited(
                 f"More than {usage['limit']} alerts {per_window(rate)} from this {label}; "
-                "this alert was not executed."
+                "this alert was not executed.",
+                retry_after=max(int(usage["time_left"]), 1),
             )
-            exc.retry_after = max(int(usage["time_left"]), 1)  # type: ignore[attr-defined]
-            raise exc

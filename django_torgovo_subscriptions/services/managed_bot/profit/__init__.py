@@ -12,25 +12,33 @@ The API the rest of the package (HTTP views, billing, commands) calls:
     record_profit_share_payment(performance, amount) -> performance
     performance_summary(performance, *, rate=None) -> PerformanceSummary
 
-The pure parts (no database) are ``fifo.ProfitLedger`` and ``share.settle_share``.
+Modules: ``recalculation`` (the ledger from host Orders), ``settlement`` (the
+share at month ends and on exit, its payment, the summary), ``results`` (what
+those return and raise), ``locking`` (how they change a performance row),
+``config`` (the PROFIT_* settings), ``orders`` (reading the host's Order
+model). The pure parts (no database) are ``fifo.ProfitLedger`` and
+``share.settle_share``; calendar months come from ``services.periods``.
 See docs/MANAGED_BOTS.md.
 """
 
 from django_torgovo_subscriptions.services.managed_bot.profit.fifo import Fill, ProfitLedger, replay
-from django_torgovo_subscriptions.services.managed_bot.profit.service import (
+from django_torgovo_subscriptions.services.managed_bot.profit.recalculation import (
+    ledger_of,
+    open_performance,
+    recalculate,
+    recalculate_all,
+)
+from django_torgovo_subscriptions.services.managed_bot.profit.results import (
     PerformanceSummary,
     PeriodNotOver,
     ProfitError,
     Recalculation,
     RecalculationSummary,
     Settlement,
-    ledger_of,
-    month_bounds,
-    open_performance,
+)
+from django_torgovo_subscriptions.services.managed_bot.profit.settlement import (
     performance_summary,
     plan_rate,
-    recalculate,
-    recalculate_all,
     record_profit_share_payment,
     settle_on_exit,
     settle_period,
@@ -42,6 +50,7 @@ from django_torgovo_subscriptions.services.managed_bot.profit.share import (
     settle_share,
     share_schedule,
 )
+from django_torgovo_subscriptions.services.periods import month_bounds
 
 __all__ = [
     "Fill",

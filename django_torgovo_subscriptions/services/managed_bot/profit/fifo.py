@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import decimal
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -190,18 +190,9 @@ class ProfitLedger:
             skipped=int(totals.get("skipped", 0)),
         )
 
-    def copy(self) -> ProfitLedger:
-        return ProfitLedger.from_state(self.lots_state(), self.totals_state())
-
 
 def replay(fills: Iterable[Fill]) -> ProfitLedger:
     """A fresh ledger with ``fills`` applied, oldest first."""
     ledger = ProfitLedger()
     ledger.apply_all(fills)
     return ledger
-
-
-def iter_fills(rows: Iterable[tuple[str, Any, Any, Any, str]]) -> Iterator[Fill]:
-    """(side, quantity, price, fee, month) tuples -> Fill, converting to Decimal."""
-    for side, quantity, price, fee, month in rows:
-        yield Fill(side, Decimal(quantity), Decimal(price), Decimal(fee or 0), month)

@@ -60,7 +60,6 @@ class ShareStep:
     rate: Decimal
     high_water_mark_before: Decimal
     high_water_mark: Decimal
-    accrued_before: Decimal
     accrued: Decimal  # exact running total of rate * hwm increments
     charged_before: Decimal
     amount: Decimal  # charged at this settlement (0.01, never negative)
@@ -93,7 +92,6 @@ def settle_share(
         rate=rate,
         high_water_mark_before=high_water_mark,
         high_water_mark=new_hwm,
-        accrued_before=accrued,
         accrued=new_accrued,
         charged_before=charged,
         amount=amount,

@@ -1,12 +1,8 @@
 """
-Custom-bot webhooks: issuing secret URLs, and receiving TradingView alerts.
+Receiving TradingView alerts on a custom-bot webhook's secret URL.
 
-Issuing (``generate_webhook``, ``rotate_secret``, ``deactivate``): a secret is
-256 random bits, shown once (in the URL and in the alert JSON) and stored only
-as its SHA-256, so a leaked database does not leak working URLs.
-
-Receiving (``receive``) runs these checks in order; the first that fails
-decides the answer:
+``receive`` runs these checks in order; the first that fails decides the
+answer:
 
 1. the URL's secret, looked up by its hash        invalid_secret (403)
 2. the body's ``secret``, compared in constant    invalid_secret (403)
@@ -24,10 +20,11 @@ decides the answer:
 
 An accepted alert is stored first (its row claims the dedupe key, so of many
 concurrent copies exactly one gets through), then executed inline, or handed
-to Celery and answered 202. Every request leaves exactly one ``WebhookEvent``.
-Every refusal is a 4xx, which TradingView does not retry; a failed trade is a
-200 with ``status: failed``; only an alert that could not be recorded at all
-(database down) answers 503, which TradingView retries.
+to Celery and answered 202 (services.custom_bot.event_runner). Every request
+leaves exactly one ``WebhookEvent``. Every refusal is a 4xx, which TradingView
+does not retry; a failed trade is a 200 with ``status: failed``; only an alert
+that could not be recorded at all (database down) answers 503, which
+TradingView retries.
 """
 
 from __future__ import annotations
@@ -36,23 +33,21 @@ import contextlib
 import hashlib
 import hmac
 import logging
-import secrets as secrets_module
 import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.core.exceptions import ImproperlyConfigured, RequestDataTooBig
-from django.db import IntegrityError, connection, transaction
-from django.urls import reverse
+from django.core.exceptions import RequestDataTooBig
+from django.db import IntegrityError
 from django.utils import timezone
 
 from django_torgovo_subscriptions.conf import subscriptions_settings
 from django_torgovo_subscriptions.exceptions import (
+    AlertRateLimited,
     AlertTooLarge,
     InvalidAlert,
-    InvalidTransition,
     InvalidWebhookSecret,
     IPNotAllowed,
     PairConfigUnavailable,
@@ -65,126 +60,20 @@ from django_torgovo_subscriptions.host import get_host_adapter
 from django_torgovo_subscriptions.models import (
     CustomBotWebhook,
     PlanType,
-    UserSubscription,
     WebhookEvent,
     WebhookOutcome,
 )
 from django_torgovo_subscriptions.services.custom_bot import alerts, client_ip, ratelimit, redaction
-from django_torgovo_subscriptions.services.execution import OrderNotSaved, execute_signal
+from django_torgovo_subscriptions.services.custom_bot.event_runner import enqueue, execute_event
+from django_torgovo_subscriptions.services.custom_bot.issuing import hash_secret
 from django_torgovo_subscriptions.services.quota import check_pair_quota, counts_only_package_pairs
 from django_torgovo_subscriptions.services.subscriptions import require_access
 from django_torgovo_subscriptions.services.transactions import savepoint_if_in_transaction
-from django_torgovo_subscriptions.trading.base import TradeResult
 
 logger = logging.getLogger(__name__)
 
-SECRET_BYTES = 32
 MAX_SECRET_LENGTH = 128
 CLOCK_SKEW_SECONDS = 60
-# The alert message TradingView sends; "secret" is added per webhook.
-TRADINGVIEW_TEMPLATE = {
-    "action": "{{strategy.order.action}}",
-    "ticker": "{{ticker}}",
-    "price": "{{close}}",
-    "quantity": "{{strategy.order.contracts}}",
-}
-Outcome = WebhookOutcome
-
-
-# --- issuing ----------------------------------------------------------------
-
-
-def hash_secret(secret: str) -> str:
-    return hashlib.sha256(secret.encode()).hexdigest()
-
-
-def webhook_url(secret: str, request: Any = None) -> str:
-    """The receive URL for ``secret``, on PUBLIC_BASE_URL (else the request's origin)."""
-    path = reverse("subscriptions:webhook-receive", kwargs={"secret": secret})
-    base = subscriptions_settings.PUBLIC_BASE_URL
-    if base:
-        return base.rstrip("/") + path
-    if request is None:
-        raise ImproperlyConfigured(
-            "Set TORGOVO_SUBSCRIPTIONS['PUBLIC_BASE_URL'] to build webhook URLs."
-        )
-    return request.build_absolute_uri(path)
-
-
-def tradingview_json(secret: str) -> dict[str, str]:
-    return {**TRADINGVIEW_TEMPLATE, "secret": secret}
-
-
-@dataclass(frozen=True)
-class IssuedSecret:
-    """A webhook and its secret in clear: returned once, never stored."""
-
-    webhook: CustomBotWebhook
-    secret: str = field(repr=False)
-
-    def as_json(self, request: Any = None) -> dict[str, Any]:
-        return {
-            "webhook_url": webhook_url(self.secret, request),
-            "tradingview_json": tradingview_json(self.secret),
-        }
-
-
-def _new_secret() -> tuple[str, str]:
-    secret = secrets_module.token_urlsafe(SECRET_BYTES)
-    return secret, hash_secret(secret)
-
-
-@transaction.atomic
-def generate_webhook(user: Any, pair_config: Any) -> IssuedSecret:
-    """
-    A new webhook for ``pair_config``. Needs a live custom_bot subscription and
-    room in its pair quota; the subscription row is locked so that concurrent
-    requests cannot both take the last free pair.
-    """
-    subscription = require_access(user, PlanType.CUSTOM_BOT)
-    subscription = (
-        UserSubscription.objects.select_for_update(of=("self",))
-        .select_related("plan")
-        .get(pk=subscription.pk)
-    )
-    check_pair_quota(subscription, pair_config)
-    secret, secret_hash = _new_secret()
-    webhook = CustomBotWebhook.objects.create(
-        user=user,
-        subscription=subscription,
-        pair_config=pair_config,
-        secret_hash=secret_hash,
-        tradingview_config=dict(TRADINGVIEW_TEMPLATE),
-    )
-    return IssuedSecret(webhook, secret)
-
-
-@transaction.atomic
-def rotate_secret(webhook: CustomBotWebhook) -> IssuedSecret:
-    """Give an active webhook a new secret; the old URL stops working at once."""
-    webhook = CustomBotWebhook.objects.select_for_update().get(pk=webhook.pk)
-    if not webhook.is_active:
-        raise InvalidTransition(
-            "This webhook is deactivated; generate a new one instead.", code="webhook_inactive"
-        )
-    secret, webhook.secret_hash = _new_secret()
-    webhook.rotated_at = timezone.now()
-    webhook.save(update_fields=["secret_hash", "rotated_at"])
-    return IssuedSecret(webhook, secret)
-
-
-def deactivate(webhook: CustomBotWebhook) -> CustomBotWebhook:
-    """Stop accepting alerts (idempotent). The pair no longer counts against the quota."""
-    if webhook.is_active:
-        webhook.is_active = False
-        webhook.deactivated_at = timezone.now()
-        CustomBotWebhook.objects.filter(pk=webhook.pk).update(
-            is_active=False, deactivated_at=webhook.deactivated_at
-        )
-    return webhook
-
-
-# --- receiving --------------------------------------------------------------
 
 
 @dataclass
@@ -384,7 +273,7 @@ def reject(
     """Record a refused request and build its answer (503 if even that fails)."""
     event = intake.event(
         webhook,
-        outcome=Outcome.REJECTED,
+        outcome=WebhookOutcome.REJECTED,
         code=exc.code,
         error=redaction.scrub(error or exc.message, (intake.secret,))[:2000],
         status_code=exc.status_code,
@@ -405,7 +294,7 @@ def reject(
         exc.status_code,
         error_payload(exc.code, exc.message),
         event,
-        retry_after=getattr(exc, "retry_after", None),
+        retry_after=exc.retry_after if isinstance(exc, AlertRateLimited) else None,
     )
 
 
@@ -454,7 +343,7 @@ def accept(intake: Intake, webhook: CustomBotWebhook, alert: alerts.Alert) -> Re
     signal = {**alert.to_json(), "client_order_id": f"tv-{uuid.uuid4().hex[:24]}"}
     event = intake.event(
         webhook,
-        outcome=Outcome.QUEUED if celery else Outcome.PROCESSING,
+        outcome=WebhookOutcome.QUEUED if celery else WebhookOutcome.PROCESSING,
         signal=signal,
         dedupe_key=dedupe_key(webhook, alert, intake.parsed.data or {}),
         status_code=202 if celery else None,
@@ -464,7 +353,7 @@ def accept(intake: Intake, webhook: CustomBotWebhook, alert: alerts.Alert) -> Re
         window = subscriptions_settings.WEBHOOK_DEDUPE_SECONDS
         duplicate = intake.event(
             webhook,
-            outcome=Outcome.DUPLICATE,
+            outcome=WebhookOutcome.DUPLICATE,
             code="duplicate_alert",
             error=f"Repeats event {holder.pk}, received within {window} seconds.",
             status_code=200,
@@ -487,15 +376,15 @@ def accept(intake: Intake, webhook: CustomBotWebhook, alert: alerts.Alert) -> Re
                 accepted_body(event, "The alert was accepted and is executed in the background."),
                 event,
             )
-        if not WebhookEvent.objects.filter(pk=event.pk, outcome=Outcome.QUEUED).update(
-            outcome=Outcome.PROCESSING
+        if not WebhookEvent.objects.filter(pk=event.pk, outcome=WebhookOutcome.QUEUED).update(
+            outcome=WebhookOutcome.PROCESSING
         ):
             return Receipt(
                 202,
                 accepted_body(event, "The alert was accepted and is executed in the background."),
                 event,
             )
-        event.outcome = Outcome.PROCESSING
+        event.outcome = WebhookOutcome.PROCESSING
         event.status_code = 200
     execute_event(event, webhook.user, webhook.pair_config, alert, intake.started)
     return Receipt(200, accepted_body(event), event)
@@ -513,7 +402,9 @@ def touch(webhook: CustomBotWebhook, now: datetime) -> None:
 
 def accepted_body(event: WebhookEvent, detail: str = "") -> dict[str, Any]:
     if not detail:
-        detail = "The alert was executed." if event.outcome == Outcome.EXECUTED else event.error
+        detail = (
+            "The alert was executed." if event.outcome == WebhookOutcome.EXECUTED else event.error
+        )
     return {
         "status": event.outcome,
         "event_id": event.pk,
@@ -521,118 +412,3 @@ def accepted_body(event: WebhookEvent, detail: str = "") -> dict[str, Any]:
         "code": event.code or None,
         "detail": detail or "The trade failed.",
     }
-
-
-def result_json(result: TradeResult) -> dict[str, Any]:
-    return {
-        "status": result.status,
-        "quantity": str(result.quantity),
-        "price": None if result.price is None else str(result.price),
-        "fee": str(result.fee),
-        "external_id": result.external_id,
-        "error_code": result.error_code,
-    }
-
-
-# What execution adds to a stored event. None of these columns is indexed, so on
-# PostgreSQL the UPDATE stays on the row's page (HOT) and touches no index.
-EVENT_RESULT_FIELDS = [
-    "outcome",
-    "code",
-    "error",
-    "order_id",
-    "execution",
-    "processed_at",
-    "duration_ms",
-    "status_code",
-]
-
-
-def execute_event(
-    event: WebhookEvent,
-    user: Any,
-    pair_config: Any,
-    alert: alerts.Alert,
-    started: float | None = None,
-) -> WebhookEvent:
-    """Run a stored alert through the trading manager and record the outcome on its event."""
-    signal = alert.as_signal(client_order_id=(event.signal or {}).get("client_order_id", ""))
-    try:
-        execution = execute_signal(user, pair_config, signal)
-    except OrderNotSaved as exc:  # the event keeps the alert and what the trade did
-        cause = exc.__cause__
-        logger.exception("Webhook event %s: the trade's Order could not be saved.", event.pk)
-        event.outcome, event.code = Outcome.FAILED, "order_not_saved"
-        event.error = f"The trade's Order could not be saved: {cause.__class__.__name__}: {cause}"[
-            :2000
-        ]
-        event.execution = result_json(exc.result)
-    else:
-        result = execution.result
-        event.outcome = Outcome.EXECUTED if result.executed else Outcome.FAILED
-        event.code = "" if result.executed else (result.error_code or "execution_failed")
-        event.error = result.error_message
-        event.order_id = "" if execution.order is None else str(execution.order.pk)
-        event.execution = result_json(result)
-    event.processed_at = timezone.now()
-    if started is not None:
-        event.duration_ms = int((time.monotonic() - started) * 1000)
-    else:
-        event.duration_ms = int((event.processed_at - event.received_at).total_seconds() * 1000)
-    event.status_code = event.status_code or 200
-    event.save(update_fields=EVENT_RESULT_FIELDS)
-    if event.outcome == Outcome.FAILED:
-        logger.warning("Webhook event %s: trade failed (%s).", event.pk, event.code)
-    return event
-
-
-# --- background execution (WEBHOOK_EXECUTION = "celery") -------------------
-
-PUBLISH_RETRY_POLICY = {
-    "max_retries": 2,
-    "interval_start": 0,
-    "interval_step": 0.2,
-    "interval_max": 0.5,
-}
-
-
-def enqueue(event: WebhookEvent) -> bool:
-    """Publish the event's task; False when the broker cannot be reached."""
-    from django_torgovo_subscriptions.tasks import execute_webhook_event
-
-    options: dict[str, Any] = {"retry": True, "retry_policy": PUBLISH_RETRY_POLICY}
-    if subscriptions_settings.WEBHOOK_CELERY_QUEUE:
-        options["queue"] = subscriptions_settings.WEBHOOK_CELERY_QUEUE
-    try:
-        if connection.in_atomic_block:  # the worker must find the row: publish after commit
-            transaction.on_commit(
-                lambda: execute_webhook_event.apply_async((event.pk,), **options), robust=True
-            )
-        else:
-            execute_webhook_event.apply_async((event.pk,), **options)
-    except Exception:
-        logger.exception("Webhook event %s could not be queued; executing it inline.", event.pk)
-        return False
-    return True
-
-
-def run_queued_event(event_id: int) -> WebhookEvent | None:
-    """The Celery task's body: claim a queued event (once) and execute it."""
-    if not WebhookEvent.objects.filter(pk=event_id, outcome=Outcome.QUEUED).update(
-        outcome=Outcome.PROCESSING
-    ):
-        logger.info("Webhook event %s is not queued (already handled); skipped.", event_id)
-        return None
-    event = WebhookEvent.objects.select_related("webhook__user", "webhook__pair_config").get(
-        pk=event_id
-    )
-    webhook = event.webhook
-    if webhook is None:
-        event.outcome, event.code = Outcome.FAILED, "webhook_deleted"
-        event.error = "The webhook was deleted before the alert was executed."
-        event.processed_at = timezone.now()
-        event.save(update_fields=["outcome", "code", "error", "processed_at"])
-        return event
-    return execute_event(
-        event, webhook.user, webhook.pair_config, alerts.Alert.from_json(event.signal)
-    )

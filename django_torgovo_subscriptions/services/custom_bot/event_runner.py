@@ -1,0 +1,155 @@
+"""
+Executing an accepted alert: inline in its request, or on a Celery worker.
+
+``WEBHOOK_EXECUTION`` chooses. ``"inline"``: the receiver calls
+``execute_event`` before it answers. ``"celery"``: the receiver stores the
+event as ``queued``, ``enqueue`` publishes the ``execute_webhook_event`` task
+(after commit, so the worker finds the row) and the receiver answers 202; the
+task runs ``run_queued_event``, which first moves the event from ``queued`` to
+``processing`` in one UPDATE, so a second delivery of the task executes
+nothing. When the broker cannot be reached, ``enqueue`` says so and the
+receiver executes the alert inline instead.
+
+Either way ``execute_event`` runs the alert through the trading manager and
+records on its ``WebhookEvent`` what the trade did: a failed trade is an event
+with outcome ``failed``, not an error.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from django_torgovo_subscriptions.conf import subscriptions_settings
+from django_torgovo_subscriptions.models import WebhookEvent, WebhookOutcome
+from django_torgovo_subscriptions.services.custom_bot import alerts
+from django_torgovo_subscriptions.services.execution import OrderNotSaved, execute_signal
+from django_torgovo_subscriptions.trading.base import TradeResult
+
+logger = logging.getLogger(__name__)
+
+
+def result_json(result: TradeResult) -> dict[str, Any]:
+    return {
+        "status": result.status,
+        "quantity": str(result.quantity),
+        "price": None if result.price is None else str(result.price),
+        "fee": str(result.fee),
+        "external_id": result.external_id,
+        "error_code": result.error_code,
+    }
+
+
+# What execution adds to a stored event. None of these columns is indexed, so on
+# PostgreSQL the UPDATE stays on the row's page (HOT) and touches no index.
+EVENT_RESULT_FIELDS = [
+    "outcome",
+    "code",
+    "error",
+    "order_id",
+    "execution",
+    "processed_at",
+    "duration_ms",
+    "status_code",
+]
+
+
+def execute_event(
+    event: WebhookEvent,
+    user: Any,
+    pair_config: Any,
+    alert: alerts.Alert,
+    started: float | None = None,
+) -> WebhookEvent:
+    """Run a stored alert through the trading manager and record the outcome on its event."""
+    signal = alert.as_signal(client_order_id=(event.signal or {}).get("client_order_id", ""))
+    try:
+        execution = execute_signal(user, pair_config, signal)
+    except OrderNotSaved as exc:  # the event keeps the alert and what the trade did
+        cause = exc.__cause__
+        logger.exception("Webhook event %s: the trade's Order could not be saved.", event.pk)
+        event.outcome, event.code = WebhookOutcome.FAILED, "order_not_saved"
+        event.error = f"The trade's Order could not be saved: {cause.__class__.__name__}: {cause}"[
+            :2000
+        ]
+        event.execution = result_json(exc.result)
+    else:
+        result = execution.result
+        event.outcome = WebhookOutcome.EXECUTED if result.executed else WebhookOutcome.FAILED
+        event.code = "" if result.executed else (result.error_code or "execution_failed")
+        event.error = result.error_message
+        event.order_id = "" if execution.order is None else str(execution.order.pk)
+        event.execution = result_json(result)
+    event.processed_at = timezone.now()
+    if started is not None:
+        event.duration_ms = int((time.monotonic() - started) * 1000)
+    else:
+        event.duration_ms = int((event.processed_at - event.received_at).total_seconds() * 1000)
+    event.status_code = event.status_code or 200
+    event.save(update_fields=EVENT_RESULT_FIELDS)
+    if event.outcome == WebhookOutcome.FAILED:
+        logger.warning("Webhook event %s: trade failed (%s).", event.pk, event.code)
+    return event
+
+
+# --- background execution (WEBHOOK_EXECUTION = "celery") -------------------
+
+PUBLISH_RETRY_POLICY = {
+    "max_retries": 2,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.5,
+}
+
+
+# The name of tasks.execute_webhook_event. The task is published by name so the
+# service layer does not import the task module (an entry point above it).
+EXECUTE_WEBHOOK_EVENT_TASK = "django_torgovo_subscriptions.execute_webhook_event"
+
+
+def enqueue(event: WebhookEvent) -> bool:
+    """Publish the event's task; False when the broker cannot be reached."""
+    from celery import current_app  # optional dependency: only with WEBHOOK_EXECUTION "celery"
+
+    options: dict[str, Any] = {"retry": True, "retry_policy": PUBLISH_RETRY_POLICY}
+    if subscriptions_settings.WEBHOOK_CELERY_QUEUE:
+        options["queue"] = subscriptions_settings.WEBHOOK_CELERY_QUEUE
+
+    def publish() -> None:
+        current_app.send_task(EXECUTE_WEBHOOK_EVENT_TASK, args=(event.pk,), **options)
+
+    try:
+        if connection.in_atomic_block:  # the worker must find the row: publish after commit
+            transaction.on_commit(publish, robust=True)
+        else:
+            publish()
+    except Exception:
+        logger.exception("Webhook event %s could not be queued; executing it inline.", event.pk)
+        return False
+    return True
+
+
+def run_queued_event(event_id: int) -> WebhookEvent | None:
+    """The Celery task's body: claim a queued event (once) and execute it."""
+    if not WebhookEvent.objects.filter(pk=event_id, outcome=WebhookOutcome.QUEUED).update(
+        outcome=WebhookOutcome.PROCESSING
+    ):
+        logger.info("Webhook event %s is not queued (already handled); skipped.", event_id)
+        return None
+    event = WebhookEvent.objects.select_related("webhook__user", "webhook__pair_config").get(
+        pk=event_id
+    )
+    webhook = event.webhook
+    if webhook is None:
+        event.outcome, event.code = WebhookOutcome.FAILED, "webhook_deleted"
+        event.error = "The webhook was deleted before the alert was executed."
+        event.processed_at = timezone.now()
+        event.save(update_fields=["outcome", "code", "error", "processed_at"])
+        return event
+    return execute_event(
+        event, webhook.user, webhook.pair_config, alerts.Alert.from_json(event.signal)
+    )
