@@ -144,7 +144,7 @@ DEFAULTS: dict[str, Any] = {
     # Callable(user, plan_type) -> iterable of PairConfig ids the user trades
     # under that plan type; the pair quota (max_trading_pairs) counts them.
     "PAIRS_IN_USE_FUNCTION": "django_torgovo_subscriptions.services.quota.default_pairs_in_use",
-    # Custom-bot webhooks (services.webhooks). The public origin TradingView
+    # Custom-bot webhooks (services.custom_bot.issuing). The public origin TradingView
     # reaches this site at, e.g. "https://torgovo.example"; webhook URLs are
     # built on it. None: taken from the request, which is wrong behind a proxy.
     "PUBLIC_BASE_URL": None,
