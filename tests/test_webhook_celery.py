@@ -20,7 +20,7 @@ from django.db import connections
 from django.test import override_settings
 
 from django_torgovo_subscriptions.models import WebhookEvent
-from django_torgovo_subscriptions.services.custom_bot import event_runner, receiver
+from django_torgovo_subscriptions.services.custom_bot import event_runner
 from example_project import settings as example
 from tests.webhook_support import post_alert
 from trading.models import Order
@@ -152,14 +152,20 @@ def test_with_the_broker_down_the_alert_is_executed_inline_not_lost(client, hook
 
 
 @override_settings(TORGOVO_SUBSCRIPTIONS=CELERY)
-def test_a_second_delivery_of_the_task_does_not_trade_twice(client, hook, monkeypatch):
-    monkeypatch.setattr(receiver, "enqueue", lambda event: True)  # stored, never published
-    event_id = post_alert(client, hook[1]).json()["event_id"]
-    assert WebhookEvent.objects.get(pk=event_id).outcome == "queued"
+def test_a_second_delivery_of_the_task_does_not_trade_twice(client, hook):
+    # Published to a queue of its own that no worker consumes: the test plays
+    # the worker, and runs the same task twice.
+    queue = f"torgovo-test-{uuid.uuid4().hex[:12]}"
+    app = make_app(BROKERS["redis"], queue)
+    try:
+        event_id = post_alert(client, hook[1]).json()["event_id"]
+        assert WebhookEvent.objects.get(pk=event_id).outcome == "queued"
 
-    assert event_runner.run_queued_event(event_id).outcome == "executed"
-    assert event_runner.run_queued_event(event_id) is None
-    assert Order.objects.count() == 1
+        assert event_runner.run_queued_event(event_id).outcome == "executed"
+        assert event_runner.run_queued_event(event_id) is None
+        assert Order.objects.count() == 1
+    finally:
+        remove_queue(app, queue, "redis")
 
 
 def test_the_receiver_publishes_the_task_under_its_registered_name():
