@@ -22,8 +22,8 @@ from django_torgovo_subscriptions.models import (
 )
 from django_torgovo_subscriptions.payments.events import parse_stripe_event
 from django_torgovo_subscriptions.payments.stripe import STRIPE_API_VERSION
+from django_torgovo_subscriptions.periods import add_months
 from django_torgovo_subscriptions.services import payments as billing
-from django_torgovo_subscriptions.services.periods import add_months
 from tests.factories import make_plan
 from tests.test_payments_support import (  # noqa: F401  (fixtures)
     PRICE_ID,

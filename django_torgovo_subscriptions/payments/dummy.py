@@ -58,6 +58,7 @@ from django_torgovo_subscriptions.payments.events import (
     parse_stripe_event,
     to_minor_units,
 )
+from django_torgovo_subscriptions.periods import months_between
 
 if TYPE_CHECKING:
     from django_torgovo_subscriptions.models import CheckoutSession, UserSubscription
@@ -210,7 +211,6 @@ class DummyGateway(BaseGateway):
     def charge_renewal(self, subscription: UserSubscription, now: datetime) -> str:
         """Charge the period after ``subscription.end_date`` with the customer's card."""
         from django_torgovo_subscriptions.models import Payment
-        from django_torgovo_subscriptions.services.periods import months_between
 
         number = months_between(subscription.start_date, subscription.end_date) + 1
         token = subscription.gateway_subscription_id.removeprefix("sub_dummy_")

@@ -39,7 +39,7 @@ from django_torgovo_subscriptions.models import (
     SubscriptionStatus,
     UserSubscription,
 )
-from django_torgovo_subscriptions.services.periods import add_months, next_period_end
+from django_torgovo_subscriptions.periods import add_months, next_period_end
 from django_torgovo_subscriptions.services.quota import pairs_in_use
 
 Status = SubscriptionStatus

@@ -29,8 +29,8 @@ from django_torgovo_subscriptions.models.payments import (
 from django_torgovo_subscriptions.payments import events as kinds
 from django_torgovo_subscriptions.payments.base import BaseGateway
 from django_torgovo_subscriptions.payments.events import BillingEvent
+from django_torgovo_subscriptions.periods import add_months, next_period_end
 from django_torgovo_subscriptions.services import subscriptions as lifecycle
-from django_torgovo_subscriptions.services.periods import add_months, next_period_end
 
 logger = logging.getLogger(__name__)
 
