@@ -36,18 +36,18 @@ logger = logging.getLogger(__name__)
 
 Status = SubscriptionStatus
 # (PaymentEvent status, the subscription concerned, a note for the event row)
-Outcome = tuple[str, UserSubscription | None, str]
+HandlerResult = tuple[str, UserSubscription | None, str]
 
 
-def _processed(subscription: UserSubscription, note: str = "") -> Outcome:
+def _processed(subscription: UserSubscription, note: str = "") -> HandlerResult:
     return PaymentEventStatus.PROCESSED, subscription, note
 
 
-def _ignored(note: str, subscription: UserSubscription | None = None) -> Outcome:
+def _ignored(note: str, subscription: UserSubscription | None = None) -> HandlerResult:
     return PaymentEventStatus.IGNORED, subscription, note
 
 
-def dispatch(gateway: BaseGateway, event: BillingEvent) -> Outcome:
+def dispatch(gateway: BaseGateway, event: BillingEvent) -> HandlerResult:
     handler = {
         kinds.CHECKOUT_COMPLETED: _on_checkout_completed,
         kinds.CHECKOUT_EXPIRED: _on_checkout_expired,
@@ -131,7 +131,7 @@ def _link(gateway: BaseGateway, subscription: UserSubscription, event: BillingEv
 # --- handlers ------------------------------------------------------------------------
 
 
-def _on_checkout_completed(gateway: BaseGateway, event: BillingEvent) -> Outcome:
+def _on_checkout_completed(gateway: BaseGateway, event: BillingEvent) -> HandlerResult:
     CheckoutSession.objects.filter(
         gateway=gateway.name, session_id=event.checkout_session_id
     ).update(status=CheckoutStatus.COMPLETE)
@@ -148,14 +148,14 @@ def _on_checkout_completed(gateway: BaseGateway, event: BillingEvent) -> Outcome
     return _processed(subscription)
 
 
-def _on_checkout_expired(gateway: BaseGateway, event: BillingEvent) -> Outcome:
+def _on_checkout_expired(gateway: BaseGateway, event: BillingEvent) -> HandlerResult:
     updated = CheckoutSession.objects.filter(
         gateway=gateway.name, session_id=event.checkout_session_id, status=CheckoutStatus.OPEN
     ).update(status=CheckoutStatus.EXPIRED)
     return (PaymentEventStatus.PROCESSED if updated else PaymentEventStatus.IGNORED), None, ""
 
 
-def _on_invoice_paid(gateway: BaseGateway, event: BillingEvent) -> Outcome:
+def _on_invoice_paid(gateway: BaseGateway, event: BillingEvent) -> HandlerResult:
     subscription, note = _resolve(gateway, event)
     if subscription is None:
         return _ignored(note)
@@ -166,7 +166,7 @@ def _on_invoice_paid(gateway: BaseGateway, event: BillingEvent) -> Outcome:
     return _processed(subscription, payment.note)
 
 
-def _on_invoice_payment_failed(gateway: BaseGateway, event: BillingEvent) -> Outcome:
+def _on_invoice_payment_failed(gateway: BaseGateway, event: BillingEvent) -> HandlerResult:
     subscription, note = _resolve(gateway, event)
     if subscription is None:
         return _ignored(note)
@@ -195,7 +195,7 @@ def _on_invoice_payment_failed(gateway: BaseGateway, event: BillingEvent) -> Out
     return _processed(subscription)
 
 
-def _on_subscription_updated(gateway: BaseGateway, event: BillingEvent) -> Outcome:
+def _on_subscription_updated(gateway: BaseGateway, event: BillingEvent) -> HandlerResult:
     subscription, note = _resolve(gateway, event)
     if subscription is None:
         return _ignored(note)
@@ -259,7 +259,7 @@ def _apply_gateway_renewal(subscription: UserSubscription, *, renew: bool) -> No
         subscription.save(update_fields=["auto_renew", "updated_at"])
 
 
-def _on_subscription_deleted(gateway: BaseGateway, event: BillingEvent) -> Outcome:
+def _on_subscription_deleted(gateway: BaseGateway, event: BillingEvent) -> HandlerResult:
     subscription, note = _resolve(gateway, event)
     if subscription is None:
         return _ignored(note)
@@ -268,7 +268,7 @@ def _on_subscription_deleted(gateway: BaseGateway, event: BillingEvent) -> Outco
     return _end(subscription)
 
 
-def _end(subscription: UserSubscription) -> Outcome:
+def _end(subscription: UserSubscription) -> HandlerResult:
     """The gateway subscription ended: keep paid time, stop renewal."""
     now = timezone.now()
     if subscription.status == Status.EXPIRED or (
@@ -405,7 +405,7 @@ def _revive(
 
 def _second_gateway_subscription(
     gateway: BaseGateway, subscription: UserSubscription, event: BillingEvent
-) -> Outcome:
+) -> HandlerResult:
     """
     The user completed a second checkout for a subscription already linked to
     another gateway subscription. Stop the second one at once so it never

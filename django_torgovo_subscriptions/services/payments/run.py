@@ -29,7 +29,6 @@ Status = SubscriptionStatus
 @dataclass
 class BillingReport:
     renewals_charged: int = 0
-    renewal_errors: int = 0
     past_due_expired: int = 0
     expired: int = 0
     rejected_pruned: int = 0
@@ -76,7 +75,6 @@ def charge_due_renewals(gateway: BaseGateway, now: datetime, report: BillingRepo
             report.renewals_charged += 1
         except Exception as exc:  # one bad row must not stop the run
             logger.exception("Renewal of subscription %s failed", subscription.pk)
-            report.renewal_errors += 1
             report.errors.append(f"subscription {subscription.pk}: {exc}")
 
 
