@@ -94,6 +94,13 @@ class InvalidTransition(SubscriptionsError):
     default_detail = "The subscription cannot make this change in its current status."
 
 
+class SubscriptionChanged(InvalidTransition):
+    """Another change of the subscription's status came first (a lost race); nothing was done."""
+
+    default_code = "status_changed"
+    default_detail = "The subscription changed meanwhile. Reload it and try again."
+
+
 class NoLiveSubscription(SubscriptionsError):
     status_code = status.HTTP_404_NOT_FOUND
     default_code = "no_subscription"

@@ -1,7 +1,9 @@
 """
 Signals the package sends. Connect to them to react in the host (emails,
 provisioning, analytics). Every signal is sent after the database change is
-saved, with ``sender`` the model class.
+saved, with ``sender`` the model class. The ``subscription_*`` signals are
+sent by ``services.subscription_state`` (its table says which status change
+sends which), once per change, inside the transaction that made it.
 """
 
 from django.dispatch import Signal

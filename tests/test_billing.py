@@ -16,8 +16,8 @@ from django_torgovo_subscriptions import signals
 from django_torgovo_subscriptions.models import Payment, PaymentEvent, UserSubscription
 from django_torgovo_subscriptions.payments import STRIPE_GATEWAY
 from django_torgovo_subscriptions.payments.dummy import RENEWALS_DECLINED, SUCCEEDS, DummyGateway
+from django_torgovo_subscriptions.periods import add_months
 from django_torgovo_subscriptions.services import payments as billing
-from django_torgovo_subscriptions.services.periods import add_months
 from tests.factories import make_plan, make_subscription
 from tests.payments_support import pending, use_gateway
 

@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 
 from django_torgovo_subscriptions import signals
 from django_torgovo_subscriptions.models import SubscriptionStatus, UserSubscription
+from django_torgovo_subscriptions.periods import add_months, next_period_end
 from django_torgovo_subscriptions.services import subscriptions as service
-from django_torgovo_subscriptions.services.periods import add_months, next_period_end
 from tests.factories import make_plan, make_subscription
 
 KARACHI = ZoneInfo("Asia/Karachi")

@@ -21,9 +21,9 @@ from django_torgovo_subscriptions.models import (
 )
 from django_torgovo_subscriptions.payments import DUMMY_GATEWAY
 from django_torgovo_subscriptions.payments.dummy import DummyGateway
+from django_torgovo_subscriptions.periods import add_months
 from django_torgovo_subscriptions.services import payments as billing
 from django_torgovo_subscriptions.services import subscriptions as service
-from django_torgovo_subscriptions.services.periods import add_months
 from tests.factories import make_plan, make_subscription
 from tests.payments_support import pending
 

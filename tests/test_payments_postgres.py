@@ -17,9 +17,9 @@ from django.test import Client
 
 from django_torgovo_subscriptions.models import Payment, PaymentEvent, UserSubscription
 from django_torgovo_subscriptions.payments.dummy import DummyGateway
+from django_torgovo_subscriptions.periods import add_months
 from django_torgovo_subscriptions.services import payments as billing
 from django_torgovo_subscriptions.services.payments import event_handlers as handlers
-from django_torgovo_subscriptions.services.periods import add_months
 from tests.concurrency import run_concurrently
 from tests.factories import make_plan
 from tests.fake_stripe import sign

@@ -22,8 +22,8 @@ from django_torgovo_subscriptions.models import (
 )
 from django_torgovo_subscriptions.payments.events import parse_stripe_event
 from django_torgovo_subscriptions.payments.stripe import STRIPE_API_VERSION
+from django_torgovo_subscriptions.periods import add_months
 from django_torgovo_subscriptions.services import payments as billing
-from django_torgovo_subscriptions.services.periods import add_months
 from tests.factories import make_plan
 from tests.payments_support import PRICE_ID, deliver, pending, post_event
 
@@ -630,3 +630,25 @@ def test_cancelling_a_past_due_subscription_ends_it_at_stripe_at_once(
 
     assert (body["status"], body["end_date"]) == ("cancelled", None)
     assert fake_stripe.subscriptions[subscription.gateway_subscription_id]["status"] == "canceled"
+
+
+def test_the_admin_changes_renewal_through_the_services_so_stripe_hears_of_it(
+    api, admin_client, user, stripe_plan, fake_stripe
+):
+    subscription = paid_subscription(api, user, stripe_plan, fake_stripe)
+    gateway_id = subscription.gateway_subscription_id
+    changelist = "/admin/subscriptions/usersubscription/"
+    page = admin_client.get(f"{changelist}{subscription.pk}/change/")
+    assert page.status_code == 200
+    assert 'name="status"' not in page.content.decode()  # read-only: no form field
+
+    selected = {"_selected_action": [subscription.pk]}
+    admin_client.post(changelist, {"action": "cancel_selected", **selected})
+    subscription.refresh_from_db()
+    assert (subscription.status, subscription.auto_renew) == ("cancelled", False)
+    assert fake_stripe.subscriptions[gateway_id]["cancel_at_period_end"] is True
+
+    admin_client.post(changelist, {"action": "renew_selected", **selected})
+    subscription.refresh_from_db()
+    assert (subscription.status, subscription.auto_renew) == ("active", True)
+    assert fake_stripe.subscriptions[gateway_id]["cancel_at_period_end"] is False

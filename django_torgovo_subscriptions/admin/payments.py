@@ -11,6 +11,7 @@ from django_torgovo_subscriptions.models.payments import (
     Payment,
     PaymentEvent,
 )
+from django_torgovo_subscriptions.services.payments import reprocess
 
 
 @admin.register(Payment)
@@ -73,8 +74,6 @@ class PaymentEventAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Reprocess selected events"))
     def reprocess(self, request, queryset):
-        from django_torgovo_subscriptions.services.payments import reprocess
-
         results = reprocess(queryset.order_by("received_at", "id"))
         failed = [
             f"{event.event_id or event.pk}: {outcome}"

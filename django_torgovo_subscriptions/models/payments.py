@@ -264,20 +264,3 @@ class CheckoutSession(models.Model):
         return self.status == CheckoutStatus.OPEN and (
             self.expires_at is None or self.expires_at > now
         )
-
-
-def _connect_receivers() -> None:
-    # A change of auto_renew on a gateway-billed subscription must reach the
-    # gateway, or it charges the user again (see payments/receivers.py).
-    from django.db.models.signals import pre_save
-
-    from django_torgovo_subscriptions.payments.receivers import sync_renewal_with_gateway
-
-    pre_save.connect(
-        sync_renewal_with_gateway,
-        sender="subscriptions.UserSubscription",
-        dispatch_uid="torgovo_subscriptions_sync_renewal",
-    )
-
-
-_connect_receivers()

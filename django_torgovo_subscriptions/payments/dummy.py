@@ -12,8 +12,11 @@ processing are the ones Stripe events go through.
 
 It has no recurring billing of its own (``native_recurring = False``): the
 ``billing`` command asks it to ``charge_renewal`` as a period ends, and the
-renewal event is delivered in-process to the same receiver
-(``services.payments.receive_webhook``), since a cron job has no server to call.
+renewal event is delivered in-process, since a cron job has no server to call
+(``post_in_process``): to the view the URLconf routes
+``payments/webhook/dummy/`` to, with the same verification, storage and
+processing as over HTTP. Like Stripe, the gateway knows the webhook only by
+its address; it never imports the service layer, which calls it.
 
 Test cards, after Stripe's (https://docs.stripe.com/testing):
 
@@ -29,6 +32,7 @@ configuring. Never use this gateway in production: ``manage.py check
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import secrets
@@ -39,7 +43,8 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from django.urls import reverse
+from django.core.handlers.wsgi import WSGIRequest
+from django.urls import get_script_prefix, resolve, reverse
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
@@ -48,7 +53,6 @@ from django_torgovo_subscriptions.exceptions import (
     CardDeclined,
     GatewayError,
     MissingSignature,
-    SubscriptionsError,
 )
 from django_torgovo_subscriptions.payments import signing
 from django_torgovo_subscriptions.payments.base import BaseGateway, CheckoutResult, load_event
@@ -58,6 +62,7 @@ from django_torgovo_subscriptions.payments.events import (
     parse_stripe_event,
     to_minor_units,
 )
+from django_torgovo_subscriptions.periods import months_between
 
 if TYPE_CHECKING:
     from django_torgovo_subscriptions.models import CheckoutSession, UserSubscription
@@ -104,6 +109,37 @@ def post_json(url: str, body: bytes, headers: dict[str, str]) -> tuple[int, dict
     except ValueError:
         answer = {"body": raw[:500].decode(errors="replace")}
     return status, answer if isinstance(answer, dict) else {"body": answer}
+
+
+def post_in_process(path: str, body: bytes, headers: dict[str, str]) -> tuple[int, dict[str, Any]]:
+    """
+    POST ``body`` to the view that the URLconf routes ``path`` (from
+    ``reverse``) to, in this process and without middleware; return the status
+    and the JSON answer, as ``post_json`` does over HTTP. The request has no
+    client address, as no client sent it.
+    """
+    environ = {
+        "REQUEST_METHOD": "POST",
+        "PATH_INFO": path,
+        "SCRIPT_NAME": "",
+        "SERVER_NAME": "localhost",
+        "SERVER_PORT": "80",
+        "wsgi.url_scheme": "http",
+        "wsgi.input": io.BytesIO(body),
+        "CONTENT_LENGTH": str(len(body)),
+        "CONTENT_TYPE": headers.get("Content-Type", "application/json"),
+        **{
+            "HTTP_" + name.upper().replace("-", "_"): value
+            for name, value in headers.items()
+            if name.lower() != "content-type"
+        },
+    }
+    match = resolve("/" + path.removeprefix(get_script_prefix()))
+    response = match.func(WSGIRequest(environ), *match.args, **match.kwargs)
+    answer = getattr(response, "data", None)
+    if answer is None:
+        answer = json.loads(response.content or b"{}")
+    return response.status_code, answer if isinstance(answer, dict) else {"body": answer}
 
 
 class DummyGateway(BaseGateway):
@@ -210,7 +246,6 @@ class DummyGateway(BaseGateway):
     def charge_renewal(self, subscription: UserSubscription, now: datetime) -> str:
         """Charge the period after ``subscription.end_date`` with the customer's card."""
         from django_torgovo_subscriptions.models import Payment
-        from django_torgovo_subscriptions.services.periods import months_between
 
         number = months_between(subscription.start_date, subscription.end_date) + 1
         token = subscription.gateway_subscription_id.removeprefix("sub_dummy_")
@@ -248,18 +283,13 @@ class DummyGateway(BaseGateway):
         return parse_stripe_event(payload)
 
     def deliver(self, event: dict[str, Any], url: str | None = None) -> tuple[int, dict[str, Any]]:
-        """Send a signed event: over HTTP to ``url``, or in-process to the receiver."""
+        """Send a signed event: over HTTP to ``url``, or in-process to this server's webhook."""
         body = json.dumps(event).encode()
         headers = {"Content-Type": "application/json", self.signature_header: self.sign(body)}
         if url:
             return post_json(url, body, headers)
-        from django_torgovo_subscriptions.services import payments as billing
-
-        try:
-            result = billing.receive_webhook(self, body, headers)
-        except SubscriptionsError as exc:
-            return exc.status_code, {"code": exc.code, "detail": exc.message}
-        return 200, result.as_body()
+        webhook = reverse("subscriptions:payment-webhook-gateway", kwargs={"gateway": self.name})
+        return post_in_process(webhook, body, headers)
 
     def set_auto_renew(self, subscription: UserSubscription, auto_renew: bool) -> None:
         """Nothing to tell: renewals are charged by the billing command, which reads auto_renew."""

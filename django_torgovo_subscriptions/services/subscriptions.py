@@ -1,17 +1,22 @@
 """
-The subscription lifecycle.
+The subscription lifecycle: subscribe, cancel, change, expire.
 
-    pending_payment --paid--> active --period ends--> expired
-          |                   |  ^ \\--payment fails--> past_due
-          |            cancel |  | resume (auto_renew=true, before end_date)
-          v                   v  |
-      cancelled (no access)   cancelled (access until end_date) --> expired
+Every status change goes through ``services.subscription_state``, whose
+``TRANSITIONS`` table is the state diagram (drawn in
+docs/API_DOCUMENTATION.md#subscription-status).
 
 A row grants access when its status is trial, active or cancelled *and* its
 end_date is still ahead, so a lapsed row never counts, even before the
 ``expire_subscriptions`` sweep has run. The database allows one open row per
 user and plan type (see ``UserSubscription.Meta.constraints``); ``subscribe``
 turns a violation into ``AlreadySubscribed``.
+
+A gateway that bills on its own (Stripe) is told of a change the user makes
+here (cancel, renewal off or on) *first*, inside the service's transaction,
+as dj-stripe's ``Subscription.cancel()`` does: when it cannot be told
+(``GatewayError``, 502) the change rolls back and the user can retry, so the
+row never claims a cancellation the gateway does not know of. Changes that
+come from the gateway (``services.payments``) do not call it back.
 """
 
 from __future__ import annotations
@@ -22,7 +27,6 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from django_torgovo_subscriptions import signals
 from django_torgovo_subscriptions.conf import subscriptions_settings
 from django_torgovo_subscriptions.exceptions import (
     AlreadySubscribed,
@@ -30,6 +34,7 @@ from django_torgovo_subscriptions.exceptions import (
     InvalidTransition,
     PairLimitReached,
     PlanUnavailable,
+    SubscriptionChanged,
     SubscriptionExpired,
     SubscriptionRequired,
 )
@@ -40,9 +45,9 @@ from django_torgovo_subscriptions.models import (
     SubscriptionStatus,
     UserSubscription,
 )
-from django_torgovo_subscriptions.services.periods import add_months, next_period_end
-
-Status = SubscriptionStatus
+from django_torgovo_subscriptions.payments import gateway_named
+from django_torgovo_subscriptions.services import subscription_state as state
+from django_torgovo_subscriptions.services.subscription_state import Event
 
 
 def payment_gateway_configured() -> bool:
@@ -62,48 +67,26 @@ def subscribe(user: Any, plan: SubscriptionPlan, now: datetime | None = None) ->
     if not plan.is_active:
         raise PlanUnavailable()
     expire_lapsed(now=now, user=user)
-    subscription = UserSubscription(user=user, plan=plan, status=Status.PENDING_PAYMENT)
-    if not payment_gateway_configured() or not plan.monthly_price:
-        start_period(subscription, now)
+    free = not payment_gateway_configured() or not plan.monthly_price
     try:
-        with transaction.atomic():
-            subscription.save()
+        return state.create(
+            user, plan, Event.SUBSCRIBED_FREE if free else Event.SUBSCRIBED, now=now
+        )
     except IntegrityError as exc:
         raise AlreadySubscribed(
             f"You already have a {plan.get_plan_type_display()} subscription. "
             "Change or cancel it instead of subscribing again."
         ) from exc
-    if subscription.status == Status.ACTIVE:
-        signals.subscription_activated.send(sender=UserSubscription, subscription=subscription)
-    return subscription
-
-
-def start_period(subscription: UserSubscription, now: datetime) -> None:
-    """Make ``subscription`` active for one month from ``now`` (not saved)."""
-    subscription.status = Status.ACTIVE
-    subscription.start_date = now
-    subscription.end_date = add_months(now, 1)
 
 
 def activate(subscription: UserSubscription, now: datetime | None = None) -> UserSubscription:
     """Turn a pending subscription active after its first confirmed payment."""
-    if subscription.status != Status.PENDING_PAYMENT:
-        raise InvalidTransition(
-            f"Only a pending subscription can be activated, not {subscription.status}."
-        )
-    start_period(subscription, now or timezone.now())
-    subscription.save(update_fields=["status", "start_date", "end_date", "updated_at"])
-    signals.subscription_activated.send(sender=UserSubscription, subscription=subscription)
-    return subscription
+    return state.transition(subscription, Event.PAID, now=now)
 
 
 def renew(subscription: UserSubscription) -> UserSubscription:
     """Extend the subscription by one calendar month from its current end."""
-    subscription.end_date = next_period_end(subscription.start_date, subscription.end_date)
-    subscription.status = Status.ACTIVE
-    subscription.save(update_fields=["status", "end_date", "updated_at"])
-    signals.subscription_renewed.send(sender=UserSubscription, subscription=subscription)
-    return subscription
+    return state.transition(subscription, Event.RENEWED)
 
 
 @transaction.atomic
@@ -111,23 +94,15 @@ def cancel(subscription: UserSubscription, now: datetime | None = None) -> UserS
     """
     Cancel: renewal stops at once, access runs on to the paid end_date.
 
-    A subscription that was never paid (pending_payment) has no period, so it
-    ends at once and frees the user's slot.
+    A subscription that was never paid (pending_payment), or has no paid time
+    left (past_due), ends at once and frees the user's slot; its gateway
+    subscription is then cancelled outright, so payment retries stop too.
     """
     now = now or timezone.now()
     subscription = _locked(subscription)
-    if subscription.status in (Status.CANCELLED, Status.EXPIRED):
-        raise InvalidTransition(f"The subscription is already {subscription.status}.")
-    if subscription.status == Status.PENDING_PAYMENT or not subscription.is_live(now):
-        subscription.end_date = None
-    subscription.status = Status.CANCELLED
-    subscription.cancelled_at = now
-    subscription.auto_renew = False
-    subscription.save(
-        update_fields=["status", "cancelled_at", "auto_renew", "end_date", "updated_at"]
-    )
-    signals.subscription_cancelled.send(sender=UserSubscription, subscription=subscription)
-    return subscription
+    state.check(subscription, Event.CANCELLED)
+    _tell_gateway(subscription, auto_renew=False, end_now=not subscription.is_live(now))
+    return state.transition(subscription, Event.CANCELLED, now=now)
 
 
 @transaction.atomic
@@ -148,19 +123,41 @@ def update(
     """
     now = now or timezone.now()
     subscription = _locked(subscription)
-    if subscription.status == Status.EXPIRED or (
-        subscription.status == Status.CANCELLED and not subscription.is_live(now)
+    if subscription.status == SubscriptionStatus.EXPIRED or (
+        subscription.status == SubscriptionStatus.CANCELLED and not subscription.is_live(now)
     ):
         raise InvalidTransition("An ended subscription cannot be changed; subscribe again instead.")
     if plan is not None and plan.pk != subscription.plan_id:
         _change_plan(subscription, plan)
     if auto_renew is not None:
+        _tell_gateway(subscription, auto_renew=auto_renew)
+        if auto_renew and subscription.status == SubscriptionStatus.CANCELLED:
+            state.transition(subscription, Event.RESUMED, now=now)
         subscription.auto_renew = auto_renew
-        if auto_renew and subscription.status == Status.CANCELLED:
-            subscription.status = Status.ACTIVE
-            subscription.cancelled_at = None
-    subscription.save()
+    subscription.save(update_fields=["plan", "auto_renew", "updated_at"])
     return subscription
+
+
+def _tell_gateway(
+    subscription: UserSubscription, *, auto_renew: bool, end_now: bool = False
+) -> None:
+    """
+    Tell the gateway billing ``subscription`` that its renewal changes to
+    ``auto_renew``, before the change is written: ``end_now`` cancels the
+    gateway subscription outright (no paid time left), otherwise its renewal
+    at the period's end is switched. Nothing to tell when the renewal does not
+    change or no gateway subscription is linked. ``GatewayError`` propagates
+    and rolls the caller's transaction back.
+    """
+    if subscription.auto_renew == auto_renew or not subscription.gateway_subscription_id:
+        return
+    gateway = gateway_named(subscription.payment_method)
+    if gateway is None:
+        return
+    if end_now:
+        gateway.cancel_subscription(subscription.gateway_subscription_id)
+    else:
+        gateway.set_auto_renew(subscription, auto_renew)
 
 
 def _change_plan(subscription: UserSubscription, plan: SubscriptionPlan) -> None:
@@ -171,7 +168,7 @@ def _change_plan(subscription: UserSubscription, plan: SubscriptionPlan) -> None
             "A plan can only be changed to another plan of the same type.",
             code="plan_type_mismatch",
         )
-    if payment_gateway_configured() and subscription.status != Status.PENDING_PAYMENT:
+    if payment_gateway_configured() and subscription.status != SubscriptionStatus.PENDING_PAYMENT:
         raise InvalidTransition(
             "A paid subscription cannot change plan here; cancel it and subscribe to the new plan.",
             code="plan_change_unavailable",
@@ -199,13 +196,12 @@ def expire_lapsed(now: datetime | None = None, user: Any = None) -> int:
         lapsed = lapsed.filter(user=user)
     expired = 0
     for subscription in lapsed.select_related("plan").iterator():
-        changed = UserSubscription.objects.filter(
-            pk=subscription.pk, status=subscription.status, end_date__lte=now
-        ).update(status=Status.EXPIRED, auto_renew=False, updated_at=now)
-        if changed:
-            expired += 1
-            subscription.status = Status.EXPIRED
-            signals.subscription_expired.send(sender=UserSubscription, subscription=subscription)
+        try:
+            # No lock: a renewal that moved end_date since the read wins.
+            state.transition(subscription, Event.PERIOD_ENDED, updated_at=now)
+        except SubscriptionChanged:
+            continue
+        expired += 1
     return expired
 
 

@@ -18,8 +18,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
 from django_torgovo_subscriptions.models import ManagedBotPerformance
+from django_torgovo_subscriptions.periods import add_months
 from django_torgovo_subscriptions.services.managed_bot.profit import PeriodNotOver, settle_period
-from django_torgovo_subscriptions.services.periods import add_months
 
 
 def parse_month(value: str) -> tuple[int, int]:

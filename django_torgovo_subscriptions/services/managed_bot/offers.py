@@ -27,9 +27,9 @@ from django_torgovo_subscriptions.models import (
     UserSubscription,
 )
 from django_torgovo_subscriptions.models.subscriptions import ACCESS_STATUSES
+from django_torgovo_subscriptions.periods import months_between
 from django_torgovo_subscriptions.services import subscriptions as subscription_service
 from django_torgovo_subscriptions.services.managed_bot import profit
-from django_torgovo_subscriptions.services.periods import months_between
 from django_torgovo_subscriptions.services.quota import check_pair_quota
 
 INVESTORS = "managed_bot__torgovo_managed_performance"

@@ -29,25 +29,26 @@ from django_torgovo_subscriptions.models.payments import (
 from django_torgovo_subscriptions.payments import events as kinds
 from django_torgovo_subscriptions.payments.base import BaseGateway
 from django_torgovo_subscriptions.payments.events import BillingEvent
+from django_torgovo_subscriptions.periods import add_months, next_period_end
+from django_torgovo_subscriptions.services import subscription_state as state
 from django_torgovo_subscriptions.services import subscriptions as lifecycle
-from django_torgovo_subscriptions.services.periods import add_months, next_period_end
+from django_torgovo_subscriptions.services.subscription_state import Event
 
 logger = logging.getLogger(__name__)
 
-Status = SubscriptionStatus
 # (PaymentEvent status, the subscription concerned, a note for the event row)
-Outcome = tuple[str, UserSubscription | None, str]
+HandlerResult = tuple[str, UserSubscription | None, str]
 
 
-def _processed(subscription: UserSubscription, note: str = "") -> Outcome:
+def _processed(subscription: UserSubscription, note: str = "") -> HandlerResult:
     return PaymentEventStatus.PROCESSED, subscription, note
 
 
-def _ignored(note: str, subscription: UserSubscription | None = None) -> Outcome:
+def _ignored(note: str, subscription: UserSubscription | None = None) -> HandlerResult:
     return PaymentEventStatus.IGNORED, subscription, note
 
 
-def dispatch(gateway: BaseGateway, event: BillingEvent) -> Outcome:
+def dispatch(gateway: BaseGateway, event: BillingEvent) -> HandlerResult:
     handler = {
         kinds.CHECKOUT_COMPLETED: _on_checkout_completed,
         kinds.CHECKOUT_EXPIRED: _on_checkout_expired,
@@ -131,7 +132,7 @@ def _link(gateway: BaseGateway, subscription: UserSubscription, event: BillingEv
 # --- handlers ------------------------------------------------------------------------
 
 
-def _on_checkout_completed(gateway: BaseGateway, event: BillingEvent) -> Outcome:
+def _on_checkout_completed(gateway: BaseGateway, event: BillingEvent) -> HandlerResult:
     CheckoutSession.objects.filter(
         gateway=gateway.name, session_id=event.checkout_session_id
     ).update(status=CheckoutStatus.COMPLETE)
@@ -148,14 +149,14 @@ def _on_checkout_completed(gateway: BaseGateway, event: BillingEvent) -> Outcome
     return _processed(subscription)
 
 
-def _on_checkout_expired(gateway: BaseGateway, event: BillingEvent) -> Outcome:
+def _on_checkout_expired(gateway: BaseGateway, event: BillingEvent) -> HandlerResult:
     updated = CheckoutSession.objects.filter(
         gateway=gateway.name, session_id=event.checkout_session_id, status=CheckoutStatus.OPEN
     ).update(status=CheckoutStatus.EXPIRED)
     return (PaymentEventStatus.PROCESSED if updated else PaymentEventStatus.IGNORED), None, ""
 
 
-def _on_invoice_paid(gateway: BaseGateway, event: BillingEvent) -> Outcome:
+def _on_invoice_paid(gateway: BaseGateway, event: BillingEvent) -> HandlerResult:
     subscription, note = _resolve(gateway, event)
     if subscription is None:
         return _ignored(note)
@@ -166,7 +167,7 @@ def _on_invoice_paid(gateway: BaseGateway, event: BillingEvent) -> Outcome:
     return _processed(subscription, payment.note)
 
 
-def _on_invoice_payment_failed(gateway: BaseGateway, event: BillingEvent) -> Outcome:
+def _on_invoice_payment_failed(gateway: BaseGateway, event: BillingEvent) -> HandlerResult:
     subscription, note = _resolve(gateway, event)
     if subscription is None:
         return _ignored(note)
@@ -195,7 +196,7 @@ def _on_invoice_payment_failed(gateway: BaseGateway, event: BillingEvent) -> Out
     return _processed(subscription)
 
 
-def _on_subscription_updated(gateway: BaseGateway, event: BillingEvent) -> Outcome:
+def _on_subscription_updated(gateway: BaseGateway, event: BillingEvent) -> HandlerResult:
     subscription, note = _resolve(gateway, event)
     if subscription is None:
         return _ignored(note)
@@ -220,46 +221,29 @@ def _on_subscription_updated(gateway: BaseGateway, event: BillingEvent) -> Outco
 def _mark_past_due(subscription: UserSubscription, payment: Payment | None) -> None:
     """A failed payment makes an active or trial subscription past due (billing.run
     expires it after PAST_DUE_GRACE_SECONDS unless it is paid)."""
-    if subscription.status in (Status.ACTIVE, Status.TRIAL):
-        subscription.status = Status.PAST_DUE
-        subscription.save(update_fields=["status", "updated_at"])
-        signals.subscription_past_due.send(
-            sender=UserSubscription, subscription=subscription, payment=payment
-        )
+    if state.allowed(subscription.status, Event.PAYMENT_FAILED):
+        state.transition(subscription, Event.PAYMENT_FAILED, payment=payment)
 
 
 def _apply_gateway_renewal(subscription: UserSubscription, *, renew: bool) -> None:
     """Renewal switched at the gateway (Stripe's portal, dashboard)."""
     now = timezone.now()
-    if (
-        not renew
-        and subscription.status in (Status.ACTIVE, Status.TRIAL)
-        and subscription.is_live(now)
+    running = (SubscriptionStatus.ACTIVE, SubscriptionStatus.TRIAL)
+    if not renew and subscription.status in running and subscription.is_live(now):
+        state.transition(subscription, Event.CANCELLED, now=now)
+    elif (
+        renew and subscription.status == SubscriptionStatus.CANCELLED and subscription.is_live(now)
     ):
-        subscription.status, subscription.cancelled_at, subscription.auto_renew = (
-            Status.CANCELLED,
-            now,
-            False,
-        )
-        subscription.save(update_fields=["status", "cancelled_at", "auto_renew", "updated_at"])
-        signals.subscription_cancelled.send(sender=UserSubscription, subscription=subscription)
-    elif renew and subscription.status == Status.CANCELLED and subscription.is_live(now):
-        subscription.status, subscription.cancelled_at, subscription.auto_renew = (
-            Status.ACTIVE,
-            None,
-            True,
-        )
-        subscription.save(update_fields=["status", "cancelled_at", "auto_renew", "updated_at"])
+        state.transition(subscription, Event.RESUMED, now=now)
     elif subscription.auto_renew != renew and subscription.status in (
-        Status.ACTIVE,
-        Status.TRIAL,
-        Status.PAST_DUE,
+        *running,
+        SubscriptionStatus.PAST_DUE,
     ):
         subscription.auto_renew = renew
         subscription.save(update_fields=["auto_renew", "updated_at"])
 
 
-def _on_subscription_deleted(gateway: BaseGateway, event: BillingEvent) -> Outcome:
+def _on_subscription_deleted(gateway: BaseGateway, event: BillingEvent) -> HandlerResult:
     subscription, note = _resolve(gateway, event)
     if subscription is None:
         return _ignored(note)
@@ -268,25 +252,22 @@ def _on_subscription_deleted(gateway: BaseGateway, event: BillingEvent) -> Outco
     return _end(subscription)
 
 
-def _end(subscription: UserSubscription) -> Outcome:
+def _end(subscription: UserSubscription) -> HandlerResult:
     """The gateway subscription ended: keep paid time, stop renewal."""
     now = timezone.now()
-    if subscription.status == Status.EXPIRED or (
-        subscription.status == Status.CANCELLED and not subscription.is_live(now)
+    status = subscription.status
+    if status == SubscriptionStatus.EXPIRED or (
+        status == SubscriptionStatus.CANCELLED and not subscription.is_live(now)
     ):
         return _processed(subscription, "The subscription had ended already.")
-    if subscription.status == Status.PENDING_PAYMENT:
-        lifecycle.cancel(subscription, now=now)  # never paid: ends at once, frees the slot
+    if status == SubscriptionStatus.PENDING_PAYMENT:
+        # Never paid: ends at once and frees the slot.
+        state.transition(subscription, Event.CANCELLED, now=now)
     elif subscription.is_live(now):
-        if subscription.status != Status.CANCELLED:
-            subscription.status, subscription.cancelled_at = Status.CANCELLED, now
-            subscription.auto_renew = False
-            subscription.save(update_fields=["status", "cancelled_at", "auto_renew", "updated_at"])
-            signals.subscription_cancelled.send(sender=UserSubscription, subscription=subscription)
+        if status != SubscriptionStatus.CANCELLED:
+            state.transition(subscription, Event.CANCELLED, now=now)
     else:
-        subscription.status, subscription.auto_renew = Status.EXPIRED, False
-        subscription.save(update_fields=["status", "auto_renew", "updated_at"])
-        signals.subscription_expired.send(sender=UserSubscription, subscription=subscription)
+        state.transition(subscription, Event.GATEWAY_ENDED, now=now)
     return _processed(subscription)
 
 
@@ -342,13 +323,11 @@ def _extend(
 ) -> tuple[datetime | None, datetime | None, str]:
     """Apply one paid month; returns the period it covers, or a note why it could not."""
     status = subscription.status
-    if status == Status.PENDING_PAYMENT:
+    if status == SubscriptionStatus.PENDING_PAYMENT:
         lifecycle.activate(subscription, now=paid_at)
         return subscription.start_date, subscription.end_date, ""
     has_period = subscription.end_date is not None and subscription.start_date is not None
-    if has_period and (
-        status in (Status.ACTIVE, Status.TRIAL, Status.PAST_DUE) or status == Status.CANCELLED
-    ):
+    if has_period and state.allowed(status, Event.RENEWED):
         start = subscription.end_date
         lifecycle.renew(subscription)
         return start, subscription.end_date, ""
@@ -377,35 +356,22 @@ def _revive(
         )
     else:
         start, end, anchor = paid_at, add_months(paid_at, 1), paid_at
-    subscription.status, subscription.start_date, subscription.end_date = Status.ACTIVE, anchor, end
-    subscription.cancelled_at, subscription.auto_renew = None, True
     try:
         with transaction.atomic():
-            subscription.save(
-                update_fields=[
-                    "status",
-                    "start_date",
-                    "end_date",
-                    "cancelled_at",
-                    "auto_renew",
-                    "updated_at",
-                ]
-            )
+            state.transition(subscription, Event.REVIVED, start_date=anchor, end_date=end)
     except IntegrityError:
-        subscription.refresh_from_db()
         note = (
             f"Paid while subscription {subscription.pk} was {previous} and the user holds another "
             f"open {subscription.plan_type} subscription: refund or credit this payment."
         )
         logger.error("%s", note)
         return None, None, note
-    signals.subscription_activated.send(sender=UserSubscription, subscription=subscription)
     return start, end, ""
 
 
 def _second_gateway_subscription(
     gateway: BaseGateway, subscription: UserSubscription, event: BillingEvent
-) -> Outcome:
+) -> HandlerResult:
     """
     The user completed a second checkout for a subscription already linked to
     another gateway subscription. Stop the second one at once so it never

@@ -25,7 +25,6 @@ from django_torgovo_subscriptions.exceptions import (
 from django_torgovo_subscriptions.models.payments import PaymentEvent, PaymentEventStatus
 from django_torgovo_subscriptions.payments import gateway_named
 from django_torgovo_subscriptions.payments.base import BaseGateway
-from django_torgovo_subscriptions.payments.receivers import gateway_sync_suppressed
 from django_torgovo_subscriptions.services.payments import event_handlers as handlers
 
 logger = logging.getLogger(__name__)
@@ -118,10 +117,9 @@ def process_event(
             locked = PaymentEvent.objects.select_for_update().get(pk=event.pk)
             if locked.status in DONE and not force:
                 return WebhookResult(locked, "duplicate")
-            with gateway_sync_suppressed():
-                status, subscription, note = handlers.dispatch(
-                    gateway, gateway.parse_event(locked.payload)
-                )
+            status, subscription, note = handlers.dispatch(
+                gateway, gateway.parse_event(locked.payload)
+            )
             locked.status = status
             locked.subscription = subscription or locked.subscription
             locked.error, locked.error_code = note, ""

@@ -12,24 +12,21 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from django_torgovo_subscriptions import signals
 from django_torgovo_subscriptions.conf import subscriptions_settings
 from django_torgovo_subscriptions.models import SubscriptionStatus, UserSubscription
 from django_torgovo_subscriptions.models.payments import PaymentEvent, PaymentEventStatus
 from django_torgovo_subscriptions.payments import get_gateway
 from django_torgovo_subscriptions.payments.base import BaseGateway
-from django_torgovo_subscriptions.payments.receivers import gateway_sync_suppressed
+from django_torgovo_subscriptions.services import subscription_state as state
 from django_torgovo_subscriptions.services import subscriptions as lifecycle
+from django_torgovo_subscriptions.services.subscription_state import Event
 
 logger = logging.getLogger(__name__)
-
-Status = SubscriptionStatus
 
 
 @dataclass
 class BillingReport:
     renewals_charged: int = 0
-    renewal_errors: int = 0
     past_due_expired: int = 0
     expired: int = 0
     rejected_pruned: int = 0
@@ -62,7 +59,7 @@ def charge_due_renewals(gateway: BaseGateway, now: datetime, report: BillingRepo
     due = (
         UserSubscription.objects.filter(
             payment_method=gateway.name,
-            status__in=[Status.ACTIVE, Status.TRIAL],
+            status__in=[SubscriptionStatus.ACTIVE, SubscriptionStatus.TRIAL],
             auto_renew=True,
             end_date__lte=now + _seconds("RENEWAL_LEAD_SECONDS"),
             end_date__gt=now - _seconds("RENEWAL_GRACE_SECONDS"),
@@ -76,14 +73,19 @@ def charge_due_renewals(gateway: BaseGateway, now: datetime, report: BillingRepo
             report.renewals_charged += 1
         except Exception as exc:  # one bad row must not stop the run
             logger.exception("Renewal of subscription %s failed", subscription.pk)
-            report.renewal_errors += 1
             report.errors.append(f"subscription {subscription.pk}: {exc}")
 
 
 def expire_past_due(gateway: BaseGateway | None, now: datetime, report: BillingReport) -> None:
+    """
+    Expire the past_due rows still unpaid PAST_DUE_GRACE_SECONDS after their
+    end, one transaction each: cancel at the gateway, expire, send
+    ``subscription_expired``. A failure (the gateway, a receiver of the
+    signal) rolls that row back; it is reported and retried on the next run.
+    """
     cutoff = now - _seconds("PAST_DUE_GRACE_SECONDS")
     candidates = (
-        UserSubscription.objects.filter(status=Status.PAST_DUE)
+        UserSubscription.objects.filter(status=SubscriptionStatus.PAST_DUE)
         .filter(Q(end_date__lte=cutoff) | Q(end_date__isnull=True, updated_at__lte=cutoff))
         .values_list("pk", flat=True)
     )
@@ -91,18 +93,15 @@ def expire_past_due(gateway: BaseGateway | None, now: datetime, report: BillingR
         try:
             with transaction.atomic():
                 subscription = UserSubscription.objects.select_for_update().get(pk=pk)
-                if subscription.status != Status.PAST_DUE:
+                if subscription.status != SubscriptionStatus.PAST_DUE:
                     continue  # paid meanwhile
                 # Stop the gateway's retries first: once expired here, a late
                 # successful retry would charge for a subscription we ended.
                 own_gateway = gateway is not None and gateway.name == subscription.payment_method
                 if own_gateway and subscription.gateway_subscription_id:
                     gateway.cancel_subscription(subscription.gateway_subscription_id)
-                subscription.status, subscription.auto_renew = Status.EXPIRED, False
-                with gateway_sync_suppressed():
-                    subscription.save(update_fields=["status", "auto_renew", "updated_at"])
+                state.transition(subscription, Event.GRACE_ENDED, now=now)
             report.past_due_expired += 1
-            signals.subscription_expired.send(sender=UserSubscription, subscription=subscription)
         except Exception as exc:
             logger.exception("Expiring past_due subscription %s failed", pk)
             report.errors.append(f"subscription {pk}: {exc}")

@@ -17,10 +17,11 @@ share at month ends and on exit, its payment, the summary), ``results`` (what
 those return and raise), ``locking`` (how they change a performance row),
 ``config`` (the PROFIT_* settings), ``orders`` (reading the host's Order
 model). The pure parts (no database) are ``fifo.ProfitLedger`` and
-``share.settle_share``; calendar months come from ``services.periods``.
+``share.settle_share``; calendar months come from ``periods``.
 See docs/MANAGED_BOTS.md.
 """
 
+from django_torgovo_subscriptions.periods import month_bounds
 from django_torgovo_subscriptions.services.managed_bot.profit.fifo import Fill, ProfitLedger, replay
 from django_torgovo_subscriptions.services.managed_bot.profit.recalculation import (
     ledger_of,
@@ -50,7 +51,6 @@ from django_torgovo_subscriptions.services.managed_bot.profit.share import (
     settle_share,
     share_schedule,
 )
-from django_torgovo_subscriptions.services.periods import month_bounds
 
 __all__ = [
     "Fill",

@@ -26,6 +26,7 @@ from django.db import models
 from django.utils import timezone
 
 from django_torgovo_subscriptions.models import ManagedBotPerformance
+from django_torgovo_subscriptions.periods import MonthKeys
 from django_torgovo_subscriptions.services.managed_bot.profit.config import (
     chunk_size,
     order_delay,
@@ -44,7 +45,6 @@ from django_torgovo_subscriptions.services.managed_bot.profit.results import (
     RecalculationSummary,
 )
 from django_torgovo_subscriptions.services.managed_bot.profit.share import quantize_money
-from django_torgovo_subscriptions.services.periods import MonthKeys
 
 logger = logging.getLogger(__name__)
 

@@ -21,6 +21,7 @@ from decimal import Decimal
 from django.utils import timezone
 
 from django_torgovo_subscriptions.models import ManagedBotPerformance
+from django_torgovo_subscriptions.periods import is_month_start, month_bounds, month_key
 from django_torgovo_subscriptions.services.managed_bot.profit.config import order_delay
 from django_torgovo_subscriptions.services.managed_bot.profit.fifo import ZERO
 from django_torgovo_subscriptions.services.managed_bot.profit.locking import locked
@@ -39,7 +40,6 @@ from django_torgovo_subscriptions.services.managed_bot.profit.share import (
     rate_from_percentage,
     settle_share,
 )
-from django_torgovo_subscriptions.services.periods import is_month_start, month_bounds, month_key
 
 
 def plan_rate(performance: ManagedBotPerformance) -> Decimal:
