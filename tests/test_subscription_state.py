@@ -3,7 +3,7 @@ The subscription state machine (services/subscription_state.py): its table,
 every (status, event) pair applied to a real row, the race on one row, the
 docs drawn from the table, and source checks that keep it the only writer of
 ``UserSubscription.status`` and the only sender of the ``subscription_*``
-signals, and that keep the gateway modules (payments/) below the services.
+signals.
 """
 
 from __future__ import annotations
@@ -414,60 +414,3 @@ def test_only_the_state_module_writes_the_status_or_sends_subscription_signals()
         f"(it sends the signal): {offenders}"
     )
     assert status_writes(STATE_MODULE.read_text()), "the checker no longer sees the state module"
-
-
-def imported_modules(source: str, module: str) -> list[str]:
-    """The absolute names of the modules ``source`` (the module ``module``) imports."""
-    package = module.rsplit(".", 1)[0]
-    names = []
-    for node in ast.walk(ast.parse(source)):
-        if isinstance(node, ast.Import):
-            names += [alias.name for alias in node.names]
-        elif isinstance(node, ast.ImportFrom):
-            base = node.module or ""
-            if node.level:
-                parent = package.rsplit(".", node.level - 1)[0] if node.level > 1 else package
-                base = f"{parent}.{base}" if base else parent
-            names += [base, *(f"{base}.{alias.name}" for alias in node.names)]
-        elif (
-            isinstance(node, ast.Constant)
-            and isinstance(node.value, str)
-            and node.value.startswith("django_torgovo_subscriptions.")
-            and " " not in node.value
-        ):
-            names.append(node.value)  # import_string / import_module targets
-    return names
-
-
-def test_the_import_check_sees_each_form():
-    services = "django_torgovo_subscriptions.services"
-    module = "django_torgovo_subscriptions.payments.dummy"
-    for snippet in (
-        "from django_torgovo_subscriptions.services import payments",
-        "from django_torgovo_subscriptions import services",
-        "import django_torgovo_subscriptions.services.payments",
-        "from ..services.payments import receive_webhook",
-        "def f():\n    from django_torgovo_subscriptions.services.payments import x",
-        "import_string('django_torgovo_subscriptions.services.payments.receive_webhook')",
-    ):
-        assert any(
-            name == services or name.startswith(services + ".")
-            for name in imported_modules(snippet, module)
-        ), snippet
-
-
-def test_gateway_modules_do_not_import_the_services():
-    services = "django_torgovo_subscriptions.services"
-    offenders = {}
-    for path in sorted((PACKAGE / "payments").rglob("*.py")):
-        module = ".".join(path.relative_to(ROOT).with_suffix("").parts)
-        bad = [
-            name
-            for name in imported_modules(path.read_text(), module)
-            if name == services or name.startswith(services + ".")
-        ]
-        if bad:
-            offenders[str(path.relative_to(ROOT))] = bad
-    assert offenders == {}, (
-        f"payments/ must not depend on services/ (services call it): {offenders}"
-    )
