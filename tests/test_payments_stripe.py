@@ -632,6 +632,25 @@ def test_cancelling_a_past_due_subscription_ends_it_at_stripe_at_once(
     assert fake_stripe.subscriptions[subscription.gateway_subscription_id]["status"] == "canceled"
 
 
+def test_cancelling_a_past_due_subscription_with_renewal_already_off_still_ends_it_at_stripe(
+    api, user, stripe_plan, fake_stripe
+):
+    # Renewal off only stops the next period: Stripe keeps retrying the unpaid
+    # invoice until the subscription itself is cancelled.
+    subscription = paid_subscription(api, user, stripe_plan, fake_stripe)
+    failed, _ = fake_stripe.renew(subscription.gateway_subscription_id, paid=False)
+    deliver(api, fake_stripe, failed)
+    api.patch(f"/api/subscriptions/{subscription.pk}/", {"auto_renew": False}, format="json")
+    UserSubscription.objects.filter(pk=subscription.pk).update(
+        end_date=timezone.now() - timedelta(hours=1)
+    )
+
+    body = api.delete(f"/api/subscriptions/{subscription.pk}/").json()
+
+    assert (body["status"], body["end_date"], body["auto_renew"]) == ("cancelled", None, False)
+    assert fake_stripe.subscriptions[subscription.gateway_subscription_id]["status"] == "canceled"
+
+
 def test_the_admin_changes_renewal_through_the_services_so_stripe_hears_of_it(
     api, admin_client, user, stripe_plan, fake_stripe
 ):

@@ -145,11 +145,15 @@ def _tell_gateway(
     Tell the gateway billing ``subscription`` that its renewal changes to
     ``auto_renew``, before the change is written: ``end_now`` cancels the
     gateway subscription outright (no paid time left), otherwise its renewal
-    at the period's end is switched. Nothing to tell when the renewal does not
-    change or no gateway subscription is linked. ``GatewayError`` propagates
-    and rolls the caller's transaction back.
+    at the period's end is switched. Nothing to tell when no gateway
+    subscription is linked, or when the renewal does not change and nothing is
+    to end (an unpaid invoice is retried by the gateway until its subscription
+    is cancelled, whatever the renewal). ``GatewayError`` propagates and rolls
+    the caller's transaction back.
     """
-    if subscription.auto_renew == auto_renew or not subscription.gateway_subscription_id:
+    if not subscription.gateway_subscription_id:
+        return
+    if subscription.auto_renew == auto_renew and not end_now:
         return
     gateway = gateway_named(subscription.payment_method)
     if gateway is None:
