@@ -1,7 +1,7 @@
 """
 Print the subscription status diagram and table of docs/API_DOCUMENTATION.md
-from services/subscription_state.py's TRANSITIONS. `python
-scripts/subscription_transitions.py --write` updates the doc in place;
+and docs/ARCHITECTURE.md from services/subscription_state.py's TRANSITIONS.
+`python scripts/subscription_transitions.py --write` updates both docs in place;
 tests/test_subscription_state.py fails when they differ.
 """
 
@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-DOC = ROOT / "docs" / "API_DOCUMENTATION.md"
+DOCS = (ROOT / "docs" / "API_DOCUMENTATION.md", ROOT / "docs" / "ARCHITECTURE.md")
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "example_project"))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.settings")
@@ -32,6 +32,7 @@ def doc_with_transitions(doc: str) -> str:
 
 if __name__ == "__main__":
     if "--write" in sys.argv:
-        DOC.write_text(doc_with_transitions(DOC.read_text()))
+        for doc in DOCS:
+            doc.write_text(doc_with_transitions(doc.read_text()))
     else:
         print(state.render_docs())

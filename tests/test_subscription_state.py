@@ -225,11 +225,12 @@ def test_of_concurrent_transitions_of_one_row_exactly_one_wins(user):
 # --- the docs are drawn from the table ----------------------------------------------
 
 
-def test_the_api_docs_show_the_table_and_its_diagram():
-    doc = (ROOT / "docs" / "API_DOCUMENTATION.md").read_text()
+@pytest.mark.parametrize("name", ["API_DOCUMENTATION.md", "ARCHITECTURE.md"])
+def test_the_docs_show_the_table_and_its_diagram(name):
+    doc = (ROOT / "docs" / name).read_text()
     start, end = doc.index(state.DOCS_START), doc.index(state.DOCS_END) + len(state.DOCS_END)
     assert doc[start:end] == state.render_docs(), (
-        "docs/API_DOCUMENTATION.md's status diagram is stale: "
+        f"docs/{name}'s status diagram is stale: "
         "run python scripts/subscription_transitions.py --write"
     )
 
