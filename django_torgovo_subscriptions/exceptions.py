@@ -94,6 +94,16 @@ class InvalidTransition(SubscriptionsError):
     default_detail = "The subscription cannot make this change in its current status."
 
 
+class StatusNotSettable(SubscriptionsError):
+    """A PATCH sent a ``status`` other than "cancelled", the one status a client may set."""
+
+    default_code = "unsupported_status"
+    default_detail = (
+        'status can only be set to "cancelled", which cancels the subscription as DELETE does. '
+        "To stop or resume renewal send auto_renew instead."
+    )
+
+
 class NoLiveSubscription(SubscriptionsError):
     status_code = status.HTTP_404_NOT_FOUND
     default_code = "no_subscription"

@@ -73,16 +73,19 @@ class SubscriptionListCreateView(OwnSubscriptionsMixin, generics.ListAPIView):
     responses={200: UserSubscriptionSerializer, 404: error("not_found."), **AUTH_ERRORS},
 )
 class SubscriptionDetailView(OwnSubscriptionsMixin, generics.RetrieveAPIView):
-    """GET one; PATCH auto_renew or plan_id; DELETE cancels (the row is kept)."""
+    """GET one; PATCH status, auto_renew or plan_id; DELETE cancels (the row is kept)."""
 
     @extend_schema(
         request=SubscriptionUpdateSerializer,
         responses={
             200: UserSubscriptionSerializer,
-            400: error("validation_error."),
+            400: error("validation_error, or unsupported_status: a status other than cancelled."),
             403: error("pair_limit_reached."),
             404: error("not_found."),
-            409: error("invalid_status, plan_type_mismatch or plan_change_unavailable."),
+            409: error(
+                "invalid_status (e.g. already cancelled), plan_type_mismatch or "
+                "plan_change_unavailable."
+            ),
             **AUTH_ERRORS,
         },
     )
@@ -90,11 +93,14 @@ class SubscriptionDetailView(OwnSubscriptionsMixin, generics.RetrieveAPIView):
         subscription = self.get_object()
         data = SubscriptionUpdateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        subscription = service.update(
-            subscription,
-            auto_renew=data.validated_data.get("auto_renew"),
-            plan=data.validated_data.get("plan_id"),
-        )
+        if "status" in data.validated_data:  # "cancelled", the only status the serializer passes
+            subscription = service.cancel(subscription)
+        else:
+            subscription = service.update(
+                subscription,
+                auto_renew=data.validated_data.get("auto_renew"),
+                plan=data.validated_data.get("plan_id"),
+            )
         return Response(UserSubscriptionSerializer(subscription).data)
 
     @extend_schema(
