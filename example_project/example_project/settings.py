@@ -87,6 +87,38 @@ try:
 except ImportError:
     OPENAPI = False
 
+# --- CORS: a browser app on another origin (the React frontend) -------------
+# django-cors-headers (installed by `make demo` and the test environments)
+# answers the API's preflight requests and adds the CORS headers to its
+# answers for the origins in the CORS_ALLOWED_ORIGINS environment variable,
+# comma separated. docs/API_DOCUMENTATION.md ("Calling the API from a browser")
+# explains each setting.
+
+
+def cors_allowed_origins(environ=os.environ) -> list[str]:
+    value = environ.get("CORS_ALLOWED_ORIGINS", "http://localhost:3000")
+    return [origin.strip() for origin in value.split(",") if origin.strip()]
+
+
+try:
+    import corsheaders  # noqa: F401
+
+    INSTALLED_APPS.append("corsheaders")
+    # First: a preflight is answered before any middleware that could refuse it
+    # (CommonMiddleware's redirects, SubscriptionRequiredMiddleware's 403).
+    MIDDLEWARE.insert(0, "corsheaders.middleware.CorsMiddleware")
+except ImportError:
+    pass
+
+CORS_ALLOWED_ORIGINS = cors_allowed_origins()
+CORS_URLS_REGEX = r"^/api/.*$"
+# The token travels in the Authorization header (allowed by default), not in
+# a cookie: no credentials mode needed.
+CORS_ALLOW_CREDENTIALS = False
+# Response headers a script may read besides the CORS-safelisted ones: the
+# wait of a 429 (throttled).
+CORS_EXPOSE_HEADERS = ["Retry-After"]
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.TokenAuthentication",
