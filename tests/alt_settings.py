@@ -25,6 +25,7 @@ TORGOVO_ORDER_MODEL = "brokerage.Trade"
 TORGOVO_SUBSCRIPTIONS = {
     "TRADING_MANAGER_CLASS": "tests.brokerage.engine.Engine",
     "PUBLIC_BASE_URL": "https://brokerage.example",
+    "THROTTLE_RATES": UNREACHED_THROTTLE_RATES,  # noqa: F405  (tests.settings)
     "CREDENTIALS": {
         "API_KEY": "trading_profile.api_key",
         "API_SECRET": "trading_profile.api_secret",

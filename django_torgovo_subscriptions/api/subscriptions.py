@@ -8,7 +8,7 @@ from rest_framework.response import Response
 
 from django_torgovo_subscriptions.api.base import PackageAPIViewMixin
 from django_torgovo_subscriptions.api.filters import SubscriptionPlanFilter
-from django_torgovo_subscriptions.api.schema import AUTH_ERRORS, error
+from django_torgovo_subscriptions.api.schema import AUTH_ERRORS, THROTTLED, error
 from django_torgovo_subscriptions.api.serializers import (
     MySubscriptionsSerializer,
     SubscribeSerializer,
@@ -27,6 +27,7 @@ from django_torgovo_subscriptions.services import subscriptions as service
     responses={
         200: SubscriptionPlanSerializer(many=True),
         400: error("validation_error: unknown plan_type."),
+        **THROTTLED,
     },
 )
 class SubscriptionPlanListView(PackageAPIViewMixin, generics.ListAPIView):
@@ -34,6 +35,7 @@ class SubscriptionPlanListView(PackageAPIViewMixin, generics.ListAPIView):
 
     serializer_class = SubscriptionPlanSerializer
     permission_classes = [permissions.AllowAny]
+    subscriptions_throttle_scope = "subscriptions"
     queryset = SubscriptionPlan.objects.active()
     filter_backends = [DjangoFilterBackend]
     filterset_class = SubscriptionPlanFilter
@@ -41,12 +43,16 @@ class SubscriptionPlanListView(PackageAPIViewMixin, generics.ListAPIView):
 
 class OwnSubscriptionsMixin(PackageAPIViewMixin):
     serializer_class = UserSubscriptionSerializer
+    subscriptions_throttle_scope = "subscriptions"
 
     def get_queryset(self):
         return UserSubscription.objects.filter(user=self.request.user).select_related("plan")
 
 
-@extend_schema(tags=["subscriptions"])
+@extend_schema(
+    tags=["subscriptions"],
+    responses={200: UserSubscriptionSerializer(many=True), **AUTH_ERRORS},
+)
 class SubscriptionListCreateView(OwnSubscriptionsMixin, generics.ListAPIView):
     """GET: the user's subscriptions, newest first. POST: subscribe to a plan."""
 
@@ -124,6 +130,7 @@ class MySubscriptionView(PackageAPIViewMixin, generics.GenericAPIView):
     """The subscription granting access now, per plan type."""
 
     serializer_class = MySubscriptionsSerializer
+    subscriptions_throttle_scope = "subscriptions"
 
     def get(self, request, *args, **kwargs):
         live = service.live_subscriptions(request.user)
