@@ -45,7 +45,7 @@ WSGI_APPLICATION = "example_project.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        "DIRS": [BASE_DIR / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -79,6 +79,8 @@ STATIC_URL = "static/"
 
 # The OpenAPI description (/api/schema/, /api/docs/, /api/redoc/) needs the
 # package's "openapi" extra (drf-spectacular); without it the API runs the same.
+# The extra's drf-spectacular-sidecar serves Swagger UI's and ReDoc's files
+# from this server (static files), so the pages work without internet.
 try:
     import drf_spectacular  # noqa: F401
 
@@ -86,6 +88,14 @@ try:
     INSTALLED_APPS.append("drf_spectacular")
 except ImportError:
     OPENAPI = False
+try:
+    import drf_spectacular_sidecar  # noqa: F401
+
+    OPENAPI_UI_SIDECAR = OPENAPI
+except ImportError:
+    OPENAPI_UI_SIDECAR = False
+if OPENAPI_UI_SIDECAR:
+    INSTALLED_APPS.append("drf_spectacular_sidecar")
 
 # --- CORS: a browser app on another origin (the React frontend) -------------
 # django-cors-headers (installed by `make demo` and the test environments)
@@ -139,6 +149,10 @@ SPECTACULAR_SETTINGS = {
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "PREPROCESSING_HOOKS": ["django_torgovo_subscriptions.api.schema.package_endpoints_only"],
 }
+if OPENAPI_UI_SIDECAR:
+    SPECTACULAR_SETTINGS.update(
+        SWAGGER_UI_DIST="SIDECAR", SWAGGER_UI_FAVICON_HREF="SIDECAR", REDOC_DIST="SIDECAR"
+    )
 
 # --- django-torgovo-subscriptions ------------------------------------------
 TORGOVO_PAIR_CONFIG_MODEL = "trading.PairConfig"
