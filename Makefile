@@ -29,6 +29,12 @@ space := $(empty) $(empty)
 PY_PATH := $(subst $(space),:,$(strip $(PY_BIN_DIRS)))
 TEST_PATH := $(VENV_BIN)$(if $(PY_PATH),:$(PY_PATH)):$(PATH)
 
+# What the example host runs on: the package with its OpenAPI extra (schema,
+# Swagger UI and ReDoc served from local files), DATABASE_URL parsing, and
+# django-cors-headers for a browser frontend on another origin. The test
+# dependency group in pyproject.toml has the same.
+EXAMPLE_HOST_DEPS := -e ".[openapi]" dj-database-url django-cors-headers
+
 .PHONY: venv test demo openapi clean distclean
 
 venv: $(VENV_STAMP)
@@ -52,14 +58,14 @@ test: venv
 # The demo host runs on SQLite (example_project/db.sqlite3): DATABASE_URL is
 # deliberately dropped so a value left in the shell cannot redirect it.
 demo: venv
-	$(VENV_BIN)/uv pip install --quiet --python $(VENV_BIN)/python -e ".[openapi]" dj-database-url
+	$(VENV_BIN)/uv pip install --quiet --python $(VENV_BIN)/python $(EXAMPLE_HOST_DEPS)
 	cd example_project && env -u DATABASE_URL $(VENV_BIN)/python manage.py migrate --noinput
 	cd example_project && env -u DATABASE_URL $(VENV_BIN)/python manage.py seed_demo
 	cd example_project && env -u DATABASE_URL $(VENV_BIN)/python manage.py runserver 127.0.0.1:8000
 
 # Regenerate docs/openapi.yaml from the code (tests/test_openapi.py checks it).
 openapi: venv
-	$(VENV_BIN)/uv pip install --quiet --python $(VENV_BIN)/python -e ".[openapi]" dj-database-url
+	$(VENV_BIN)/uv pip install --quiet --python $(VENV_BIN)/python $(EXAMPLE_HOST_DEPS)
 	cd example_project && $(VENV_BIN)/python manage.py spectacular --validate --fail-on-warn --file ../docs/openapi.yaml
 
 clean:

@@ -138,6 +138,19 @@ DEFAULTS: dict[str, Any] = {
     "PAGE_SIZE": 20,
     # The largest page a client may ask for with ?page_size=.
     "MAX_PAGE_SIZE": 100,
+    # Requests per authenticated user to each area of the API, as DRF rates
+    # ("120/min"; s, m, h or d); None: the area is not throttled. Past it: 429
+    # throttled with Retry-After. Anonymous requests, the TradingView receiver
+    # and the payment webhooks are not counted (api.throttling).
+    "THROTTLE_RATES": {
+        "subscriptions": "120/min",
+        "custom_bot": "120/min",
+        "managed_bot": "120/min",
+        "payments": "30/min",
+    },
+    # The CACHES alias the API throttles count in, shared by every process;
+    # None: django-ratelimit's RATELIMIT_USE_CACHE (the receiver's limits).
+    "THROTTLE_CACHE": None,
     # Path prefixes SubscriptionRequiredMiddleware protects: a list of dicts
     # {"prefix": "/api/bots/", "plan_type": "custom_bot" or None, "feature": None}.
     "PROTECTED_PATHS": [],
@@ -191,7 +204,13 @@ IMPORT_STRINGS = (
 
 # Keys whose values are dicts merged over the default, so a host can override
 # one entry without repeating the others.
-MERGED_DICTS = ("CREDENTIALS", "ORDER_FIELDS", "ORDER_VALUES", "PAIR_CONFIG_FIELDS")
+MERGED_DICTS = (
+    "CREDENTIALS",
+    "ORDER_FIELDS",
+    "ORDER_VALUES",
+    "PAIR_CONFIG_FIELDS",
+    "THROTTLE_RATES",
+)
 
 
 def import_from_string(value: str, setting_name: str) -> Any:

@@ -101,6 +101,16 @@ class SubscriptionChanged(InvalidTransition):
     default_detail = "The subscription changed meanwhile. Reload it and try again."
 
 
+class StatusNotSettable(SubscriptionsError):
+    """A PATCH sent a ``status`` other than "cancelled", the one status a client may set."""
+
+    default_code = "unsupported_status"
+    default_detail = (
+        'status can only be set to "cancelled", which cancels the subscription as DELETE does. '
+        "To stop or resume renewal send auto_renew instead."
+    )
+
+
 class NoLiveSubscription(SubscriptionsError):
     status_code = status.HTTP_404_NOT_FOUND
     default_code = "no_subscription"

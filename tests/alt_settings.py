@@ -26,6 +26,7 @@ TORGOVO_ORDER_MODEL = "brokerage.Trade"
 TORGOVO_SUBSCRIPTIONS = {
     "TRADING_MANAGER_CLASS": "tests.brokerage.engine.Engine",
     "PUBLIC_BASE_URL": "https://brokerage.example",
+    "THROTTLE_RATES": UNREACHED_THROTTLE_RATES,  # noqa: F405  (tests.settings)
     "HOST_ADAPTER_CLASS": "tests.brokerage.adapter.BrokerageHostAdapter",
     "ORDER_FIELDS": {
         "user": "account",

@@ -2,6 +2,7 @@
 
 import os
 
+from django_torgovo_subscriptions.conf import DEFAULTS
 from example_project.settings import *  # noqa: F403
 
 if os.environ.get("DATABASE_URL"):
@@ -29,3 +30,13 @@ CACHES = {
     },
 }
 RATELIMIT_USE_CACHE = "ratelimit"
+
+# The API throttles count each user's requests in that cache for the whole run,
+# and test users share primary keys across tests (rolled back): the suite runs
+# with rates it never reaches. tests/test_throttling.py and the docs' 429
+# example set low ones.
+UNREACHED_THROTTLE_RATES = dict.fromkeys(DEFAULTS["THROTTLE_RATES"], "100000/hour")
+TORGOVO_SUBSCRIPTIONS = {
+    **TORGOVO_SUBSCRIPTIONS,  # noqa: F405
+    "THROTTLE_RATES": UNREACHED_THROTTLE_RATES,
+}

@@ -166,7 +166,9 @@ def test_an_empty_patch_is_a_400(api, user, plan):
     subscription = make_subscription(user, plan)
     response = api.patch(f"/api/subscriptions/{subscription.pk}/", {}, format="json")
     assert response.status_code == 400
-    assert response.json()["fields"] == {"non_field_errors": ["Send auto_renew, plan_id or both."]}
+    assert response.json()["fields"] == {
+        "non_field_errors": ["Send status, auto_renew or plan_id."]
+    }
 
 
 def test_plan_change_within_the_same_type(api, user, plan, without_gateway):
@@ -232,6 +234,132 @@ def test_cancel_keeps_the_row_and_access_until_the_end_date_then_resume(api, use
         f"/api/subscriptions/{subscription.pk}/", {"auto_renew": True}, format="json"
     )
     assert resumed.json()["status"] == "active" and resumed.json()["cancelled_at"] is None
+
+
+# --- PATCH {"status": "cancelled"}: the same cancellation as DELETE ---------------
+
+UNSUPPORTED_STATUS = {
+    "code": "unsupported_status",
+    "detail": 'status can only be set to "cancelled", which cancels the subscription as '
+    "DELETE does. To stop or resume renewal send auto_renew instead.",
+}
+
+
+def row(subscription):
+    return (
+        UserSubscription.objects.filter(pk=subscription.pk)
+        .values("status", "cancelled_at", "auto_renew", "end_date", "plan_id")
+        .get()
+    )
+
+
+@time_machine.travel(datetime(2026, 11, 26, 9, 30, tzinfo=KARACHI), tick=False)
+def test_patch_status_cancelled_answers_and_changes_exactly_what_delete_does(
+    api, user, other_user, plan
+):
+    from rest_framework.authtoken.models import Token
+    from rest_framework.test import APIClient
+
+    from django_torgovo_subscriptions import signals
+
+    patched = make_subscription(user, plan, days_left=10)
+    deleted = make_subscription(other_user, plan, days_left=10)
+    other_api = APIClient()
+    other_api.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=other_user).key}")
+    cancelled = []
+
+    def record(sender, subscription, **kwargs):
+        cancelled.append(subscription.pk)
+
+    signals.subscription_cancelled.connect(record)
+    try:
+        by_patch = api.patch(
+            f"/api/subscriptions/{patched.pk}/", {"status": "cancelled"}, format="json"
+        )
+        by_delete = other_api.delete(f"/api/subscriptions/{deleted.pk}/")
+    finally:
+        signals.subscription_cancelled.disconnect(record)
+
+    assert (by_patch.status_code, by_delete.status_code) == (200, 200)
+    assert by_patch.json() == {**by_delete.json(), "id": patched.pk}
+    body = by_patch.json()
+    assert (body["status"], body["auto_renew"], body["is_live"]) == ("cancelled", False, True)
+    assert body["cancelled_at"] == "2026-11-26T09:30:00+05:00"
+    assert row(patched) == row(deleted)
+    assert cancelled == [patched.pk, deleted.pk]
+
+
+def test_patch_status_cancelled_on_an_unpaid_subscription_frees_the_slot(
+    api, user, plan, with_gateway
+):
+    pending = api.post("/api/subscriptions/", {"plan_id": plan.id}, format="json").json()
+    response = api.patch(
+        f"/api/subscriptions/{pending['id']}/", {"status": "cancelled"}, format="json"
+    )
+    body = response.json()
+    assert response.status_code == 200
+    assert (body["status"], body["end_date"], body["is_live"]) == ("cancelled", None, False)
+    assert api.post("/api/subscriptions/", {"plan_id": plan.id}, format="json").status_code == 201
+
+
+def test_patch_status_cancelled_twice_is_the_same_409_as_delete(api, user, plan):
+    subscription = make_subscription(user, plan)
+    assert api.delete(f"/api/subscriptions/{subscription.pk}/").status_code == 200
+    response = api.patch(
+        f"/api/subscriptions/{subscription.pk}/", {"status": "cancelled"}, format="json"
+    )
+    assert response.status_code == 409
+    assert response.json() == {
+        "code": "invalid_status",
+        "detail": "The subscription is already cancelled.",
+    }
+
+
+@pytest.mark.parametrize(
+    "status",
+    ["active", "expired", "past_due", "trial", "pending_payment", "Cancelled", "", None, 1, []],
+)
+def test_patch_with_any_other_status_is_a_400_naming_what_may_be_sent(api, user, plan, status):
+    subscription = make_subscription(user, plan)
+    before = row(subscription)
+    response = api.patch(
+        f"/api/subscriptions/{subscription.pk}/", {"status": status}, format="json"
+    )
+    assert response.status_code == 400
+    assert response.json() == UNSUPPORTED_STATUS
+    assert row(subscription) == before
+
+
+def test_patch_status_with_other_fields_is_a_400_and_changes_nothing(api, user, plan):
+    subscription = make_subscription(user, plan)
+    before = row(subscription)
+    response = api.patch(
+        f"/api/subscriptions/{subscription.pk}/",
+        {"status": "cancelled", "auto_renew": False},
+        format="json",
+    )
+    assert response.status_code == 400
+    assert response.json() == {
+        "code": "validation_error",
+        "detail": "The request has invalid fields; see 'fields'.",
+        "fields": {
+            "non_field_errors": [
+                "Send status alone: cancelling also stops renewal and keeps the plan."
+            ]
+        },
+    }
+    assert row(subscription) == before
+
+
+def test_patch_status_of_another_users_subscription_is_404_and_changes_nothing(
+    api, other_user, plan
+):
+    theirs = make_subscription(other_user, plan)
+    before = row(theirs)
+    response = api.patch(f"/api/subscriptions/{theirs.pk}/", {"status": "cancelled"}, format="json")
+    assert response.status_code == 404
+    assert response.json() == {"code": "not_found", "detail": "Not found."}
+    assert row(theirs) == before
 
 
 def test_cancelling_an_unpaid_subscription_frees_the_slot(api, user, plan, with_gateway):

@@ -171,7 +171,7 @@ def run_curl(command: str, tmp_path: Path) -> tuple[int, str]:
 
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("example", EXAMPLES, ids=str)
-def test_documented_example(example: Example, live_server, tmp_path):
+def test_documented_example(example: Example, live_server, tmp_path, settings):
     from django.contrib.auth import get_user_model
     from rest_framework.authtoken.models import Token
 
@@ -185,6 +185,7 @@ def test_documented_example(example: Example, live_server, tmp_path):
         user=user,
         token=Token.objects.get(user=user).key,
         plans={p.slug: p for p in SubscriptionPlan.objects.all()},
+        settings=settings,
     )
     assert example.setup in scenarios, f"{example}: unknown setup {example.setup!r}"
     variables = {"BASE": live_server.url, "TOKEN": context.token, "TMP": str(tmp_path)}

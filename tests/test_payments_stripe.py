@@ -405,6 +405,32 @@ def test_when_stripe_cannot_be_told_the_cancellation_is_refused(
     assert (subscription.status, subscription.auto_renew) == ("active", True)
 
 
+def test_cancelling_by_patch_stops_renewal_at_stripe_as_delete_does(
+    api, user, stripe_plan, fake_stripe
+):
+    subscription = paid_subscription(api, user, stripe_plan, fake_stripe)
+    gateway_id = subscription.gateway_subscription_id
+    response = api.patch(
+        f"/api/subscriptions/{subscription.pk}/", {"status": "cancelled"}, format="json"
+    )
+    assert response.status_code == 200 and response.json()["status"] == "cancelled"
+    assert fake_stripe.subscriptions[gateway_id]["cancel_at_period_end"] is True
+    assert len(fake_stripe.requests_to("POST", f"/v1/subscriptions/{gateway_id}")) == 1
+
+
+def test_cancelling_by_patch_is_refused_when_stripe_cannot_be_told(
+    api, user, stripe_plan, fake_stripe
+):
+    subscription = paid_subscription(api, user, stripe_plan, fake_stripe)
+    fake_stripe.stop()
+    response = api.patch(
+        f"/api/subscriptions/{subscription.pk}/", {"status": "cancelled"}, format="json"
+    )
+    assert (response.status_code, response.json()["code"]) == (502, "gateway_error")
+    subscription.refresh_from_db()
+    assert (subscription.status, subscription.auto_renew) == ("active", True)
+
+
 def test_renewal_switched_in_stripes_portal_is_mirrored(api, user, stripe_plan, fake_stripe):
     subscription = paid_subscription(api, user, stripe_plan, fake_stripe)
     UserSubscription.objects.filter(pk=subscription.pk).update(

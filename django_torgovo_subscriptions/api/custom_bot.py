@@ -124,6 +124,7 @@ class WebhookGenerateView(PackageAPIViewMixin, generics.GenericAPIView):
     """Create a webhook for a PairConfig: the URL and the alert JSON, shown this once."""
 
     serializer_class = GenerateWebhookSerializer
+    subscriptions_throttle_scope = "custom_bot"
     permission_classes = [
         permissions.IsAuthenticated,
         HasActiveSubscription.of(plan_type=PlanType.CUSTOM_BOT),
@@ -154,6 +155,7 @@ def secret_response(issued: issuing.IssuedSecret, request: Any, code: int) -> Re
 
 class OwnWebhooksMixin(PackageAPIViewMixin):
     serializer_class = WebhookSerializer
+    subscriptions_throttle_scope = "custom_bot"
 
     def get_queryset(self):
         queryset = CustomBotWebhook.objects.filter(user=self.request.user).select_related(

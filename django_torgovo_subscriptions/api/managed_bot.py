@@ -9,7 +9,7 @@ from rest_framework.response import Response
 
 from django_torgovo_subscriptions.api.base import PackageAPIViewMixin
 from django_torgovo_subscriptions.api.fields import PairConfigValueField, StringDecimalField
-from django_torgovo_subscriptions.api.schema import AUTH_ERRORS, error
+from django_torgovo_subscriptions.api.schema import AUTH_ERRORS, THROTTLED, error
 from django_torgovo_subscriptions.api.serializers import (
     SubscriptionPlanSerializer,
     UserSubscriptionSerializer,
@@ -90,12 +90,15 @@ class InvestSerializer(serializers.Serializer):
     )
 
 
-@extend_schema(tags=["managed bots"])
+@extend_schema(
+    tags=["managed bots"], responses={200: ManagedBotOfferSerializer(many=True), **THROTTLED}
+)
 class ManagedBotAvailableView(PackageAPIViewMixin, generics.ListAPIView):
     """Managed bots open to investors, with plan, terms and current figures."""
 
     serializer_class = ManagedBotOfferSerializer
     permission_classes = [permissions.AllowAny]
+    subscriptions_throttle_scope = "managed_bot"
 
     def get_queryset(self):
         return managed.available_offers().select_related("managed_bot")
@@ -105,6 +108,7 @@ class ManagedBotSubscribeView(PackageAPIViewMixin, generics.GenericAPIView):
     """Invest in a managed bot: creates (or extends) the managed-bot subscription."""
 
     serializer_class = InvestSerializer
+    subscriptions_throttle_scope = "managed_bot"
 
     @extend_schema(
         tags=["managed bots"],
@@ -210,6 +214,7 @@ class ManagedBotPerformanceView(PackageAPIViewMixin, generics.ListAPIView):
     """The user's own managed-bot investments with profit and profit share."""
 
     serializer_class = PerformanceReportSerializer
+    subscriptions_throttle_scope = "managed_bot"
 
     def get_queryset(self):
         return managed.performance_rows(self.request.user)

@@ -126,6 +126,7 @@ class CreateCheckoutView(PackageAPIViewMixin, generics.GenericAPIView):
     """Start (or resume) paying for one of your pending subscriptions."""
 
     serializer_class = CreateCheckoutSerializer
+    subscriptions_throttle_scope = "payments"
 
     def post(self, request, *args, **kwargs):
         data = CreateCheckoutSerializer(data=request.data)
@@ -146,6 +147,7 @@ class PaymentHistoryView(PackageAPIViewMixin, generics.ListAPIView):
     """Your payments, newest first: paid, failed (with the reason) and pending."""
 
     serializer_class = PaymentSerializer
+    subscriptions_throttle_scope = "payments"
 
     def get_queryset(self):
         return Payment.objects.filter(user=self.request.user).select_related("subscription__plan")

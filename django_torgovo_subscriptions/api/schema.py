@@ -23,7 +23,9 @@ def error(description: str) -> OpenApiResponse:
     return OpenApiResponse(response=ErrorSerializer, description=description)
 
 
-AUTH_ERRORS = {401: error("not_authenticated or authentication_failed.")}
+# A 429 answers authenticated requests only (api.throttling), so it comes with the 401.
+THROTTLED = {429: error("throttled: this area's rate is used up; retry after Retry-After seconds.")}
+AUTH_ERRORS = {401: error("not_authenticated or authentication_failed."), **THROTTLED}
 
 
 def package_endpoints_only(endpoints: list, **kwargs) -> list:

@@ -6,7 +6,12 @@ from rest_framework import serializers
 
 from django_torgovo_subscriptions.api.fields import PackageModelSerializer
 from django_torgovo_subscriptions.compat import OpenApiTypes, extend_schema_field
-from django_torgovo_subscriptions.models import SubscriptionPlan, UserSubscription
+from django_torgovo_subscriptions.exceptions import StatusNotSettable
+from django_torgovo_subscriptions.models import (
+    SubscriptionPlan,
+    SubscriptionStatus,
+    UserSubscription,
+)
 
 
 class SubscriptionPlanSerializer(PackageModelSerializer):
@@ -70,13 +75,41 @@ class SubscribeSerializer(serializers.Serializer):
     plan_id = ActivePlanField(help_text="The id of an active plan from subscription-plans/.")
 
 
+class CancelStatusField(serializers.ChoiceField):
+    """
+    ``status`` as a client may send it: only "cancelled", which cancels.
+
+    Any other value, of any type, is ``StatusNotSettable`` (400
+    ``unsupported_status``) rather than a field error, so a client can tell
+    "that status cannot be set here" from a malformed body.
+    """
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(choices=[SubscriptionStatus.CANCELLED.value], **kwargs)
+
+    def run_validation(self, data=serializers.empty):
+        if data is serializers.empty:
+            return super().run_validation(data)
+        if data != SubscriptionStatus.CANCELLED.value:
+            raise StatusNotSettable()
+        return data
+
+
 class SubscriptionUpdateSerializer(serializers.Serializer):
+    status = CancelStatusField(
+        required=False, help_text='"cancelled" cancels the subscription, exactly as DELETE does.'
+    )
     auto_renew = serializers.BooleanField(required=False)
     plan_id = ActivePlanField(required=False, help_text="Another plan of the same plan type.")
 
     def validate(self, attrs):
         if not attrs:
-            raise serializers.ValidationError("Send auto_renew, plan_id or both.", code="empty")
+            raise serializers.ValidationError("Send status, auto_renew or plan_id.", code="empty")
+        if "status" in attrs and len(attrs) > 1:
+            raise serializers.ValidationError(
+                "Send status alone: cancelling also stops renewal and keeps the plan.",
+                code="status_not_alone",
+            )
         return attrs
 
 

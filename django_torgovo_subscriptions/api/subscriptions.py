@@ -8,7 +8,7 @@ from rest_framework.response import Response
 
 from django_torgovo_subscriptions.api.base import PackageAPIViewMixin
 from django_torgovo_subscriptions.api.filters import SubscriptionPlanFilter
-from django_torgovo_subscriptions.api.schema import AUTH_ERRORS, error
+from django_torgovo_subscriptions.api.schema import AUTH_ERRORS, THROTTLED, error
 from django_torgovo_subscriptions.api.serializers import (
     MySubscriptionsSerializer,
     SubscribeSerializer,
@@ -27,6 +27,7 @@ from django_torgovo_subscriptions.services import subscriptions as service
     responses={
         200: SubscriptionPlanSerializer(many=True),
         400: error("validation_error: unknown plan_type."),
+        **THROTTLED,
     },
 )
 class SubscriptionPlanListView(PackageAPIViewMixin, generics.ListAPIView):
@@ -34,6 +35,7 @@ class SubscriptionPlanListView(PackageAPIViewMixin, generics.ListAPIView):
 
     serializer_class = SubscriptionPlanSerializer
     permission_classes = [permissions.AllowAny]
+    subscriptions_throttle_scope = "subscriptions"
     queryset = SubscriptionPlan.objects.active()
     filter_backends = [DjangoFilterBackend]
     filterset_class = SubscriptionPlanFilter
@@ -41,12 +43,16 @@ class SubscriptionPlanListView(PackageAPIViewMixin, generics.ListAPIView):
 
 class OwnSubscriptionsMixin(PackageAPIViewMixin):
     serializer_class = UserSubscriptionSerializer
+    subscriptions_throttle_scope = "subscriptions"
 
     def get_queryset(self):
         return UserSubscription.objects.filter(user=self.request.user).select_related("plan")
 
 
-@extend_schema(tags=["subscriptions"])
+@extend_schema(
+    tags=["subscriptions"],
+    responses={200: UserSubscriptionSerializer(many=True), **AUTH_ERRORS},
+)
 class SubscriptionListCreateView(OwnSubscriptionsMixin, generics.ListAPIView):
     """GET: the user's subscriptions, newest first. POST: subscribe to a plan."""
 
@@ -73,16 +79,19 @@ class SubscriptionListCreateView(OwnSubscriptionsMixin, generics.ListAPIView):
     responses={200: UserSubscriptionSerializer, 404: error("not_found."), **AUTH_ERRORS},
 )
 class SubscriptionDetailView(OwnSubscriptionsMixin, generics.RetrieveAPIView):
-    """GET one; PATCH auto_renew or plan_id; DELETE cancels (the row is kept)."""
+    """GET one; PATCH status, auto_renew or plan_id; DELETE cancels (the row is kept)."""
 
     @extend_schema(
         request=SubscriptionUpdateSerializer,
         responses={
             200: UserSubscriptionSerializer,
-            400: error("validation_error."),
+            400: error("validation_error, or unsupported_status: a status other than cancelled."),
             403: error("pair_limit_reached."),
             404: error("not_found."),
-            409: error("invalid_status, plan_type_mismatch or plan_change_unavailable."),
+            409: error(
+                "invalid_status (e.g. already cancelled), plan_type_mismatch or "
+                "plan_change_unavailable."
+            ),
             **AUTH_ERRORS,
         },
     )
@@ -90,11 +99,14 @@ class SubscriptionDetailView(OwnSubscriptionsMixin, generics.RetrieveAPIView):
         subscription = self.get_object()
         data = SubscriptionUpdateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        subscription = service.update(
-            subscription,
-            auto_renew=data.validated_data.get("auto_renew"),
-            plan=data.validated_data.get("plan_id"),
-        )
+        if "status" in data.validated_data:  # "cancelled", the only status the serializer passes
+            subscription = service.cancel(subscription)
+        else:
+            subscription = service.update(
+                subscription,
+                auto_renew=data.validated_data.get("auto_renew"),
+                plan=data.validated_data.get("plan_id"),
+            )
         return Response(UserSubscriptionSerializer(subscription).data)
 
     @extend_schema(
@@ -118,6 +130,7 @@ class MySubscriptionView(PackageAPIViewMixin, generics.GenericAPIView):
     """The subscription granting access now, per plan type."""
 
     serializer_class = MySubscriptionsSerializer
+    subscriptions_throttle_scope = "subscriptions"
 
     def get(self, request, *args, **kwargs):
         live = service.live_subscriptions(request.user)

@@ -45,7 +45,7 @@ WSGI_APPLICATION = "example_project.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        "DIRS": [BASE_DIR / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -79,6 +79,8 @@ STATIC_URL = "static/"
 
 # The OpenAPI description (/api/schema/, /api/docs/, /api/redoc/) needs the
 # package's "openapi" extra (drf-spectacular); without it the API runs the same.
+# The extra's drf-spectacular-sidecar serves Swagger UI's and ReDoc's files
+# from this server (static files), so the pages work without internet.
 try:
     import drf_spectacular  # noqa: F401
 
@@ -86,6 +88,46 @@ try:
     INSTALLED_APPS.append("drf_spectacular")
 except ImportError:
     OPENAPI = False
+try:
+    import drf_spectacular_sidecar  # noqa: F401
+
+    OPENAPI_UI_SIDECAR = OPENAPI
+except ImportError:
+    OPENAPI_UI_SIDECAR = False
+if OPENAPI_UI_SIDECAR:
+    INSTALLED_APPS.append("drf_spectacular_sidecar")
+
+# --- CORS: a browser app on another origin (the React frontend) -------------
+# django-cors-headers (installed by `make demo` and the test environments)
+# answers the API's preflight requests and adds the CORS headers to its
+# answers for the origins in the CORS_ALLOWED_ORIGINS environment variable,
+# comma separated. docs/API_DOCUMENTATION.md ("Calling the API from a browser")
+# explains each setting.
+
+
+def cors_allowed_origins(environ=os.environ) -> list[str]:
+    value = environ.get("CORS_ALLOWED_ORIGINS", "http://localhost:3000")
+    return [origin.strip() for origin in value.split(",") if origin.strip()]
+
+
+try:
+    import corsheaders  # noqa: F401
+
+    INSTALLED_APPS.append("corsheaders")
+    # First: a preflight is answered before any middleware that could refuse it
+    # (CommonMiddleware's redirects, SubscriptionRequiredMiddleware's 403).
+    MIDDLEWARE.insert(0, "corsheaders.middleware.CorsMiddleware")
+except ImportError:
+    pass
+
+CORS_ALLOWED_ORIGINS = cors_allowed_origins()
+CORS_URLS_REGEX = r"^/api/.*$"
+# The token travels in the Authorization header (allowed by default), not in
+# a cookie: no credentials mode needed.
+CORS_ALLOW_CREDENTIALS = False
+# Response headers a script may read besides the CORS-safelisted ones: the
+# wait of a 429 (throttled).
+CORS_EXPOSE_HEADERS = ["Retry-After"]
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -107,6 +149,10 @@ SPECTACULAR_SETTINGS = {
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "PREPROCESSING_HOOKS": ["django_torgovo_subscriptions.api.schema.package_endpoints_only"],
 }
+if OPENAPI_UI_SIDECAR:
+    SPECTACULAR_SETTINGS.update(
+        SWAGGER_UI_DIST="SIDECAR", SWAGGER_UI_FAVICON_HREF="SIDECAR", REDOC_DIST="SIDECAR"
+    )
 
 # --- django-torgovo-subscriptions ------------------------------------------
 TORGOVO_PAIR_CONFIG_MODEL = "trading.PairConfig"

@@ -20,5 +20,10 @@ if settings.OPENAPI:
     urlpatterns += [
         path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
         path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
-        path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+        path(
+            "api/redoc/",
+            # drf-spectacular's page without its Google Fonts links (offline).
+            SpectacularRedocView.as_view(url_name="schema", template_name="redoc_offline.html"),
+            name="redoc",
+        ),
     ]

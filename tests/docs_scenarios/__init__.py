@@ -29,6 +29,9 @@ class Context:
     token: str
     plans: dict[str, Any]  # by slug
     variables: dict[str, Any] = field(default_factory=dict)
+    # pytest-django's ``settings``: a scenario may change settings for its example
+    # (the live server runs in the same process); they are restored afterwards.
+    settings: Any = None
 
 
 def scenario(name: str) -> Callable:
