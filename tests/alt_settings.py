@@ -46,5 +46,6 @@ TORGOVO_SUBSCRIPTIONS = {
         "symbol": "market",
         "exchange": "venue",
         "is_active": "enabled",
+        "name": "title",
     },
 }

@@ -375,3 +375,23 @@ class IncrementalEqualsFullTests(TestCase):
             incremental = ledger_figures(perf)
             recalculate(perf, full=True)
             self.assertEqual(ledger_figures(perf), incremental)
+
+
+def test_every_source_counts_unless_profit_order_sources_limits_them(perf):
+    from django_torgovo_subscriptions.host import get_host_adapter
+
+    adapter = get_host_adapter()
+    managed, manual = adapter.order_value("source", "managed"), "MANUAL"
+    make_order(perf, side="buy", quantity="1", price="100", when="2024-01-02 10:00", source=managed)
+    make_order(perf, side="sell", quantity="1", price="110", when="2024-01-03 10:00", source=manual)
+    make_order(perf, side="buy", quantity="1", price="100", when="2024-01-04 10:00", source=managed)
+    make_order(
+        perf, side="sell", quantity="1", price="130", when="2024-01-05 10:00", source=managed
+    )
+    recalculate(perf)
+    assert perf.realized_pnl == D("40.00")  # both sells, whatever placed them
+    with override_settings(
+        TORGOVO_SUBSCRIPTIONS={**example.TORGOVO_SUBSCRIPTIONS, "PROFIT_ORDER_SOURCES": ["managed"]}
+    ):
+        recalculate(perf, full=True)
+    assert perf.realized_pnl == D("30.00")  # the manual sell is left out: 130 - 100

@@ -19,6 +19,7 @@ from django_torgovo_subscriptions.compat import (
     extend_schema_field,
     inline_serializer,
 )
+from django_torgovo_subscriptions.host import get_host_adapter
 from django_torgovo_subscriptions.models import ManagedBotOffer
 from django_torgovo_subscriptions.models.fields import MONEY_DECIMAL_PLACES, MONEY_MAX_DIGITS
 from django_torgovo_subscriptions.services.managed_bot import offers as managed
@@ -141,14 +142,18 @@ class ManagedBotSubscribeView(PackageAPIViewMixin, generics.GenericAPIView):
 
 
 class PerformanceBotSerializer(serializers.Serializer):
-    id = serializers.IntegerField(source="pk")
+    """The host PairConfig the investment is in (not the offer: see ``offer_id``)."""
+
+    id = serializers.IntegerField(
+        source="pk", help_text="The host PairConfig's id; the offer's id is offer_id."
+    )
     name = serializers.SerializerMethodField()
     exchange = PairConfigValueField("exchange", source="*")
     symbol = PairConfigValueField("symbol", source="*")
 
     def get_name(self, bot) -> str:
         offer = getattr(bot, "torgovo_managed_offer", None)
-        return offer.name if offer else str(bot)
+        return offer.name if offer else get_host_adapter().pair_config_name(bot)
 
 
 class PerformanceSubscriptionSerializer(serializers.Serializer):
@@ -162,6 +167,9 @@ class PerformanceReportSerializer(serializers.Serializer):
     """One investment: money is decimal strings in the plan's currency."""
 
     id = serializers.IntegerField(source="performance.pk")
+    offer_id = serializers.SerializerMethodField(
+        help_text="The id of the bot's offer in managed-bot/available/ (null if it has none)."
+    )
     managed_bot = PerformanceBotSerializer(source="performance.managed_bot")
     subscription = PerformanceSubscriptionSerializer(source="performance.subscription")
     currency = serializers.CharField(source="performance.subscription.plan.currency")
@@ -198,6 +206,10 @@ class PerformanceReportSerializer(serializers.Serializer):
     )
     last_calculated = serializers.DateTimeField(source="summary.last_calculated")
     closed_at = serializers.DateTimeField(source="summary.closed_at")
+
+    def get_offer_id(self, report) -> int | None:
+        offer = getattr(report.performance.managed_bot, "torgovo_managed_offer", None)
+        return offer.pk if offer else None
 
     def get_profit_share_percentage(self, report) -> str:
         return f"{report.summary.profit_share_rate * 100:.2f}"
