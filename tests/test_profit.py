@@ -121,7 +121,7 @@ def test_incremental_runs_read_only_new_orders_and_equal_a_full_rebuild(perf):
     with CaptureQueriesContext(connection) as queries:
         result = recalculate(perf)
     assert result.orders_read == 3
-    assert len(queries) <= 6  # lock, orders, pending scan, save (+ savepoints)
+    assert len(queries) <= 7  # lock, orders, pending scan, daily points, save (+ savepoints)
     incremental = ledger_figures(perf)
 
     full = recalculate(perf, full=True)
