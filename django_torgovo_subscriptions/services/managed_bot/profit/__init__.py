@@ -18,8 +18,9 @@ those return and raise), ``locking`` (how they change a performance row),
 ``config`` (the PROFIT_* settings), ``orders`` (reading the host's Order
 model), ``daily`` (the ledger's closing figures per day, for charts),
 ``settled`` (the record of each settlement point) and ``guarantee`` (the
-plan's guaranteed return and its shortfall). The pure parts (no database) are ``fifo.ProfitLedger`` and
-``share.settle_share``; calendar months come from ``periods``.
+plan's guaranteed return and its shortfall). The pure parts (no database)
+are ``fifo.ProfitLedger`` and ``share.settle_share``; calendar months come
+from ``periods``.
 See docs/MANAGED_BOTS.md.
 """
 
