@@ -395,3 +395,18 @@ def test_every_source_counts_unless_profit_order_sources_limits_them(perf):
     ):
         recalculate(perf, full=True)
     assert perf.realized_pnl == D("30.00")  # the manual sell is left out: 130 - 100
+
+
+def test_daily_points_follow_a_rebuild_to_an_earlier_moment(perf):
+    make_order(perf, side="buy", quantity="1", price="100", when="2024-01-02 10:00")
+    make_order(perf, side="sell", quantity="1", price="120", when="2024-01-05 10:00")
+    recalculate(perf)
+    assert perf.daily_points.count() == (at(NOW).date() - at("2024-01-02 00:00").date()).days + 1
+    recalculate(perf, full=True, until=at("2024-01-05 00:00"))
+    assert list(perf.daily_points.values_list("date", "cumulative_net")) == [
+        (at("2024-01-02 00:00").date(), D("0.00")),
+        (at("2024-01-03 00:00").date(), D("0.00")),
+        (at("2024-01-04 00:00").date(), D("0.00")),
+    ]
+    recalculate(perf, full=True)
+    assert perf.daily_points.get(date=at("2024-01-05 00:00").date()).cumulative_net == D("20.00")

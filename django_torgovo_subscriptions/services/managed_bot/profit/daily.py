@@ -8,8 +8,9 @@ its horizon falls in, carrying the last figure over days without orders. The
 first day covered is the last day written before (its close may have
 changed), or the day of the first order read if that is earlier (an order
 that landed late) or nothing was written yet. So an incremental run upserts
-one or two rows; a rebuild deletes the performance's points and writes them again, and
-gives the very points any sequence of incremental runs gave. The last day
+one or two rows; a rebuild computes every point again, deletes the stored
+ones outside its days and writes those that differ (none, when nothing
+changed), and so gives the very points any sequence of incremental runs gave. The last day
 written is kept in ``pnl_state["points_through"]``. Points start on the day
 of the first counted order; before it the balance is the initial investment.
 """
@@ -54,14 +55,16 @@ def write_points(
     their close; ``opening_net`` is the cumulative net before this run's orders;
     ``through`` the last day written before (ignored when ``rebuilt``).
     """
+    stored = ManagedBotDailyPoint.objects.filter(performance_id=row.pk)
     if rebuilt:
-        ManagedBotDailyPoint.objects.filter(performance=row).delete()
         through = None
     # From the last day written, or from an earlier day when orders of that day
     # arrived late (after the cursor, as every order read is, yet before the
     # previous horizon): the orders read are all later than those counted before.
     starts = [day for day in (through, min(closes, default=None)) if day is not None]
     if not starts:
+        if rebuilt:
+            stored.delete()
         return None
     first = min(starts)
     last = max(last_day_of(horizon), max(closes, default=first), first)
@@ -71,16 +74,20 @@ def write_points(
         cumulative = quantize_money(net)
         points.append(
             ManagedBotDailyPoint(
-                performance=row,
+                performance_id=row.pk,
                 date=day,
                 cumulative_net=cumulative,
                 balance=Decimal(row.initial_investment) + cumulative,
             )
         )
         day += ONE_DAY
-    if through is None:
-        ManagedBotDailyPoint.objects.bulk_create(points, batch_size=BATCH_SIZE)
-    else:
+    if rebuilt:
+        # Keep what a rebuild finds unchanged (usually all of it): write only the rest.
+        kept = set(stored.values_list("date", "cumulative_net", "balance"))
+        if any(not first <= day <= last for day, _net, _balance in kept):
+            stored.exclude(date__range=(first, last)).delete()
+        points = [p for p in points if (p.date, p.cumulative_net, p.balance) not in kept]
+    if points:
         ManagedBotDailyPoint.objects.bulk_create(
             points,
             batch_size=BATCH_SIZE,
