@@ -121,3 +121,15 @@ def test_a_receiver_that_fails_rolls_the_settlement_back(guaranteed):
     assert not ManagedBotSettledPeriod.objects.exists()
     settle_period(guaranteed, 2024, 1)  # the next run settles it
     assert ManagedBotSettledPeriod.objects.count() == 1
+
+
+def test_the_admin_lists_the_settled_periods_read_only(admin_client, guaranteed):
+    settle_period(guaranteed, 2024, 1)
+    url = "/admin/subscriptions/managedbotsettledperiod/"
+    response = admin_client.get(url)
+    assert response.status_code == 200
+    assert b"2024-01" in response.content
+    period = ManagedBotSettledPeriod.objects.get()
+    assert admin_client.get(f"{url}{period.pk}/change/").status_code == 200  # a view only
+    assert admin_client.post(f"{url}{period.pk}/delete/").status_code == 403
+    assert admin_client.get(f"{url}add/").status_code == 403
