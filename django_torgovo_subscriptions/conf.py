@@ -99,12 +99,16 @@ DEFAULTS: dict[str, Any] = {
     "PROFIT_CHUNK_SIZE": 2000,
     # Logical PairConfig field -> the host's field name. "owner" None means
     # PairConfigs are platform-wide: any subscriber may trade any active one.
+    # "name" and "minimum_investment" are read by sync_managed_offers for new
+    # offers (None: str(pair_config), and its --minimum).
     "PAIR_CONFIG_FIELDS": {
         "owner": "user",
         "symbol": "symbol",
         "exchange": "exchange",
         "is_active": None,
         "is_managed": None,
+        "name": None,
+        "minimum_investment": None,
     },
     # Currency of plans created without one (ISO 4217, upper case).
     "DEFAULT_CURRENCY": "USD",
@@ -191,6 +195,11 @@ DEFAULTS: dict[str, Any] = {
     "WEBHOOK_CHECK_TICKER": True,
     # Days of webhook events prune_webhook_events keeps without --older-than.
     "WEBHOOK_EVENT_RETENTION_DAYS": 90,
+    # --- managed bots: charts, the guarantee, counted orders --------------------
+    # Logical ORDER_VALUES["source"] values (e.g. ["managed"]) of the host Orders
+    # that count toward a managed bot's profit; needs ORDER_FIELDS["source"].
+    # None: every executed order of the investor on the bot counts, any source.
+    "PROFIT_ORDER_SOURCES": None,
 }
 
 # Keys whose values are dotted paths, imported on access.

@@ -127,6 +127,13 @@ class InvestmentTooSmall(SubscriptionsError):
     default_detail = "The investment is below the bot's minimum."
 
 
+class InvalidDateRange(SubscriptionsError):
+    """``?from=`` / ``?to=`` of a history are not dates, or ``from`` is after ``to``."""
+
+    default_code = "invalid_date_range"
+    default_detail = "from and to must be dates (YYYY-MM-DD), from not after to."
+
+
 # --- Payments (docs/PAYMENTS.md) ----------------------------------------------
 
 

@@ -134,7 +134,8 @@ class DefaultHostAdapter:
 
     def pair_config_field(self, name: str) -> str | None:
         """The host PairConfig field for a logical name (owner, symbol, exchange,
-        is_active, is_managed), or None when the host has none (``PAIR_CONFIG_FIELDS``)."""
+        is_active, is_managed, name, minimum_investment), or None when the host
+        has none (``PAIR_CONFIG_FIELDS``)."""
         return subscriptions_settings.PAIR_CONFIG_FIELDS.get(name)
 
     def pair_config_value(self, pair_config: Any, name: str, default: Any = None) -> Any:
@@ -143,6 +144,12 @@ class DefaultHostAdapter:
         if not field:
             return default
         return getattr(pair_config, field)
+
+    def pair_config_name(self, pair_config: Any) -> str:
+        """The name shown to people for a PairConfig: the host's ``name`` field when
+        mapped and not empty, else ``str(pair_config)``."""
+        name = self.pair_config_value(pair_config, "name")
+        return str(name) if name not in (None, "") else str(pair_config)
 
     def tradable_pair_configs(self, user: Any, *, exclude_managed: bool = False) -> models.QuerySet:
         """PairConfigs the user may trade: their own, or all when they are platform-wide;

@@ -10,12 +10,14 @@ Jan 31 -> Feb 28 -> Mar 31, never Mar 28 (``add_months``, ``months_between``,
 The profit share is settled per calendar month of the project's TIME_ZONE
 (``month_bounds``, ``month_key``, ``is_month_start``, ``MonthKeys``): a month
 runs from the first at midnight to the next first at midnight, and realized
-profit is booked to the month of its order's ``created_at``.
+profit is booked to the month of its order's ``created_at``. The ledger's
+daily points use the calendar days of the same TIME_ZONE (``local_day``,
+``day_bounds``, ``DayKeys``).
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, time, timedelta
 
 from dateutil.relativedelta import relativedelta
 from django.utils import timezone
@@ -88,3 +90,34 @@ class MonthKeys:
         self.start, self.end = month_bounds(*_local_month(moment))
         self.key = month_key(moment)
         return self.key
+
+
+def local_day(moment: datetime) -> date:
+    """The calendar day of an aware datetime in the project's TIME_ZONE."""
+    return moment.astimezone(timezone.get_default_timezone()).date()
+
+
+def day_bounds(day: date) -> tuple[datetime, datetime]:
+    """A calendar day in the project's TIME_ZONE: [start, end) as aware datetimes."""
+    tz = timezone.get_default_timezone()
+    return (
+        datetime.combine(day, time(), tzinfo=tz),
+        datetime.combine(day + timedelta(days=1), time(), tzinfo=tz),
+    )
+
+
+class DayKeys:
+    """(local_day(), month_key()) with the current day's bounds cached (one call per order)."""
+
+    def __init__(self) -> None:
+        self.start: datetime | None = None
+        self.end: datetime | None = None
+        self.keys: tuple[date, str] = (date.min, "")
+
+    def __call__(self, moment: datetime) -> tuple[date, str]:
+        if self.start is not None and self.start <= moment < self.end:
+            return self.keys
+        day = local_day(moment)
+        self.start, self.end = day_bounds(day)
+        self.keys = (day, f"{day.year:04d}-{day.month:02d}")
+        return self.keys

@@ -33,3 +33,19 @@ payment_confirmed = Signal()
 # A gateway reported a failed charge; payment.failure_reason says why. Sent
 # inside the event's processing transaction. kwargs: payment, subscription.
 payment_failed = Signal()
+
+# A settled period (a month's end, or the exit) of a managed-bot investment
+# whose plan guarantees a monthly return found the cumulative net profit short
+# of the guarantee. Sent by the monthly settlement (settle_period,
+# settle_profit_shares, and settle_on_exit when an investor leaves), once per
+# settled period, inside the settlement's transaction: a receiver that raises
+# rolls the settlement back (it is retried on the next run), and a receiver
+# that pays out through an outside service should do so in
+# transaction.on_commit. The package records the shortfall (on
+# ManagedBotSettledPeriod) and sends this signal; it never pays anything.
+# kwargs: performance (ManagedBotPerformance), settled_period
+# (ManagedBotSettledPeriod), shortfall (Decimal: the guarantee so far less the
+# cumulative net profit), new_shortfall (Decimal, >= 0: the shortfall above
+# the largest of the earlier periods; a host compensating every period pays
+# this, and has then paid the largest shortfall in total).
+managed_guarantee_shortfall = Signal()

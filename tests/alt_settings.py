@@ -47,5 +47,6 @@ TORGOVO_SUBSCRIPTIONS = {
         "symbol": "market",
         "exchange": "venue",
         "is_active": "enabled",
+        "name": "title",
     },
 }

@@ -121,7 +121,8 @@ def make_order(
 
 
 def ledger_figures(performance: ManagedBotPerformance) -> dict:
-    """Everything a recalculation derives, exactly (for incremental == full checks)."""
+    """Everything a recalculation derives, exactly, daily points included (for
+    incremental == full checks)."""
     performance.refresh_from_db()
     state = dict(performance.pnl_state)
     state.pop("pending", None)
@@ -135,6 +136,11 @@ def ledger_figures(performance: ManagedBotPerformance) -> dict:
             performance.realized_pnl,
             performance.fees_paid,
             performance.current_balance,
+        ),
+        "points": list(
+            performance.daily_points.order_by("date").values_list(
+                "date", "cumulative_net", "balance"
+            )
         ),
     }
 

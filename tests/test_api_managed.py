@@ -352,3 +352,55 @@ def test_the_share_is_settled_when_a_managed_subscription_expires(
     assert performance.realized_pnl == Decimal("100.00")
     assert performance.profit_share_due == Decimal("20.00")  # 20% of +100
     assert performance.high_water_mark == Decimal("100.00")
+
+
+def test_sync_names_offers_after_the_host_name_field_and_takes_its_minimum(settings, growth_plan):
+    # The example PairConfig has no minimum-investment column; its order_size
+    # (a decimal) stands in for one to show the mapping is read.
+    settings.TORGOVO_SUBSCRIPTIONS = {
+        **settings.TORGOVO_SUBSCRIPTIONS,
+        "PAIR_CONFIG_FIELDS": {
+            **settings.TORGOVO_SUBSCRIPTIONS["PAIR_CONFIG_FIELDS"],
+            "minimum_investment": "order_size",
+        },
+    }
+    own = baker.make("trading.PairConfig", is_managed=True, name="ETH Swing", order_size=250)
+    call_command("sync_managed_offers", "--plan", "growth", "--minimum", "50", stdout=StringIO())
+    offer = ManagedBotOffer.objects.get(managed_bot=own)
+    assert (offer.name, offer.minimum_investment) == ("ETH Swing", Decimal("250.00"))
+
+
+def test_sync_without_a_name_mapping_falls_back_to_str(settings, growth_plan):
+    fields = {**settings.TORGOVO_SUBSCRIPTIONS["PAIR_CONFIG_FIELDS"], "name": None}
+    settings.TORGOVO_SUBSCRIPTIONS = {
+        **settings.TORGOVO_SUBSCRIPTIONS,
+        "PAIR_CONFIG_FIELDS": fields,
+    }
+    bot = baker.make("trading.PairConfig", is_managed=True, name="Quiet", symbol="SOL/USDT")
+    call_command("sync_managed_offers", "--plan", "growth", "--minimum", "10.5", stdout=StringIO())
+    offer = ManagedBotOffer.objects.get(managed_bot=bot)
+    assert (offer.name, offer.minimum_investment) == (str(bot), Decimal("10.50"))
+    with pytest.raises(CommandError, match="0 or more"):
+        call_command("sync_managed_offers", "--plan", "growth", "--minimum", "-1")
+
+
+def test_performance_rows_tell_the_offer_id_from_the_pair_config_id(api, user, growth_plan):
+    # Make the two ids differ, so a client mixing them up would be caught.
+    baker.make("trading.PairConfig", _quantity=3)
+    offer = make_offer(growth_plan, name="BTC Momentum")
+    assert offer.id != offer.managed_bot_id
+    invest(api, offer)
+    row = api.get("/api/managed-bot/performance/").json()["results"][0]
+    assert row["offer_id"] == offer.id
+    assert row["managed_bot"]["id"] == offer.managed_bot_id
+    available = api.get("/api/managed-bot/available/").json()["results"][0]
+    assert available["id"] == row["offer_id"]
+
+
+def test_a_bot_without_an_offer_is_named_by_the_host_name_field(api, user, growth_plan):
+    bot = baker.make("trading.PairConfig", name="Legacy bot")
+    ManagedBotPerformance.objects.create(
+        user=user, subscription=make_subscription(user, growth_plan), managed_bot=bot
+    )
+    row = api.get("/api/managed-bot/performance/").json()["results"][0]
+    assert (row["offer_id"], row["managed_bot"]["name"]) == (None, "Legacy bot")

@@ -258,3 +258,29 @@ def test_an_unusable_host_adapter_skips_the_checks_that_need_it():
     assert ids(HOST_ADAPTER_CLASS="nowhere.Adapter", ORDER_FIELDS={"fee": "commission"}) == [
         "subscriptions.E005"
     ]
+
+
+def test_e010_covers_the_name_and_minimum_investment_mappings():
+    assert ids(PAIR_CONFIG_FIELDS={"name": "title"}) == ["subscriptions.E010"]
+    assert ids(PAIR_CONFIG_FIELDS={"minimum_investment": "minimum"}) == ["subscriptions.E010"]
+    assert ids(PAIR_CONFIG_FIELDS={"minimum_investment": "order_size"}) == []
+
+
+def test_e062_minimum_investment_field_is_not_a_number():
+    with override_settings(
+        TORGOVO_SUBSCRIPTIONS=config(PAIR_CONFIG_FIELDS={"minimum_investment": "symbol"})
+    ):
+        found = messages()
+    assert list(found) == ["subscriptions.E062"]
+    assert "trading.PairConfig.symbol" in found["subscriptions.E062"].msg
+
+
+@pytest.mark.parametrize("value", ["managed", [1], {"managed": True}])
+def test_e060_profit_order_sources_shape(value):
+    assert ids(PROFIT_ORDER_SOURCES=value) == ["subscriptions.E060"]
+
+
+def test_e061_profit_order_sources_need_a_source_field():
+    assert ids(PROFIT_ORDER_SOURCES=["managed"]) == []
+    found = ids(PROFIT_ORDER_SOURCES=["managed"], ORDER_FIELDS={"source": None})
+    assert found == ["subscriptions.E061"]

@@ -121,7 +121,7 @@ def test_incremental_runs_read_only_new_orders_and_equal_a_full_rebuild(perf):
     with CaptureQueriesContext(connection) as queries:
         result = recalculate(perf)
     assert result.orders_read == 3
-    assert len(queries) <= 6  # lock, orders, pending scan, save (+ savepoints)
+    assert len(queries) <= 7  # lock, orders, pending scan, daily points, save (+ savepoints)
     incremental = ledger_figures(perf)
 
     full = recalculate(perf, full=True)
@@ -375,3 +375,38 @@ class IncrementalEqualsFullTests(TestCase):
             incremental = ledger_figures(perf)
             recalculate(perf, full=True)
             self.assertEqual(ledger_figures(perf), incremental)
+
+
+def test_every_source_counts_unless_profit_order_sources_limits_them(perf):
+    from django_torgovo_subscriptions.host import get_host_adapter
+
+    adapter = get_host_adapter()
+    managed, manual = adapter.order_value("source", "managed"), "MANUAL"
+    make_order(perf, side="buy", quantity="1", price="100", when="2024-01-02 10:00", source=managed)
+    make_order(perf, side="sell", quantity="1", price="110", when="2024-01-03 10:00", source=manual)
+    make_order(perf, side="buy", quantity="1", price="100", when="2024-01-04 10:00", source=managed)
+    make_order(
+        perf, side="sell", quantity="1", price="130", when="2024-01-05 10:00", source=managed
+    )
+    recalculate(perf)
+    assert perf.realized_pnl == D("40.00")  # both sells, whatever placed them
+    with override_settings(
+        TORGOVO_SUBSCRIPTIONS={**example.TORGOVO_SUBSCRIPTIONS, "PROFIT_ORDER_SOURCES": ["managed"]}
+    ):
+        recalculate(perf, full=True)
+    assert perf.realized_pnl == D("30.00")  # the manual sell is left out: 130 - 100
+
+
+def test_daily_points_follow_a_rebuild_to_an_earlier_moment(perf):
+    make_order(perf, side="buy", quantity="1", price="100", when="2024-01-02 10:00")
+    make_order(perf, side="sell", quantity="1", price="120", when="2024-01-05 10:00")
+    recalculate(perf)
+    assert perf.daily_points.count() == (at(NOW).date() - at("2024-01-02 00:00").date()).days + 1
+    recalculate(perf, full=True, until=at("2024-01-05 00:00"))
+    assert list(perf.daily_points.values_list("date", "cumulative_net")) == [
+        (at("2024-01-02 00:00").date(), D("0.00")),
+        (at("2024-01-03 00:00").date(), D("0.00")),
+        (at("2024-01-04 00:00").date(), D("0.00")),
+    ]
+    recalculate(perf, full=True)
+    assert perf.daily_points.get(date=at("2024-01-05 00:00").date()).cumulative_net == D("20.00")

@@ -15,12 +15,17 @@ from django_torgovo_subscriptions.api.serializers import (
     UserSubscriptionSerializer,
 )
 from django_torgovo_subscriptions.compat import (
+    OpenApiParameter,
+    OpenApiTypes,
     extend_schema,
     extend_schema_field,
     inline_serializer,
 )
+from django_torgovo_subscriptions.exceptions import InvalidDateRange
+from django_torgovo_subscriptions.host import get_host_adapter
 from django_torgovo_subscriptions.models import ManagedBotOffer
 from django_torgovo_subscriptions.models.fields import MONEY_DECIMAL_PLACES, MONEY_MAX_DIGITS
+from django_torgovo_subscriptions.services.managed_bot import history
 from django_torgovo_subscriptions.services.managed_bot import offers as managed
 
 
@@ -42,12 +47,22 @@ class OfferPerformanceSerializer(serializers.Serializer):
     )
 
 
+class SparklinePointSerializer(serializers.Serializer):
+    date = serializers.DateField()
+    return_percentage = StringDecimalField(
+        max_digits=12,
+        decimal_places=2,
+        help_text="The current investors' cumulative net profit over their investments.",
+    )
+
+
 class ManagedBotOfferSerializer(serializers.ModelSerializer):
     exchange = PairConfigValueField("exchange", source="managed_bot")
     symbol = PairConfigValueField("symbol", source="managed_bot")
     plan = SubscriptionPlanSerializer(read_only=True)
     minimum_investment = money()
     performance = serializers.SerializerMethodField()
+    sparkline = serializers.SerializerMethodField()
 
     class Meta:
         model = ManagedBotOffer
@@ -60,7 +75,13 @@ class ManagedBotOfferSerializer(serializers.ModelSerializer):
             "minimum_investment",
             "plan",
             "performance",
+            "sparkline",
         )
+
+    @extend_schema_field(SparklinePointSerializer(many=True))
+    def get_sparkline(self, offer) -> list:
+        series = self.context.get("sparklines", {}).get(offer.managed_bot_id, [])
+        return SparklinePointSerializer(series, many=True).data
 
     @extend_schema_field(OfferPerformanceSerializer)
     def get_performance(self, offer) -> dict:
@@ -103,6 +124,15 @@ class ManagedBotAvailableView(PackageAPIViewMixin, generics.ListAPIView):
     def get_queryset(self):
         return managed.available_offers().select_related("managed_bot")
 
+    def get_serializer_context(self):
+        # The sparklines of the page's bots, in one query (set by list()).
+        return {**super().get_serializer_context(), "sparklines": getattr(self, "_sparklines", {})}
+
+    def list(self, request, *args, **kwargs):
+        page = self.paginate_queryset(self.get_queryset())
+        self._sparklines = history.sparklines(offer.managed_bot_id for offer in page)
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
 
 class ManagedBotSubscribeView(PackageAPIViewMixin, generics.GenericAPIView):
     """Invest in a managed bot: creates (or extends) the managed-bot subscription."""
@@ -144,15 +174,25 @@ class ManagedBotSubscribeView(PackageAPIViewMixin, generics.GenericAPIView):
         )
 
 
+def offer_id_of(bot) -> int | None:
+    """The id of a managed bot's offer (loaded with the row), None if it has none."""
+    offer = getattr(bot, "torgovo_managed_offer", None)
+    return offer.pk if offer else None
+
+
 class PerformanceBotSerializer(serializers.Serializer):
-    id = serializers.IntegerField(source="pk")
+    """The host PairConfig the investment is in (not the offer: see ``offer_id``)."""
+
+    id = serializers.IntegerField(
+        source="pk", help_text="The host PairConfig's id; the offer's id is offer_id."
+    )
     name = serializers.SerializerMethodField()
     exchange = PairConfigValueField("exchange", source="*")
     symbol = PairConfigValueField("symbol", source="*")
 
     def get_name(self, bot) -> str:
         offer = getattr(bot, "torgovo_managed_offer", None)
-        return offer.name if offer else str(bot)
+        return offer.name if offer else get_host_adapter().pair_config_name(bot)
 
 
 class PerformanceSubscriptionSerializer(serializers.Serializer):
@@ -166,6 +206,9 @@ class PerformanceReportSerializer(serializers.Serializer):
     """One investment: money is decimal strings in the plan's currency."""
 
     id = serializers.IntegerField(source="performance.pk")
+    offer_id = serializers.SerializerMethodField(
+        help_text="The id of the bot's offer in managed-bot/available/ (null if it has none)."
+    )
     managed_bot = PerformanceBotSerializer(source="performance.managed_bot")
     subscription = PerformanceSubscriptionSerializer(source="performance.subscription")
     currency = serializers.CharField(source="performance.subscription.plan.currency")
@@ -203,6 +246,9 @@ class PerformanceReportSerializer(serializers.Serializer):
     last_calculated = serializers.DateTimeField(source="summary.last_calculated")
     closed_at = serializers.DateTimeField(source="summary.closed_at")
 
+    def get_offer_id(self, report) -> int | None:
+        return offer_id_of(report.performance.managed_bot)
+
     def get_profit_share_percentage(self, report) -> str:
         return f"{report.summary.profit_share_rate * 100:.2f}"
 
@@ -223,3 +269,77 @@ class ManagedBotPerformanceView(PackageAPIViewMixin, generics.ListAPIView):
         page = self.paginate_queryset(self.get_queryset())
         reports = [managed.performance_report(row) for row in page]
         return self.get_paginated_response(PerformanceReportSerializer(reports, many=True).data)
+
+
+class FromFieldMixin:
+    """Names the ``from_`` field "from" (a Python keyword) in the data."""
+
+    def get_fields(self):
+        return {
+            ("from" if name == "from_" else name): f for name, f in super().get_fields().items()
+        }
+
+
+class HistoryQuerySerializer(FromFieldMixin, serializers.Serializer):
+    from_ = serializers.DateField(required=False, input_formats=["iso-8601"])
+    to = serializers.DateField(required=False, input_formats=["iso-8601"])
+
+    def validate(self, attrs):
+        if attrs.get("from") and attrs.get("to") and attrs["from"] > attrs["to"]:
+            raise serializers.ValidationError({"from": ["Must not be after to."]})
+        return attrs
+
+
+class HistoryPointSerializer(serializers.Serializer):
+    date = serializers.DateField(help_text="A calendar day (the platform's time zone).")
+    balance = money(help_text="initial_investment + cumulative_net at the day's close.")
+    cumulative_net = money(help_text="Realized net profit since investing, at the close.")
+    high_water_mark = money(help_text="The high-water mark in force at the close.")
+    share_accrued = money(
+        help_text="The profit share the profit up to the close accounts for (charged or not)."
+    )
+
+
+class PerformanceHistorySerializer(FromFieldMixin, serializers.Serializer):
+    performance_id = serializers.IntegerField(source="performance.pk")
+    offer_id = serializers.SerializerMethodField()
+    currency = serializers.CharField(source="performance.subscription.plan.currency")
+    initial_investment = money(source="performance.initial_investment")
+    from_ = serializers.DateField(allow_null=True, source="start")
+    to = serializers.DateField(allow_null=True, source="end")
+    points = HistoryPointSerializer(many=True)
+
+    def get_offer_id(self, data) -> int | None:
+        return offer_id_of(data["performance"].managed_bot)
+
+
+@extend_schema(
+    tags=["managed bots"],
+    parameters=[
+        OpenApiParameter("from", OpenApiTypes.DATE, description="First day (YYYY-MM-DD)."),
+        OpenApiParameter("to", OpenApiTypes.DATE, description="Last day (YYYY-MM-DD)."),
+    ],
+    responses={
+        200: PerformanceHistorySerializer,
+        400: error("invalid_date_range."),
+        404: error("not_found: no investment of yours has this id."),
+        **AUTH_ERRORS,
+    },
+)
+class ManagedBotPerformanceHistoryView(PackageAPIViewMixin, generics.GenericAPIView):
+    """One of the user's investments, day by day: balance, net, high-water mark, share."""
+
+    serializer_class = PerformanceHistorySerializer
+
+    def get_queryset(self):
+        return managed.performance_rows(self.request.user)
+
+    def get(self, request, *args, **kwargs):
+        query = HistoryQuerySerializer(data=request.query_params)
+        if not query.is_valid():
+            raise InvalidDateRange(fields=query.errors)
+        row = self.get_object()
+        start, end = query.validated_data.get("from"), query.validated_data.get("to")
+        points = history.performance_history(row, start=start, end=end)
+        data = {"performance": row, "start": start, "end": end, "points": points}
+        return Response(PerformanceHistorySerializer(data).data)

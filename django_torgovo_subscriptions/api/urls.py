@@ -62,6 +62,11 @@ urlpatterns = [
         name="managed-bot-performance",
     ),
     path(
+        "managed-bot/performance/<int:pk>/history/",
+        managed_bot.ManagedBotPerformanceHistoryView.as_view(),
+        name="managed-bot-performance-history",
+    ),
+    path(
         "payments/create-checkout/",
         payments.CreateCheckoutView.as_view(),
         name="payment-create-checkout",

@@ -22,6 +22,7 @@ from django.db import models
 
 from django_torgovo_subscriptions import host
 from django_torgovo_subscriptions.checks.custom_bot import check_webhook_settings
+from django_torgovo_subscriptions.checks.managed_bot import check_managed_bot_settings
 from django_torgovo_subscriptions.checks.payments import check_payment_settings
 from django_torgovo_subscriptions.checks.throttling import check_throttle_settings
 from django_torgovo_subscriptions.conf import (
@@ -68,6 +69,7 @@ def check_settings(app_configs: Iterable[Any] | None = None, **kwargs: Any) -> l
             errors += check_order_fields(adapter)
             errors += check_order_values(adapter)
             errors += check_pair_config_fields(adapter)
+            errors += check_managed_bot_settings(adapter)
         errors += check_credentials(adapter)
     errors += check_protected_paths()
     errors += check_payment_settings()

@@ -6,6 +6,10 @@ from django_torgovo_subscriptions.models.custom_bot import (
     WebhookOutcome,
 )
 from django_torgovo_subscriptions.models.managed_bot import ManagedBotOffer, ManagedBotPerformance
+from django_torgovo_subscriptions.models.managed_bot_history import (
+    ManagedBotDailyPoint,
+    ManagedBotSettledPeriod,
+)
 from django_torgovo_subscriptions.models.payments import (
     CheckoutSession,
     GatewayCustomer,
@@ -22,8 +26,10 @@ __all__ = [
     "CheckoutSession",
     "CustomBotWebhook",
     "GatewayCustomer",
+    "ManagedBotDailyPoint",
     "ManagedBotOffer",
     "ManagedBotPerformance",
+    "ManagedBotSettledPeriod",
     "Payment",
     "PaymentEvent",
     "PlanType",

@@ -173,7 +173,7 @@ TORGOVO_SUBSCRIPTIONS = {
         "status": {"executed": "FILLED", "failed": "FAILED"},
         "source": {"webhook": "WEBHOOK", "managed": "MANAGED"},
     },
-    "PAIR_CONFIG_FIELDS": {"is_active": "is_active", "is_managed": "is_managed"},
+    "PAIR_CONFIG_FIELDS": {"is_active": "is_active", "is_managed": "is_managed", "name": "name"},
     "PROTECTED_PATHS": [{"prefix": "/api/reports/", "plan_type": "managed_bot"}],
     # Custom bots: the origin TradingView posts alerts to (webhook URLs are
     # built on it); alerts only from TradingView's own addresses and this

@@ -25,3 +25,35 @@ def invested(ctx: Context) -> dict:
         "OFFER_ID": performance.managed_bot.torgovo_managed_offer.id,
         "PERFORMANCE_ID": performance.id,
     }
+
+
+@scenario("invested_with_history")
+def invested_with_history(ctx: Context) -> dict:
+    """The demo user invested 1000.00 three days ago; the bot bought the day after
+    and sold yesterday at a profit of 50.00 (after fees); recalculated."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from django_torgovo_subscriptions.services.managed_bot import profit
+    from trading.models import Order
+
+    performance = managed.invest(ctx.user, seed_offer(), Decimal("1000.00"))
+    now = timezone.now()
+    performance.orders_since = now - timedelta(days=3)
+    performance.save(update_fields=["orders_since"])
+    for side, price, fee, days_ago in (("BUY", "40000", "4", 2), ("SELL", "40600", "6", 1)):
+        order = Order.objects.create(
+            user=ctx.user,
+            pair_config=performance.managed_bot,
+            symbol="BTC/USDT",
+            side=side,
+            quantity=Decimal("0.1"),
+            price=Decimal(price),
+            fee=Decimal(fee),
+            status="FILLED",
+            source="MANAGED",
+        )
+        Order.objects.filter(pk=order.pk).update(created_at=now - timedelta(days=days_ago))
+    profit.recalculate(performance)
+    return {"PERFORMANCE_ID": performance.id}

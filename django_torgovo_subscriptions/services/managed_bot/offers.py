@@ -27,9 +27,9 @@ from django_torgovo_subscriptions.models import (
     UserSubscription,
 )
 from django_torgovo_subscriptions.models.subscriptions import ACCESS_STATUSES
-from django_torgovo_subscriptions.periods import months_between
 from django_torgovo_subscriptions.services import subscriptions as subscription_service
 from django_torgovo_subscriptions.services.managed_bot import profit
+from django_torgovo_subscriptions.services.managed_bot.profit.guarantee import guarantee_at
 from django_torgovo_subscriptions.services.quota import check_pair_quota
 
 INVESTORS = "managed_bot__torgovo_managed_performance"
@@ -139,19 +139,14 @@ def performance_report(
     row: ManagedBotPerformance, now: datetime | None = None
 ) -> PerformanceReport:
     """
-    Figures for one row. The guarantee is simple, not compounded: the plan's
-    guaranteed_monthly_return percent of the initial investment for each whole
-    calendar month since the investment started; the shortfall is what realized
-    net profit lacks of it (never negative).
+    Figures for one row, with the plan's guarantee up to ``now``
+    (``profit.guarantee``: simple, per whole calendar month since investing).
     """
     summary = profit.performance_summary(row)
     net = summary.realized_pnl
-    guaranteed = shortfall = None
-    monthly = row.subscription.plan.guaranteed_monthly_return
-    if monthly:
-        months = months_between(row.orders_since or row.created_at, now or timezone.now())
-        guaranteed = profit.quantize_money(row.initial_investment * monthly / 100 * max(months, 0))
-        shortfall = max(guaranteed - net, Decimal("0")) if months > 0 else Decimal("0.00")
+    guarantee = guarantee_at(row, now or timezone.now(), net)
+    guaranteed = guarantee.guaranteed if guarantee else None
+    shortfall = guarantee.shortfall if guarantee else None
     return PerformanceReport(
         performance=row,
         summary=summary,

@@ -16,8 +16,11 @@ Modules: ``recalculation`` (the ledger from host Orders), ``settlement`` (the
 share at month ends and on exit, its payment, the summary), ``results`` (what
 those return and raise), ``locking`` (how they change a performance row),
 ``config`` (the PROFIT_* settings), ``orders`` (reading the host's Order
-model). The pure parts (no database) are ``fifo.ProfitLedger`` and
-``share.settle_share``; calendar months come from ``periods``.
+model), ``daily`` (the ledger's closing figures per day, for charts),
+``settled`` (the record of each settlement point) and ``guarantee`` (the
+plan's guaranteed return and its shortfall). The pure parts (no database)
+are ``fifo.ProfitLedger`` and ``share.settle_share``; calendar months come
+from ``periods``.
 See docs/MANAGED_BOTS.md.
 """
 

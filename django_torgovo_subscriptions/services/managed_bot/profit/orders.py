@@ -2,8 +2,9 @@
 Reading the host's Orders for the profit ledger, through the field map.
 
 Nothing here names a host field: ORDER_FIELDS and ORDER_VALUES say which
-columns hold the user, bot, time, side, quantity, price, fee and status, and
-which stored values mean buy/sell and executed/failed. Rows are streamed in
+columns hold the user, bot, time, side, quantity, price, fee, status and
+source, and which stored values mean buy/sell and executed/failed.
+PROFIT_ORDER_SOURCES (default None: any) limits the sources that count. Rows are streamed in
 (created_at, pk) order with ``values_list`` and ``iterator(chunk_size=...)``;
 the pk may be an integer or a UUID, the database orders and compares it.
 """
@@ -20,6 +21,7 @@ from django.db import models
 from django.db.models import Q
 
 from django_torgovo_subscriptions.host import get_host_adapter, get_order_model
+from django_torgovo_subscriptions.services.managed_bot.profit.config import order_sources
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,8 @@ class OrderColumns:
     price: str
     fee: str | None
     status: str
+    source: str | None
+    sources: list | None  # stored source values that count; None: any
     buy: Any
     sell: Any
     executed: Any
@@ -79,6 +83,8 @@ class OrderColumns:
             price=adapter.order_field("price"),
             fee=adapter.order_field("fee"),
             status=adapter.order_field("status"),
+            source=adapter.order_field("source"),
+            sources=order_sources(),
             buy=adapter.order_value("side", "buy"),
             sell=adapter.order_value("side", "sell"),
             executed=adapter.order_value("status", "executed"),
@@ -88,8 +94,11 @@ class OrderColumns:
     # --- querysets -----------------------------------------------------------
 
     def bot_orders(self, performance: Any) -> models.QuerySet:
-        """All of a performance's user's orders on its bot (a host PairConfig)."""
+        """All of a performance's user's orders on its bot (a host PairConfig), of the
+        counted sources (PROFIT_ORDER_SOURCES) when those are limited."""
         queryset = self.model._default_manager.filter(**{self.user: performance.user_id})
+        if self.sources is not None:
+            queryset = queryset.filter(**{f"{self.source}__in": self.sources})
         if self.pair_config:
             return queryset.filter(**{self.pair_config: performance.managed_bot_id})
         # No pair_config column on the host's Order: match the bot's symbol.

@@ -9,8 +9,9 @@ and before its horizon (now less PROFIT_ORDER_DELAY, never past
 Orders the cursor passed while neither executed nor failed are remembered and
 re-checked for PROFIT_PENDING_ORDER_DAYS: one that turns executed has changed
 FIFO order, so the run replays from the start (``reason="late fill"``).
-Settlement state (high-water mark, shares) is never touched here. Rows are
-changed under ``locking.locked``.
+The closing figures of each day are written as daily points
+(``daily.write_points``). Settlement state (high-water mark, shares) is never
+touched here. Rows are changed under ``locking.locked``.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterable, Iterator
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -26,7 +27,8 @@ from django.db import models
 from django.utils import timezone
 
 from django_torgovo_subscriptions.models import ManagedBotPerformance
-from django_torgovo_subscriptions.periods import MonthKeys
+from django_torgovo_subscriptions.periods import DayKeys
+from django_torgovo_subscriptions.services.managed_bot.profit import daily
 from django_torgovo_subscriptions.services.managed_bot.profit.config import (
     chunk_size,
     order_delay,
@@ -70,30 +72,43 @@ def ledger_of(performance: ManagedBotPerformance) -> ProfitLedger:
 
 def _stream(
     ledger: ProfitLedger, columns: OrderColumns, queryset: models.QuerySet
-) -> tuple[int, Cursor | None]:
-    """Apply the executed orders of ``queryset`` to ``ledger``; (count, last cursor)."""
+) -> tuple[int, Cursor | None, dict[date, Decimal]]:
+    """Apply the executed orders of ``queryset`` to ``ledger``.
+
+    Returns the count, the last cursor, and the exact cumulative net at the
+    close of each day orders were read of (for ``daily.write_points``)."""
     buy, sell = columns.buy, columns.sell
     fee_at = 5 if columns.fee else None
     filled_at = (6 if columns.fee else 5) if columns.filled_quantity else None
-    months = MonthKeys()
+    days = DayKeys()
+    closes: dict[date, Decimal] = {}
     last: list[Any] = [None]
+    today: list[date | None] = [None]  # the day of the order being applied
     count = [0]
 
     def rows() -> Iterator[tuple[str | None, Decimal, Decimal, Decimal | None, str]]:
         row = None
         for row in columns.stream_fills(queryset, chunk_size()):
+            day, month = days(row[1])
+            if day != today[0]:
+                # Every order before this one has been applied: the day before closed.
+                if today[0] is not None:
+                    closes[today[0]] = ledger.net
+                today[0] = day
             stored_side = row[2]
             side = BUY if stored_side == buy else SELL if stored_side == sell else None
             quantity = row[3]
             if filled_at is not None and row[filled_at] is not None:
                 quantity = row[filled_at]
             count[0] += 1
-            yield side, quantity, row[4], row[fee_at] if fee_at else None, months(row[1])
+            yield side, quantity, row[4], row[fee_at] if fee_at else None, month
         last[0] = row
 
     ledger.apply_rows(rows())
+    if today[0] is not None:
+        closes[today[0]] = ledger.net
     cursor = Cursor(last[0][1], str(last[0][0])) if last[0] is not None else None
-    return count[0], cursor
+    return count[0], cursor, closes
 
 
 def _check_pending(
@@ -157,16 +172,30 @@ def recalculate_locked(
             logger.info("Order filled behind the cursor of performance %s: rebuilding", row.pk)
             ledger, cursor, pending, reason = ProfitLedger(), None, {}, "late fill"
 
+    rebuilt = reason != "incremental"
+    opening_net = ledger.net
     window = columns.window(orders, after=cursor, since=row.orders_since, until=horizon)
-    count, last = _stream(ledger, columns, window)
+    count, last, closes = _stream(ledger, columns, window)
     pending = _scan_pending(columns, window, pending, horizon)
+    through = daily.write_points(
+        row,
+        closes,
+        opening_net=opening_net,
+        through=daily.points_through(row.pnl_state),
+        horizon=horizon,
+        rebuilt=rebuilt,
+    )
 
     if last is not None:
         row.last_order_at, row.last_order_pk = last.created_at, last.pk
     elif cursor is None:
         row.last_order_at, row.last_order_pk = None, ""
     row.open_lots = ledger.lots_state()
-    row.pnl_state = {**ledger.totals_state(), "pending": dict(sorted(pending.items()))}
+    row.pnl_state = {
+        **ledger.totals_state(),
+        "pending": dict(sorted(pending.items())),
+        daily.STATE_KEY: through.isoformat() if through else None,
+    }
     row.calculated_until = horizon
     row.last_calculated = now
     _set_display_figures(row, ledger)
@@ -180,7 +209,7 @@ def recalculate_locked(
     return Recalculation(
         performance_id=row.pk,
         orders_read=count,
-        rebuilt=reason != "incremental",
+        rebuilt=rebuilt,
         reason=reason,
         until=horizon,
         seconds=time.perf_counter() - started,

@@ -7,7 +7,9 @@ The ledger is first recalculated to exactly that point; then the
 high-water-mark rule (``share.settle_share``) is applied to the cumulative
 realized net profit there, and the share is added to ``profit_share_due``.
 Settling a point at or before ``settled_until``, or a closed performance,
-changes nothing (``already_settled=True``). ``record_profit_share_payment``
+changes nothing (``already_settled=True``). Each settlement made is recorded
+as a ``ManagedBotSettledPeriod`` with the guarantee's shortfall
+(``settled.record_period``). ``record_profit_share_payment``
 moves an amount paid from ``profit_share_due`` to ``profit_share_paid``, and
 ``performance_summary`` shows what settling now would charge. Rows are changed
 under ``locking.locked``.
@@ -35,6 +37,7 @@ from django_torgovo_subscriptions.services.managed_bot.profit.results import (
     ProfitError,
     Settlement,
 )
+from django_torgovo_subscriptions.services.managed_bot.profit.settled import record_period
 from django_torgovo_subscriptions.services.managed_bot.profit.share import (
     quantize_money,
     rate_from_percentage,
@@ -122,6 +125,7 @@ def _settle_locked(
         row.closed_at = point
         update.append("closed_at")
     row.save(update_fields=update)
+    record_period(row, settlement)
     return settlement
 
 
