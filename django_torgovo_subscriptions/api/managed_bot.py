@@ -330,6 +330,7 @@ class ManagedBotPerformanceHistoryView(PackageAPIViewMixin, generics.GenericAPIV
     """One of the user's investments, day by day: balance, net, high-water mark, share."""
 
     serializer_class = PerformanceHistorySerializer
+    subscriptions_throttle_scope = "managed_bot"
 
     def get_queryset(self):
         return managed.performance_rows(self.request.user)
