@@ -11,6 +11,7 @@ from django_torgovo_subscriptions.models.payments import (
     GatewayCustomer,
     Payment,
     PaymentEvent,
+    PaymentKind,
 )
 from django_torgovo_subscriptions.models.plans import PlanType, SubscriptionPlan
 from django_torgovo_subscriptions.models.subscriptions import (
@@ -26,6 +27,7 @@ __all__ = [
     "ManagedBotPerformance",
     "Payment",
     "PaymentEvent",
+    "PaymentKind",
     "PlanType",
     "SubscriptionPlan",
     "SubscriptionStatus",
