@@ -15,6 +15,7 @@ from django.conf import settings as django_settings
 
 from django_torgovo_subscriptions.conf import subscriptions_settings
 from django_torgovo_subscriptions.models import ManagedBotPerformance, Payment, UserSubscription
+from django_torgovo_subscriptions.payments.dummy import RENEWALS_DECLINED, SUCCEEDS
 from django_torgovo_subscriptions.services import subscriptions as lifecycle
 from django_torgovo_subscriptions.services.managed_bot import charges, profit
 from django_torgovo_subscriptions.services.payments import run_billing
@@ -25,6 +26,7 @@ from tests.managed_billing_support import (
     failed_charge_pauses_until_paid,
     invest,
     make_offer,
+    set_card,
     trade,
     worked_example_month_by_month,
 )
@@ -205,3 +207,68 @@ def test_settling_twice_makes_one_charge_and_paid_events_apply_once():
     )
     assert performance.profit_share_paid == Decimal("100.00")
     assert django_settings.TORGOVO_SUBSCRIPTIONS  # the example host's settings are in use
+
+
+# --- admin -----------------------------------------------------------------------------
+
+
+def declined_share():
+    """An investor whose January share of 100.00 was declined (now past_due)."""
+    user = make_trader()
+    with time_machine.travel(at("2027-01-02 10:00"), tick=False):
+        performance = ManagedBotPerformance.objects.get(pk=invest(client_for(user), make_offer()))
+    set_card(user, RENEWALS_DECLINED)
+    trade(performance, "2027-01", Decimal("500"))
+    with time_machine.travel(at("2027-02-01 00:10"), tick=False):
+        command("settle_profit_shares")
+    return user, performance, Payment.objects.get(managed_bot_performance=performance)
+
+
+def test_the_admin_shows_charges_and_retries_a_failed_one(admin_client):
+    user, performance, payment = declined_share()
+    changelist = "/admin/subscriptions/payment/"
+    page = admin_client.get(f"{changelist}?kind__exact=profit_share").content.decode()
+    assert "2027-01" in page and "Profit share" in page and "Failed" in page
+    set_card(user, SUCCEEDS)
+    response = admin_client.post(
+        changelist, {"action": "retry_charge", "_selected_action": [payment.pk]}, follow=True
+    )
+    assert f"Payment {payment.pk} charged again: Paid." in response.content.decode()
+    payment.refresh_from_db()
+    performance.refresh_from_db()
+    assert payment.status == "paid" and performance.profit_share_paid == Decimal("100.00")
+    assert UserSubscription.objects.get(user=user).status == "active"
+
+
+def test_the_admin_pauses_and_unpauses_and_cannot_edit_the_share_paid(admin_client):
+    user = make_trader()
+    performance = ManagedBotPerformance.objects.get(pk=invest(client_for(user), make_offer()))
+    changelist = "/admin/subscriptions/managedbotperformance/"
+    page = admin_client.get(f"{changelist}{performance.pk}/change/").content.decode()
+    assert 'name="profit_share_paid"' not in page and 'name="paused_at"' not in page
+    selected = {"_selected_action": [performance.pk]}
+    admin_client.post(changelist, {"action": "pause_selected", **selected})
+    performance.refresh_from_db()
+    assert performance.paused_at is not None and performance.pause_reason == "operator"
+    # The billing run lifts only its own pause.
+    run_billing()
+    performance.refresh_from_db()
+    assert performance.pause_reason == "operator"
+    admin_client.post(changelist, {"action": "unpause_selected", **selected})
+    performance.refresh_from_db()
+    assert (performance.paused_at, performance.pause_reason) == (None, "")
+
+
+def test_billing_prints_the_charges_it_made_and_charges_nothing_twice():
+    user, performance, payment = declined_share()
+    # A pending share the gateway has not seen yet (say, Stripe was unreachable).
+    Payment.objects.filter(pk=payment.pk).update(
+        status="pending", gateway_invoice_id="", attempt_count=0
+    )
+    set_card(user, SUCCEEDS)
+    with time_machine.travel(at("2027-02-01 01:00"), tick=False):
+        first, second = command("billing"), command("billing")
+    assert f"profit shares charged: 1 (#{payment.pk} 100.00 USD 2027-01)" in first
+    assert "profit shares charged: 0 (none)" in second
+    payment.refresh_from_db()
+    assert payment.status == "paid"
