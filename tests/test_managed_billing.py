@@ -272,3 +272,32 @@ def test_billing_prints_the_charges_it_made_and_charges_nothing_twice():
     assert "profit shares charged: 0 (none)" in second
     payment.refresh_from_db()
     assert payment.status == "paid"
+
+
+def test_past_due_for_a_declined_renewal_still_expires_when_no_share_is_unpaid():
+    from django_torgovo_subscriptions.payments.dummy import DummyGateway
+    from django_torgovo_subscriptions.services import payments as billing
+
+    user = make_trader()
+    invest(client_for(user), make_offer(monthly_price="49.00"))
+    subscription = UserSubscription.objects.get(user=user)
+    DummyGateway().pay(billing.create_checkout(subscription)[0], RENEWALS_DECLINED)
+    subscription.refresh_from_db()
+    Payment.objects.create(
+        kind="profit_share",
+        status="paid",
+        user=user,
+        subscription=subscription,
+        gateway="dummy",
+        gateway_invoice_id="in_dummy_ps_paid",
+        amount=10,
+        currency="USD",
+    )
+    run_billing(now=subscription.end_date - timedelta(minutes=30))
+    subscription.refresh_from_db()
+    assert subscription.status == "past_due"
+    grace = timedelta(seconds=subscriptions_settings.PAST_DUE_GRACE_SECONDS)
+    with time_machine.travel(subscription.end_date + grace + timedelta(minutes=1), tick=False):
+        report = run_billing()
+    subscription.refresh_from_db()
+    assert (report.past_due_expired, subscription.status) == (1, "expired")

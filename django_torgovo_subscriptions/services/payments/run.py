@@ -16,6 +16,7 @@ from django_torgovo_subscriptions.conf import subscriptions_settings
 from django_torgovo_subscriptions.exceptions import SubscriptionChanged
 from django_torgovo_subscriptions.models import SubscriptionStatus, UserSubscription
 from django_torgovo_subscriptions.models.payments import (
+    Payment,
     PaymentEvent,
     PaymentEventStatus,
     PaymentKind,
@@ -130,10 +131,13 @@ def expire_past_due(gateway: BaseGateway | None, now: datetime, report: BillingR
     stays open until the share is paid.
     """
     cutoff = now - _seconds("PAST_DUE_GRACE_SECONDS")
+    unpaid_shares = Payment.objects.filter(
+        kind=PaymentKind.PROFIT_SHARE, status=PaymentStatus.FAILED, subscription__isnull=False
+    )
     candidates = (
         UserSubscription.objects.filter(status=SubscriptionStatus.PAST_DUE)
         .filter(Q(end_date__lte=cutoff) | Q(end_date__isnull=True, updated_at__lte=cutoff))
-        .exclude(payments__kind=PaymentKind.PROFIT_SHARE, payments__status=PaymentStatus.FAILED)
+        .exclude(pk__in=unpaid_shares.values("subscription_id"))
         .values_list("pk", flat=True)
     )
     for pk in list(candidates):
