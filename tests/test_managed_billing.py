@@ -167,6 +167,8 @@ def test_withdrawing_settles_now_and_coming_back_keeps_the_ledger():
         Decimal("500.00"),
     )
     assert (subscription.status, subscription.end_date) == ("cancelled", None)
+    [listed] = client.get("/api/managed-bot/available/").json()["results"]
+    assert listed["performance"]["investors"] == 0  # withdrawn
     [exit_charge] = Payment.objects.filter(managed_bot_performance=performance)
     assert (exit_charge.profit_share_month, exit_charge.status) == ("2027-01", "paid")
 

@@ -36,8 +36,12 @@ from django_torgovo_subscriptions.services.quota import check_pair_quota
 
 INVESTORS = "managed_bot__torgovo_managed_performance"
 ZERO_MONEY = Decimal("0.00")
+# Withdrawn investors (closed_at set) are not current, whatever their subscription.
 CURRENT_INVESTORS = Q(
-    **{f"{INVESTORS}__subscription__status__in": [s.value for s in ACCESS_STATUSES]}
+    **{
+        f"{INVESTORS}__subscription__status__in": [s.value for s in ACCESS_STATUSES],
+        f"{INVESTORS}__closed_at__isnull": True,
+    }
 )
 
 
