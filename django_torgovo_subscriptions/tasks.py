@@ -38,12 +38,17 @@ def execute_webhook_event(event_id: int) -> None:
 
 @shared_task(name="django_torgovo_subscriptions.run_billing", ignore_result=True)
 def run_billing() -> dict:
-    """``manage.py billing``: renewals, past-due and lapsed expiry. Safe every minute."""
-    from dataclasses import asdict
+    """``manage.py billing``: renewals, profit-share charges, pauses, past-due and lapsed
+    expiry. Safe every minute. Returns the report as JSON-friendly values (the profit
+    shares charged as payment ids)."""
+    from dataclasses import fields
 
     from django_torgovo_subscriptions.services.payments.run import run_billing as run
 
-    return asdict(run())
+    report = run()
+    values = {f.name: getattr(report, f.name) for f in fields(report) if f.name != "profit_shares"}
+    values["profit_shares_charged"] = [payment.pk for payment in report.profit_shares.charged]
+    return values
 
 
 @shared_task(name="django_torgovo_subscriptions.recalculate_profits", ignore_result=True)

@@ -7,7 +7,12 @@ keys, bearer auth, the ``Stripe-Version`` header, Stripe's error envelope. The
 objects follow Stripe's API reference for ``2025-04-30.basil``
 (https://docs.stripe.com/api): Customer, Checkout Session, Subscription with
 items carrying ``current_period_*``, Invoice with ``parent.subscription_details``
-and ``status_transitions``, InvoicePayment with an expandable PaymentIntent.
+and ``status_transitions``, InvoicePayment with an expandable PaymentIntent,
+and one-off invoices: ``POST /v1/invoices`` (draft), ``/v1/invoiceitems``
+(onto that draft), ``/v1/invoices/{id}/finalize`` and ``/v1/invoices/{id}/pay``
+(off session: ``invoice.paid``, or for a customer in ``declining_customers``
+``invoice.payment_failed`` and a 402 ``card_error``, both left in ``events``).
+A POST's ``Idempotency-Key`` replays the first answer, as Stripe does.
 
 Besides serving the API it plays Stripe's part in the flows: completing a
 checkout, renewing or failing an invoice, changing or deleting a subscription.
@@ -116,6 +121,11 @@ class FakeStripe:
         self.invoices: dict[str, dict[str, Any]] = {}
         self.payment_intents: dict[str, dict[str, Any]] = {}
         self.events: list[dict[str, Any]] = []
+        self.invoice_items: dict[str, dict[str, Any]] = {}
+        # Customers whose saved payment method is declined off session.
+        self.declining_customers: set[str] = set()
+        # Idempotency-Key -> (status, body) of POSTs, as Stripe replays them.
+        self.idempotent: dict[str, tuple[int, dict[str, Any]]] = {}
         self.fail_next: StripeError | None = None
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
@@ -184,12 +194,18 @@ class FakeStripe:
             try:
                 if headers.get("Authorization") != f"Bearer {self.secret_key}":
                     raise StripeError(401, "Invalid API Key provided: sk_test_****")
+                key = headers.get("Idempotency-Key") if method == "POST" else None
+                if key and key in self.idempotent:
+                    return self.idempotent[key]
                 if self.fail_next is not None:
                     error, self.fail_next = self.fail_next, None
                     raise error
-                return 200, self.route(method, path, params)
+                answer = 200, self.route(method, path, params)
             except StripeError as exc:
-                return exc.status, exc.body
+                answer = exc.status, exc.body
+            if key and answer[0] < 500:
+                self.idempotent[key] = answer
+            return answer
 
     def route(self, method: str, path: str, params: dict[str, Any]) -> dict[str, Any]:
         if (method, path) == ("POST", "/v1/customers"):
@@ -200,6 +216,14 @@ class FakeStripe:
             return self.list_events(params)
         if (method, path) == ("GET", "/v1/invoice_payments"):
             return self.list_invoice_payments(params)
+        if (method, path) == ("POST", "/v1/invoices"):
+            return self.create_draft_invoice(params)
+        if (method, path) == ("POST", "/v1/invoiceitems"):
+            return self.create_invoice_item(params)
+        match = re.fullmatch(r"/v1/invoices/(\w+)/(finalize|pay)", path)
+        if match and method == "POST":
+            invoice = self._invoice(match[1])
+            return self.finalize(invoice) if match[2] == "finalize" else self.pay(invoice)
         match = re.fullmatch(r"/v1/subscriptions/(\w+)", path)
         if match and method == "GET":
             return self._subscription(match[1])
@@ -719,6 +743,158 @@ class FakeStripe:
         subscription = self.cancel_subscription(subscription_id)
         subscription["cancellation_details"]["reason"] = reason
         return [self.event("customer.subscription.deleted", subscription)]
+
+    # -- one-off invoices (a managed bot's profit share) -----------------------------------
+
+    def _invoice(self, invoice_id: str) -> dict[str, Any]:
+        if invoice_id not in self.invoices:
+            raise StripeError(
+                404, f"No such invoice: '{invoice_id}'", code="resource_missing", param="id"
+            )
+        return self.invoices[invoice_id]
+
+    def create_draft_invoice(self, params: dict[str, Any]) -> dict[str, Any]:
+        """POST /v1/invoices: a draft one-off invoice (no subscription parent)."""
+        customer = params.get("customer", "")
+        if customer not in self.customers:
+            raise StripeError(400, f"No such customer: '{customer}'", param="customer")
+        invoice_id = self.new_id("in")
+        now = int(time.time())
+        invoice = {
+            "id": invoice_id,
+            "object": "invoice",
+            "amount_due": 0,
+            "amount_paid": 0,
+            "amount_remaining": 0,
+            "attempt_count": 0,
+            "attempted": False,
+            "auto_advance": params.get("auto_advance") == "true",
+            "billing_reason": "manual",
+            "collection_method": params.get("collection_method", "charge_automatically"),
+            "created": now,
+            "currency": params.get("currency", "usd"),
+            "customer": customer,
+            "description": params.get("description"),
+            "hosted_invoice_url": None,
+            "lines": {
+                "object": "list",
+                "data": [],
+                "has_more": False,
+                "total_count": 0,
+                "url": f"/v1/invoices/{invoice_id}/lines",
+            },
+            "livemode": False,
+            "metadata": params.get("metadata", {}),
+            "next_payment_attempt": None,
+            "number": None,
+            "parent": None,
+            "pending_invoice_items_behavior": params.get("pending_invoice_items_behavior"),
+            "status": "draft",
+            "status_transitions": {
+                "finalized_at": None,
+                "marked_uncollectible_at": None,
+                "paid_at": None,
+                "voided_at": None,
+            },
+            "subtotal": 0,
+            "total": 0,
+            "_payment_intent": self.new_id("pi"),
+        }
+        self.invoices[invoice_id] = invoice
+        return invoice
+
+    def create_invoice_item(self, params: dict[str, Any]) -> dict[str, Any]:
+        """POST /v1/invoiceitems, added to the draft ``invoice`` named."""
+        invoice = self._invoice(params.get("invoice", ""))
+        if invoice["status"] != "draft":
+            raise StripeError(400, "You can only add invoice items to draft invoices.")
+        amount = int(params["amount"])
+        item = {
+            "id": self.new_id("ii"),
+            "object": "invoiceitem",
+            "amount": amount,
+            "currency": params.get("currency", invoice["currency"]),
+            "customer": params.get("customer"),
+            "date": int(time.time()),
+            "description": params.get("description"),
+            "invoice": invoice["id"],
+            "livemode": False,
+            "metadata": params.get("metadata", {}),
+        }
+        self.invoice_items[item["id"]] = item
+        invoice["lines"]["data"].append(
+            {
+                "id": self.new_id("il"),
+                "object": "line_item",
+                "amount": amount,
+                "currency": item["currency"],
+                "description": item["description"],
+                "invoice": invoice["id"],
+                "metadata": item["metadata"],
+                "parent": {
+                    "invoice_item_details": {"invoice_item": item["id"]},
+                    "type": "invoice_item_details",
+                },
+                "quantity": 1,
+            }
+        )
+        invoice["lines"]["total_count"] += 1
+        for name in ("amount_due", "amount_remaining", "subtotal", "total"):
+            invoice[name] += amount
+        return item
+
+    def finalize(self, invoice: dict[str, Any]) -> dict[str, Any]:
+        """POST /v1/invoices/{id}/finalize: draft -> open."""
+        if invoice["status"] != "draft":
+            raise StripeError(400, f"Invoice {invoice['id']} is already finalized.")
+        invoice["status"] = "open"
+        invoice["number"] = f"ABCD1234-{len(self.invoices):04d}"
+        invoice["status_transitions"]["finalized_at"] = int(time.time())
+        return self.public(invoice)
+
+    def pay(self, invoice: dict[str, Any]) -> dict[str, Any]:
+        """POST /v1/invoices/{id}/pay off session with the customer's saved method:
+        invoice.paid, or invoice.payment_failed and a 402 card_error."""
+        if invoice["status"] == "paid":
+            raise StripeError(400, "Invoice is already paid.", code="invoice_already_paid")
+        if invoice["status"] != "open":
+            raise StripeError(400, "This invoice can only be paid once finalized.")
+        declined = invoice["customer"] in self.declining_customers
+        now = int(time.time())
+        intent_id = invoice["_payment_intent"]
+        self.payment_intents[intent_id] = {
+            "id": intent_id,
+            "object": "payment_intent",
+            "amount": invoice["amount_due"],
+            "currency": invoice["currency"],
+            "customer": invoice["customer"],
+            "livemode": False,
+            "last_payment_error": {
+                "code": "card_declined",
+                "decline_code": "generic_decline",
+                "message": "Your card was declined.",
+                "type": "card_error",
+            }
+            if declined
+            else None,
+            "status": "requires_payment_method" if declined else "succeeded",
+        }
+        invoice.update(attempt_count=invoice["attempt_count"] + 1, attempted=True)
+        if declined:
+            invoice["next_payment_attempt"] = now + 3 * 86400
+            self.event("invoice.payment_failed", invoice)
+            raise StripeError(
+                402, "Your card was declined.", code="card_declined", type_="card_error"
+            )
+        invoice.update(
+            status="paid",
+            amount_paid=invoice["amount_due"],
+            amount_remaining=0,
+            next_payment_attempt=None,
+        )
+        invoice["status_transitions"]["paid_at"] = now
+        self.event("invoice.paid", invoice)
+        return self.public(invoice)
 
     def requests_to(self, method: str, path: str) -> list[dict[str, Any]]:
         return [r for r in self.requests if r["method"] == method and r["path"] == path]

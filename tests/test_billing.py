@@ -210,7 +210,8 @@ def test_the_command_reports_and_fails_loudly_on_errors(user, dummy, monkeypatch
         out = StringIO()
         call_command("billing", stdout=out)
         assert out.getvalue().strip() == (
-            "Renewals charged: 1; past_due expired: 0; lapsed expired: 0; "
+            "Renewals charged: 1; renewed without payment: 0; profit shares charged: 0 "
+            "(none); investors paused: 0; past_due expired: 0; lapsed expired: 0; "
             "rejected deliveries pruned: 0."
         )
         call_command("billing", stdout=(again := StringIO()))

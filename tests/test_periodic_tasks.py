@@ -1,5 +1,6 @@
 """The periodic Celery tasks run the same services as the management commands."""
 
+import json
 from datetime import timedelta
 from decimal import Decimal
 
@@ -22,6 +23,7 @@ def test_billing_task_expires_lapsed_subscriptions(user):
     lapsed.refresh_from_db()
     assert lapsed.status == SubscriptionStatus.EXPIRED
     assert report["expired"] == 1
+    assert report["profit_shares_charged"] == [] and json.loads(json.dumps(report)) == report
 
 
 def test_recalculate_task_reads_new_orders(user, settings):

@@ -8,7 +8,7 @@ import time_machine
 from django.core.management import CommandError, call_command
 from model_bakery import baker
 
-from django_torgovo_subscriptions.models import ManagedBotPerformance, PlanType
+from django_torgovo_subscriptions.models import ManagedBotPerformance, Payment, PlanType
 from django_torgovo_subscriptions.services.managed_bot import profit
 from tests.factories import make_plan, make_subscription
 from trading.models import Order
@@ -53,13 +53,18 @@ def test_monthly_settlement_follows_the_high_water_mark_and_is_idempotent(user):
         with pytest.raises(CommandError, match="must look like"):
             call_command("settle_profit_shares", "--month", "March")
 
+    charge = Payment.objects.get(managed_bot_performance=performance)
+    nothing = "Gateway: profit shares charged: 0 (none)."
     assert outputs == [
-        "2027-01: settled 1, already settled 0, profit share charged 100.00.",
-        "2027-01: settled 0, already settled 1, profit share charged 0.00.",
-        "2027-02: settled 1, already settled 0, profit share charged 0.00.",
+        "2027-01: settled 1, already settled 0, profit share charged 100.00.\n"
+        f"Gateway: profit shares charged: 1 (#{charge.pk} 100.00 USD 2027-01).",
+        f"2027-01: settled 0, already settled 1, profit share charged 0.00.\n{nothing}",
+        f"2027-02: settled 1, already settled 0, profit share charged 0.00.\n{nothing}",
     ]
     performance = ManagedBotPerformance.objects.get(pk=performance.pk)
-    assert performance.profit_share_due == Decimal("100.00")
+    # The example host's dummy gateway charged the share and reported it paid.
+    assert (charge.kind, charge.status, charge.amount) == ("profit_share", "paid", Decimal("100"))
+    assert (performance.profit_share_due, performance.profit_share_paid) == (0, Decimal("100"))
     assert performance.high_water_mark == Decimal("500.00")
 
 

@@ -52,6 +52,7 @@ EXPECTED = {
     *((s, "renewed", A) for s in (T, A, D, C)),
     *((s, "revived", A) for s in (T, A, D, C, X)),
     *((s, "payment_failed", D) for s in (T, A)),
+    (D, "profit_share_paid", A),
     *((s, "cancelled", C) for s in (P, T, A, D)),
     (C, "resumed", A),
     *((s, "period_ended", X) for s in (T, A, C)),

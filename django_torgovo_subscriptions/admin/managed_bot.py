@@ -1,10 +1,12 @@
-"""Admin for managed bots: offers and investors' performance (with recalculation actions)."""
+"""Admin for managed bots: offers and investors' performance (with recalculation and
+pause/unpause actions; the profit share paid is read-only, moved by gateway events)."""
 
 from __future__ import annotations
 
 from django.contrib import admin, messages
 
 from django_torgovo_subscriptions.models import ManagedBotOffer, ManagedBotPerformance
+from django_torgovo_subscriptions.services.managed_bot import charges
 from django_torgovo_subscriptions.services.managed_bot.profit import recalculate_all
 
 
@@ -24,13 +26,19 @@ class ManagedBotPerformanceAdmin(admin.ModelAdmin):
         "profit_share_paid",
         "settled_until",
         "last_calculated",
+        "paused_at",
+        "pause_reason",
         "closed_at",
     )
-    list_filter = (("closed_at", admin.EmptyFieldListFilter),)
+    list_filter = (
+        ("closed_at", admin.EmptyFieldListFilter),
+        ("paused_at", admin.EmptyFieldListFilter),
+        "pause_reason",
+    )
     search_fields = ("user__username", "user__email")
     list_select_related = ("user", "managed_bot")
     raw_id_fields = ("user", "subscription", "managed_bot")
-    actions = ("recalculate_selected", "rebuild_selected")
+    actions = ("recalculate_selected", "rebuild_selected", "pause_selected", "unpause_selected")
     # The figures are derived from the host's Orders by services.managed_bot.profit;
     # editing them by hand would only be overwritten (or double charge).
     fieldsets = (
@@ -48,6 +56,7 @@ class ManagedBotPerformanceAdmin(admin.ModelAdmin):
                 )
             },
         ),
+        ("Trading", {"fields": ("paused_at", "pause_reason")}),
         (
             "Realized profit",
             {
@@ -99,8 +108,13 @@ class ManagedBotPerformanceAdmin(admin.ModelAdmin):
         "high_water_mark",
         "profit_share_accrued",
         "profit_share_due",
+        # Moved only by a verified gateway event (services.payments).
+        "profit_share_paid",
         "settled_net_profit",
         "settled_until",
+        # Set by the pause actions and the billing run.
+        "paused_at",
+        "pause_reason",
         "calculated_until",
         "last_calculated",
         "last_order_at",
@@ -125,6 +139,25 @@ class ManagedBotPerformanceAdmin(admin.ModelAdmin):
     @admin.action(description="Rebuild profit from all orders")
     def rebuild_selected(self, request, queryset) -> None:
         self._recalculate(request, queryset, full=True)
+
+    @admin.action(description="Pause trading for the selected investors")
+    def pause_selected(self, request, queryset) -> None:
+        rows = list(queryset.filter(paused_at__isnull=True))
+        for performance in rows:
+            charges.pause(performance)
+        self.message_user(request, f"Paused {len(rows)} investor(s).", messages.SUCCESS)
+
+    @admin.action(description="Unpause trading for the selected investors")
+    def unpause_selected(self, request, queryset) -> None:
+        rows = list(queryset.filter(paused_at__isnull=False))
+        for performance in rows:
+            charges.unpause(performance)
+        self.message_user(
+            request,
+            f"Unpaused {len(rows)} investor(s); one whose profit share is still unpaid is "
+            "paused again by the next billing run.",
+            messages.SUCCESS,
+        )
 
 
 @admin.register(ManagedBotOffer)

@@ -1,4 +1,5 @@
-"""Admin for payments, payment events (with a "reprocess" action) and gateway records."""
+"""Admin for payments (with "retry charge" for failed profit shares), payment events (with a
+"reprocess" action) and gateway records."""
 
 from __future__ import annotations
 
@@ -10,7 +11,10 @@ from django_torgovo_subscriptions.models.payments import (
     GatewayCustomer,
     Payment,
     PaymentEvent,
+    PaymentKind,
+    PaymentStatus,
 )
+from django_torgovo_subscriptions.services.managed_bot import charges
 from django_torgovo_subscriptions.services.payments import reprocess
 
 
@@ -21,16 +25,20 @@ class PaymentAdmin(admin.ModelAdmin):
         "user",
         "subscription",
         "gateway",
+        "kind",
+        "profit_share_month",
         "status",
         "amount",
         "currency",
         "billing_reason",
         "period_start",
         "period_end",
+        "attempt_count",
         "paid_at",
+        "failed_at",
         "created_at",
     )
-    list_filter = ("status", "gateway", "billing_reason", "currency")
+    list_filter = ("kind", "status", "gateway", "billing_reason", "currency")
     search_fields = (
         "user__username",
         "user__email",
@@ -40,13 +48,38 @@ class PaymentAdmin(admin.ModelAdmin):
         "checkout_session_id",
     )
     list_select_related = ("user", "subscription__plan")
-    raw_id_fields = ("user", "subscription")
+    raw_id_fields = ("user", "subscription", "managed_bot_performance")
     date_hierarchy = "created_at"
     # Money records mirror the gateway; they are corrected there, not here.
     readonly_fields = [f.name for f in Payment._meta.fields]
+    actions = ["retry_charge"]
 
     def has_add_permission(self, request):
         return False
+
+    @admin.action(description=_("Retry charge (failed profit shares)"))
+    def retry_charge(self, request, queryset):
+        failed = queryset.filter(kind=PaymentKind.PROFIT_SHARE, status=PaymentStatus.FAILED)
+        skipped = queryset.count() - failed.count()
+        for payment in failed:
+            report = charges.retry(payment)
+            for line in report.errors:
+                self.message_user(request, line, messages.ERROR)
+            for charged in report.charged:
+                charged.refresh_from_db()
+                self.message_user(
+                    request,
+                    _("Payment %(id)s charged again: %(status)s.")
+                    % {"id": charged.pk, "status": charged.get_status_display()},
+                    messages.SUCCESS if charged.status == PaymentStatus.PAID else messages.WARNING,
+                )
+        if skipped:
+            self.message_user(
+                request,
+                _("%(count)d payment(s) skipped: only failed profit shares are retried here.")
+                % {"count": skipped},
+                messages.WARNING,
+            )
 
 
 @admin.register(PaymentEvent)

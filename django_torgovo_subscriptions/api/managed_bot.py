@@ -225,12 +225,30 @@ class PerformanceReportSerializer(serializers.Serializer):
     profit_share_percentage = serializers.SerializerMethodField()
     profit_share_accruing = money(
         source="summary.profit_share_accruing",
-        help_text="What settling the share now would charge.",
+        help_text="Accrued and not settled yet: what settling the share now would charge.",
     )
     profit_share_due = money(
         source="summary.profit_share_due", help_text="Settled and not yet paid."
     )
-    profit_share_paid = money(source="summary.profit_share_paid")
+    profit_share_paid = money(
+        source="summary.profit_share_paid", help_text="Paid, as verified gateway events said."
+    )
+    profit_share_invoiced = money(
+        help_text="Part of profit_share_due charged at the gateway and not paid yet."
+    )
+    profit_share_overdue = money(
+        help_text="Part of profit_share_invoiced whose charge failed (the subscription is "
+        "past_due; trading pauses after the grace period)."
+    )
+    profit_share_payment_id = serializers.IntegerField(
+        allow_null=True, help_text="The latest profit-share payment (payments/history/)."
+    )
+    paused_at = serializers.DateTimeField(
+        source="performance.paused_at", help_text="Set while new signals skip this investment."
+    )
+    pause_reason = serializers.CharField(
+        source="performance.pause_reason", help_text="profit_share_unpaid or operator."
+    )
     guaranteed_monthly_return = StringDecimalField(
         source="performance.subscription.plan.guaranteed_monthly_return",
         max_digits=5,

@@ -65,6 +65,9 @@ class PaymentSerializer(PackageModelSerializer):
         help_text="The plan's name, null if the subscription is gone."
     )
     invoice_id = serializers.CharField(source="gateway_invoice_id")
+    managed_bot_performance_id = serializers.IntegerField(
+        allow_null=True, help_text="Profit share only: the investment (performance id)."
+    )
 
     class Meta:
         model = Payment
@@ -73,6 +76,9 @@ class PaymentSerializer(PackageModelSerializer):
             "subscription_id",
             "plan",
             "gateway",
+            "kind",
+            "profit_share_month",
+            "managed_bot_performance_id",
             "status",
             "amount",
             "currency",

@@ -15,6 +15,7 @@ from django_torgovo_subscriptions.models.payments import (
     GatewayCustomer,
     Payment,
     PaymentEvent,
+    PaymentKind,
 )
 from django_torgovo_subscriptions.models.plans import PlanType, SubscriptionPlan
 from django_torgovo_subscriptions.models.subscriptions import (
@@ -32,6 +33,7 @@ __all__ = [
     "ManagedBotSettledPeriod",
     "Payment",
     "PaymentEvent",
+    "PaymentKind",
     "PlanType",
     "SubscriptionPlan",
     "SubscriptionStatus",

@@ -136,6 +136,19 @@ class ManagedBotPerformance(models.Model):
     )
     last_calculated = models.DateTimeField(_("last calculated"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    # --- billing: an investor whose trading on the bot is paused ---
+    paused_at = models.DateTimeField(
+        _("paused at"),
+        null=True,
+        blank=True,
+        help_text=_("Set while new signals of the bot skip this investor."),
+    )
+    pause_reason = models.CharField(
+        _("pause reason"),
+        max_length=40,
+        blank=True,
+        help_text=_("profit_share_unpaid (billing sets and lifts it) or operator (the admin)."),
+    )
 
     class Meta:
         app_label = "subscriptions"
@@ -146,6 +159,13 @@ class ManagedBotPerformance(models.Model):
             models.UniqueConstraint(
                 fields=("subscription", "managed_bot"),
                 name="subscriptions_one_performance_per_bot",
+            ),
+            # The ledger is the user's and the bot's: one open row per pair,
+            # re-attached to the user's next subscription when they come back.
+            models.UniqueConstraint(
+                fields=("user", "managed_bot"),
+                condition=Q(closed_at__isnull=True),
+                name="subscriptions_one_open_ledger_per_user_and_bot",
             ),
             models.CheckConstraint(
                 condition=Q(

@@ -8,7 +8,10 @@ customer and checkout sessions (issue 6; see docs/PAYMENTS.md).
   error and can be processed again (admin action, ``process_payment_events``).
 * ``Payment`` is one charge attempt of an invoice at the gateway, unique per
   gateway and invoice id: however often the gateway reports an invoice paid,
-  it pays for one period.
+  it pays for one period. Its ``kind`` is a subscription period or a managed
+  bot's profit share; a profit-share row is created by the settlement that
+  made the share due (one per performance and settlement point, its
+  ``period_end``) and handed to the gateway afterwards.
 """
 
 from __future__ import annotations
@@ -26,6 +29,11 @@ class PaymentStatus(models.TextChoices):
     PENDING = "pending", _("Pending")
     PAID = "paid", _("Paid")
     FAILED = "failed", _("Failed")
+
+
+class PaymentKind(models.TextChoices):
+    SUBSCRIPTION = "subscription", _("Subscription")
+    PROFIT_SHARE = "profit_share", _("Profit share")
 
 
 class Payment(models.Model):
@@ -50,6 +58,28 @@ class Payment(models.Model):
     status = models.CharField(
         _("status"), max_length=20, choices=PaymentStatus.choices, default=PaymentStatus.PENDING
     )
+    kind = models.CharField(
+        _("kind"),
+        max_length=20,
+        choices=PaymentKind.choices,
+        default=PaymentKind.SUBSCRIPTION,
+        db_index=True,
+    )
+    managed_bot_performance = models.ForeignKey(
+        "subscriptions.ManagedBotPerformance",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="profit_share_payments",
+        verbose_name=_("managed bot performance"),
+        help_text=_("Profit share only: the investment whose share this charges."),
+    )
+    profit_share_month = models.CharField(
+        _("profit share month"),
+        max_length=7,
+        blank=True,
+        help_text=_("Profit share only: the month settled, YYYY-MM in TIME_ZONE."),
+    )
     amount = money_field(_("amount"))
     currency = models.CharField(_("currency"), max_length=3, help_text=_("ISO 4217, upper case."))
     billing_reason = models.CharField(
@@ -60,7 +90,12 @@ class Payment(models.Model):
             "Why the gateway billed: subscription_create (first payment) or subscription_cycle."
         ),
     )
-    gateway_invoice_id = models.CharField(_("gateway invoice id"), max_length=255)
+    gateway_invoice_id = models.CharField(
+        _("gateway invoice id"),
+        max_length=255,
+        blank=True,
+        help_text=_("Empty on a profit share not yet handed to the gateway."),
+    )
     gateway_subscription_id = models.CharField(
         _("gateway subscription id"), max_length=255, blank=True, db_index=True
     )
@@ -100,7 +135,14 @@ class Payment(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=("gateway", "gateway_invoice_id"),
+                condition=~Q(gateway_invoice_id=""),
                 name="subscriptions_payment_one_per_invoice",
+            ),
+            # One charge per settlement: the settlement point is period_end.
+            models.UniqueConstraint(
+                fields=("managed_bot_performance", "period_end"),
+                condition=Q(kind="profit_share"),
+                name="subscriptions_profit_share_one_per_settlement",
             ),
         ]
         indexes = [models.Index(fields=("user", "-created_at"), name="subscriptions_payment_user")]

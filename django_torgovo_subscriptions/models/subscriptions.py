@@ -48,17 +48,23 @@ def renewal_grace() -> timedelta:
     return timedelta(seconds=subscriptions_settings.RENEWAL_GRACE_SECONDS)
 
 
+# A managed-bot plan with no monthly price (profit share only): the billing
+# run renews it at each period's end without a payment.
+UNPRICED_MANAGED = Q(plan_type=PlanType.MANAGED_BOT, plan__monthly_price=0)
+
+
 def awaiting_renewal(now: datetime) -> Q:
     """
-    Rows a gateway is renewing: it charges at the period's end and reports the
-    payment a little later (Stripe: about an hour). Until RENEWAL_GRACE_SECONDS
+    Rows being renewed: a gateway charges at the period's end and reports the
+    payment a little later (Stripe: about an hour), and the billing run renews
+    an unpriced managed plan within a minute. Until RENEWAL_GRACE_SECONDS
     after end_date they keep access, so a renewal never interrupts trading.
     """
     return Q(
         status__in=[SubscriptionStatus.TRIAL, SubscriptionStatus.ACTIVE],
         auto_renew=True,
         end_date__gt=now - renewal_grace(),
-    ) & ~Q(gateway_subscription_id="")
+    ) & (~Q(gateway_subscription_id="") | UNPRICED_MANAGED)
 
 
 class UserSubscriptionQuerySet(models.QuerySet):
@@ -169,8 +175,13 @@ class UserSubscription(models.Model):
         return (
             self.status in (SubscriptionStatus.TRIAL, SubscriptionStatus.ACTIVE)
             and self.auto_renew
-            and bool(self.gateway_subscription_id)
             and self.end_date > now - renewal_grace()
+            and (bool(self.gateway_subscription_id) or self.renews_without_payment)
         )
+
+    @property
+    def renews_without_payment(self) -> bool:
+        """A managed-bot plan with no monthly price: the billing run renews it for free."""
+        return self.plan_type == PlanType.MANAGED_BOT and not self.plan.monthly_price
 
     is_live.boolean = True  # type: ignore[attr-defined]

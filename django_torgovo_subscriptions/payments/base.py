@@ -17,6 +17,8 @@ The rules every gateway follows:
 * A gateway with native recurring billing (Stripe) renews on its side and
   reports each renewal as an event; one without (``native_recurring = False``)
   is asked by the ``billing`` command to ``charge_renewal`` when a period ends.
+* A managed bot's profit share is charged by ``charge_profit_share`` when a
+  settlement makes it due, and paid only by the verified event that follows.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ from django_torgovo_subscriptions.exceptions import MalformedEvent
 from django_torgovo_subscriptions.payments.events import BillingEvent
 
 if TYPE_CHECKING:
-    from django_torgovo_subscriptions.models import UserSubscription
+    from django_torgovo_subscriptions.models import Payment, UserSubscription
 
 
 @dataclass(frozen=True)
@@ -103,6 +105,24 @@ class BaseGateway:
     def charge_renewal(self, subscription: UserSubscription, now: datetime) -> str:
         """Charge the next period (``native_recurring = False`` only); return the invoice id."""
         raise NotImplementedError(".charge_renewal() must be overridden.")
+
+    def charge_profit_share(self, payment: Payment, *, idempotency_key: str) -> str:
+        """
+        Charge a managed bot's profit share (a ``Payment`` of kind
+        ``profit_share``: ``payment.amount`` in ``payment.currency``, for
+        ``payment.profit_share_month``) to the user's saved payment method, off
+        session; return the gateway's invoice id. When
+        ``payment.gateway_invoice_id`` is set already (a failed charge retried),
+        pay that invoice again instead of creating one.
+
+        The outcome is reported only as a verified event, ``invoice.paid`` or
+        ``invoice.payment_failed`` in the Stripe vocabulary, whose invoice
+        metadata carries ``PROFIT_SHARE_KEY`` (the payment's id) and
+        ``REFERENCE_KEY`` (the subscription's). ``idempotency_key`` is the same
+        for every call about one payment, so a retried request never makes a
+        second invoice. Raise ``GatewayError`` when the gateway cannot be asked.
+        """
+        raise NotImplementedError(".charge_profit_share() must be overridden.")
 
     def list_events(self, since: datetime) -> list[dict[str, Any]]:
         """Events from the gateway's own log created at or after ``since`` (for recovery)."""

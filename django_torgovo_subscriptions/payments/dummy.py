@@ -21,7 +21,7 @@ its address; it never imports the service layer, which calls it.
 Test cards, after Stripe's (https://docs.stripe.com/testing):
 
     4242424242424242  pays, and so do its renewals (the default)
-    4000000000000341  pays at checkout; every renewal is declined
+    4000000000000341  pays at checkout; every renewal and profit share is declined
     4000000000000002  declined at checkout (generic decline)
     4000000000009995  declined at checkout (insufficient funds)
 
@@ -57,6 +57,8 @@ from django_torgovo_subscriptions.exceptions import (
 from django_torgovo_subscriptions.payments import signing
 from django_torgovo_subscriptions.payments.base import BaseGateway, CheckoutResult, load_event
 from django_torgovo_subscriptions.payments.events import (
+    PROFIT_SHARE_KEY,
+    PROFIT_SHARE_MONTH_KEY,
     REFERENCE_KEY,
     BillingEvent,
     parse_stripe_event,
@@ -65,7 +67,7 @@ from django_torgovo_subscriptions.payments.events import (
 from django_torgovo_subscriptions.periods import months_between
 
 if TYPE_CHECKING:
-    from django_torgovo_subscriptions.models import CheckoutSession, UserSubscription
+    from django_torgovo_subscriptions.models import CheckoutSession, Payment, UserSubscription
 
 logger = logging.getLogger(__name__)
 
@@ -82,6 +84,13 @@ CARDS = {
 CHECKOUT_DECLINES = {
     DECLINED: ("generic_decline", "Your card was declined."),
     INSUFFICIENT_FUNDS: ("insufficient_funds", "Your card has insufficient funds."),
+}
+# Not a Stripe invoice field: Stripe keeps the decline on the PaymentIntent,
+# which StripeGateway.describe_failure looks up.
+DECLINE = {
+    "code": "card_declined",
+    "decline_code": "generic_decline",
+    "message": "Your card was declined.",
 }
 CHECKOUT_LIFETIME = timedelta(hours=24)
 DELIVERY_TIMEOUT_SECONDS = 15
@@ -265,6 +274,71 @@ class DummyGateway(BaseGateway):
             raise GatewayError(f"The renewal event {event['id']} was not accepted: {answer}")
         return invoice_id
 
+    # -- profit shares ------------------------------------------------------------
+
+    def charge_profit_share(self, payment: Payment, *, idempotency_key: str) -> str:
+        """
+        Charge the share with the customer's card, as Stripe charges an invoice
+        to a saved payment method: ``invoice.paid`` or, with the card whose
+        renewals are declined, ``invoice.payment_failed``, delivered in-process.
+        The invoice id derives from the payment, the event id from the attempt,
+        so a repeated call delivers a replay the receiver drops.
+        """
+        customer = self.customer(payment.user)
+        paid = customer.data.get("card", SUCCEEDS) != RENEWALS_DECLINED
+        attempt = payment.attempt_count + 1
+        stamp = int(time.time())
+        invoice = self._profit_share_invoice(payment, customer.customer_id, attempt, stamp, paid)
+        kind = "invoice.paid" if paid else "invoice.payment_failed"
+        outcome = "paid" if paid else "failed"
+        event = self._event(f"evt_dummy_ps_{payment.pk}_{attempt}_{outcome}", kind, invoice, stamp)
+        status, answer = self.deliver(event)
+        if status >= 300:
+            raise GatewayError(f"The profit share event {event['id']} was not accepted: {answer}")
+        return invoice["id"]
+
+    def _profit_share_invoice(
+        self, payment: Payment, customer_id: str, attempt: int, now: int, paid: bool
+    ) -> dict[str, Any]:
+        amount = to_minor_units(payment.amount, payment.currency)
+        invoice_id = payment.gateway_invoice_id or f"in_dummy_ps_{payment.pk}"
+        invoice: dict[str, Any] = {
+            "id": invoice_id,
+            "object": "invoice",
+            "amount_due": amount,
+            "amount_paid": amount if paid else 0,
+            "amount_remaining": 0 if paid else amount,
+            "attempt_count": attempt,
+            "attempted": True,
+            "auto_advance": True,
+            "billing_reason": "manual",
+            "collection_method": "charge_automatically",
+            "created": now,
+            "currency": payment.currency.lower(),
+            "customer": customer_id,
+            "description": f"Profit share {payment.profit_share_month}",
+            "livemode": False,
+            "metadata": {
+                REFERENCE_KEY: str(payment.subscription_id or ""),
+                PROFIT_SHARE_KEY: str(payment.pk),
+                PROFIT_SHARE_MONTH_KEY: payment.profit_share_month,
+            },
+            "number": f"DUMMY-PS-{payment.pk:06d}",
+            "parent": None,
+            "status": "paid" if paid else "open",
+            "status_transitions": {
+                "finalized_at": now,
+                "marked_uncollectible_at": None,
+                "paid_at": now if paid else None,
+                "voided_at": None,
+            },
+            "subtotal": amount,
+            "total": amount,
+        }
+        if not paid:
+            invoice["last_payment_error"] = DECLINE
+        return invoice
+
     # -- webhooks -----------------------------------------------------------------
 
     def sign(self, body: bytes, timestamp: int | None = None) -> str:
@@ -353,13 +427,7 @@ class DummyGateway(BaseGateway):
             "total": amount,
         }
         if not paid:
-            # Not a Stripe invoice field: Stripe keeps the decline on the
-            # PaymentIntent, which StripeGateway.describe_failure looks up.
-            invoice["last_payment_error"] = {
-                "code": "card_declined",
-                "decline_code": "generic_decline",
-                "message": "Your card was declined.",
-            }
+            invoice["last_payment_error"] = DECLINE
         return invoice
 
     @staticmethod

@@ -38,6 +38,9 @@ STRIPE_TYPES = {
 
 # Metadata key carrying our UserSubscription id on gateway objects.
 REFERENCE_KEY = "subscription_id"
+# Metadata keys of a profit-share invoice: our Payment id, and the month settled.
+PROFIT_SHARE_KEY = "profit_share_payment_id"
+PROFIT_SHARE_MONTH_KEY = "profit_share_month"
 
 # Stripe amounts are in the currency's minor unit; these have none, or three.
 # https://docs.stripe.com/currencies#zero-decimal
@@ -75,6 +78,8 @@ class BillingEvent:
     # subscription objects: the gateway's status and cancel_at_period_end
     status: str = ""
     cancel_at_period_end: bool | None = None
+    # invoice objects of a managed bot's profit share: our Payment pk
+    profit_share_payment: int | None = None
     object: dict[str, Any] = field(default_factory=dict, repr=False)
 
 
@@ -173,6 +178,7 @@ def parse_stripe_event(payload: dict[str, Any]) -> BillingEvent:
             billing_reason=str(obj.get("billing_reason") or ""),
             attempt_count=int(obj.get("attempt_count") or 0),
             failure_reason=_failure_reason(obj),
+            profit_share_payment=_reference(_metadata(obj).get(PROFIT_SHARE_KEY)),
         )
     if kind in (SUBSCRIPTION_UPDATED, SUBSCRIPTION_DELETED):
         return BillingEvent(

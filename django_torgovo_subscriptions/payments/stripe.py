@@ -36,13 +36,16 @@ from django_torgovo_subscriptions.exceptions import (
 from django_torgovo_subscriptions.payments import signing
 from django_torgovo_subscriptions.payments.base import BaseGateway, CheckoutResult, load_event
 from django_torgovo_subscriptions.payments.events import (
+    PROFIT_SHARE_KEY,
+    PROFIT_SHARE_MONTH_KEY,
     REFERENCE_KEY,
     BillingEvent,
     parse_stripe_event,
+    to_minor_units,
 )
 
 if TYPE_CHECKING:
-    from django_torgovo_subscriptions.models import UserSubscription
+    from django_torgovo_subscriptions.models import Payment, UserSubscription
 
 logger = logging.getLogger(__name__)
 
@@ -285,6 +288,80 @@ class StripeGateway(BaseGateway):
             raise GatewayError("Stripe could not cancel the subscription.") from exc
         if current.status not in ("canceled", "incomplete_expired"):
             raise GatewayError("Stripe could not cancel the subscription.") from refused
+
+    # -- profit shares -------------------------------------------------------------
+
+    def charge_profit_share(self, payment: Payment, *, idempotency_key: str) -> str:
+        """
+        A one-off invoice for the customer, charged off session to their saved
+        payment method: a draft invoice (``charge_automatically``,
+        ``auto_advance``, pending items excluded so nothing else joins it),
+        one invoice item for the share, finalize, pay. A decline is not an
+        error here: Stripe reports it as ``invoice.payment_failed`` and keeps
+        retrying under its Smart Retries; a retry of a failed payment pays the
+        same invoice again. Every request carries a key derived from
+        ``idempotency_key``, so a call repeated after a failure creates nothing
+        twice.
+        """
+        import stripe
+
+        client = self.client()
+        invoice_id = payment.gateway_invoice_id
+        if not invoice_id:
+            invoice_id = self._profit_share_invoice(client, payment, idempotency_key)
+        attempt = f"{idempotency_key}-pay-{payment.attempt_count + 1}"
+        try:
+            client.v1.invoices.pay(invoice_id, None, {"idempotency_key": attempt})
+        except stripe.CardError:
+            logger.info("Stripe declined profit share invoice %s", invoice_id)
+        except stripe.StripeError as exc:
+            raise GatewayError(f"Stripe could not charge the profit share: {exc}") from exc
+        return invoice_id
+
+    def _profit_share_invoice(self, client: Any, payment: Payment, key: str) -> str:
+        customer = self.customer_id(payment.user)
+        currency = payment.currency.lower()
+        description = f"Profit share {payment.profit_share_month}"
+        metadata = {
+            REFERENCE_KEY: str(payment.subscription_id or ""),
+            PROFIT_SHARE_KEY: str(payment.pk),
+            PROFIT_SHARE_MONTH_KEY: payment.profit_share_month,
+        }
+        invoice = self._call(
+            "create the profit share invoice",
+            client.v1.invoices.create,
+            {
+                "customer": customer,
+                "collection_method": "charge_automatically",
+                "auto_advance": True,
+                "pending_invoice_items_behavior": "exclude",
+                "currency": currency,
+                "description": description,
+                "metadata": metadata,
+            },
+            {"idempotency_key": f"{key}-invoice"},
+        )
+        self._call(
+            "add the profit share to its invoice",
+            client.v1.invoice_items.create,
+            {
+                "customer": customer,
+                "invoice": invoice.id,
+                "amount": to_minor_units(payment.amount, payment.currency),
+                "currency": currency,
+                "description": description,
+                "metadata": metadata,
+            },
+            {"idempotency_key": f"{key}-item"},
+        )
+        self._call(
+            "finalize the profit share invoice",
+            client.v1.invoices.finalize_invoice,
+            invoice.id,
+            {"auto_advance": True},
+            {"idempotency_key": f"{key}-finalize"},
+        )
+        return invoice.id
 
     def list_events(self, since: datetime) -> list[dict[str, Any]]:
         def fetch() -> list[dict[str, Any]]:

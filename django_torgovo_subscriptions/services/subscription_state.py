@@ -62,6 +62,7 @@ class Event(StrEnum):
     RENEWED = "renewed"
     REVIVED = "revived"
     PAYMENT_FAILED = "payment_failed"
+    PROFIT_SHARE_PAID = "profit_share_paid"
     CANCELLED = "cancelled"
     RESUMED = "resumed"
     PERIOD_ENDED = "period_ended"
@@ -107,7 +108,8 @@ TRANSITIONS: dict[Event, Edge] = {
         (_S.TRIAL, _S.ACTIVE, _S.PAST_DUE, _S.CANCELLED),
         _S.ACTIVE,
         "subscription_renewed",
-        "a paid renewal: `end_date` one calendar month further",
+        "a paid renewal, or the billing run's renewal of a managed plan with no monthly "
+        "price: `end_date` one calendar month further",
     ),
     Event.REVIVED: Edge(
         (_S.TRIAL, _S.ACTIVE, _S.PAST_DUE, _S.CANCELLED, _S.EXPIRED),
@@ -122,12 +124,22 @@ TRANSITIONS: dict[Event, Edge] = {
         "subscription_past_due",
         "a charge failed (or the gateway says past due): no access until it is paid",
     ),
+    Event.PROFIT_SHARE_PAID: Edge(
+        (_S.PAST_DUE,),
+        _S.ACTIVE,
+        None,
+        "the last unpaid charge of a managed subscription (a profit share) is paid: access "
+        "again; a plan with no monthly price has its periods renewed up to now",
+        refusal="Only a past_due subscription is brought back by a paid profit share, not "
+        "{status}.",
+    ),
     Event.CANCELLED: Edge(
         (_S.PENDING_PAYMENT, _S.TRIAL, _S.ACTIVE, _S.PAST_DUE),
         _S.CANCELLED,
         "subscription_cancelled",
         "renewal stops; access runs on to `end_date`, or ends at once (`end_date` null) "
-        "when no paid time is left",
+        "when no paid time is left or the plan is a managed one with no monthly price; a "
+        "managed investor is withdrawn at once either way",
         refusal="The subscription is already {status}.",
     ),
     Event.RESUMED: Edge(
@@ -235,12 +247,18 @@ def _changes(event: Event, subscription: UserSubscription, now: datetime) -> dic
         return {"start_date": now, "end_date": add_months(now, 1)}
     if event == Event.RENEWED:
         return {"end_date": next_period_end(subscription.start_date, subscription.end_date)}
+    if event == Event.PROFIT_SHARE_PAID and subscription.renews_without_payment:
+        end = subscription.end_date
+        while end is not None and end <= now:
+            end = next_period_end(subscription.start_date, end)
+        return {"end_date": end}
     if event in (Event.REVIVED, Event.RESUMED):
         return {"cancelled_at": None, "auto_renew": True}
     if event == Event.CANCELLED:
         changes: dict[str, Any] = {"cancelled_at": now, "auto_renew": False}
-        if not subscription.is_live(now):
-            # Never paid, or no paid time left: the row stops holding the
+        if not subscription.is_live(now) or subscription.renews_without_payment:
+            # Never paid, no paid time left, or nothing paid for at all (a
+            # profit-share-only managed plan): the row stops holding the
             # user's slot at once.
             changes["end_date"] = None
         return changes

@@ -6,7 +6,10 @@ Settle the managed-bot profit share for a finished calendar month.
 
 Run it monthly (cron, or the periodic task when Celery is configured). Each
 open investment is settled under its own row lock; a month already settled
-is skipped, so running it twice charges nothing twice.
+is skipped, so running it twice charges nothing twice. A share above zero
+becomes a profit-share Payment, handed to the payment gateway at once (and
+by every ``billing`` run while it is still pending); the command prints
+what it charged.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from django.utils import timezone
 
 from django_torgovo_subscriptions.models import ManagedBotPerformance
 from django_torgovo_subscriptions.periods import add_months
+from django_torgovo_subscriptions.services.managed_bot import charges
 from django_torgovo_subscriptions.services.managed_bot.profit import PeriodNotOver, settle_period
 
 
@@ -57,3 +61,10 @@ class Command(BaseCommand):
             f"{year:04d}-{number:02d}: settled {settled}, already settled {skipped}, "
             f"profit share charged {charged:.2f}."
         )
+        report = charges.charge_pending()
+        self.stdout.write(f"Gateway: {report.describe()}.")
+        for line in report.errors:
+            self.stderr.write(f"Error: {line}")
+        if report.errors:
+            # Non-zero so cron notices; billing retries the pending charges every run.
+            raise SystemExit(1)

@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Count, DecimalField, Q, QuerySet, Sum, Value
+from django.db.models import Count, DecimalField, Max, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -24,8 +24,10 @@ from django_torgovo_subscriptions.exceptions import (
 from django_torgovo_subscriptions.models import (
     ManagedBotOffer,
     ManagedBotPerformance,
+    PaymentKind,
     UserSubscription,
 )
+from django_torgovo_subscriptions.models.payments import PaymentStatus
 from django_torgovo_subscriptions.models.subscriptions import ACCESS_STATUSES
 from django_torgovo_subscriptions.services import subscriptions as subscription_service
 from django_torgovo_subscriptions.services.managed_bot import profit
@@ -33,8 +35,13 @@ from django_torgovo_subscriptions.services.managed_bot.profit.guarantee import g
 from django_torgovo_subscriptions.services.quota import check_pair_quota
 
 INVESTORS = "managed_bot__torgovo_managed_performance"
+ZERO_MONEY = Decimal("0.00")
+# Withdrawn investors (closed_at set) are not current, whatever their subscription.
 CURRENT_INVESTORS = Q(
-    **{f"{INVESTORS}__subscription__status__in": [s.value for s in ACCESS_STATUSES]}
+    **{
+        f"{INVESTORS}__subscription__status__in": [s.value for s in ACCESS_STATUSES],
+        f"{INVESTORS}__closed_at__isnull": True,
+    }
 )
 
 
@@ -98,7 +105,7 @@ def invest(user: Any, offer: ManagedBotOffer, initial_investment: Decimal) -> Ma
             "plan; this bot belongs to another plan."
         )
     elif ManagedBotPerformance.objects.filter(
-        subscription=subscription, managed_bot_id=offer.managed_bot_id
+        subscription=subscription, managed_bot_id=offer.managed_bot_id, closed_at__isnull=True
     ).exists():
         raise AlreadySubscribed(f"You are already invested in {offer.name}.")
     else:
@@ -124,13 +131,31 @@ class PerformanceReport:
     return_percentage: Decimal | None
     guaranteed_return: Decimal | None
     guaranteed_shortfall: Decimal | None
+    profit_share_invoiced: Decimal
+    profit_share_overdue: Decimal
+    profit_share_payment_id: int | None
+
+
+def _charges(status: str, field: str = "amount", function: Any = Sum) -> Any:
+    """An aggregate over the row's profit-share payments in ``status`` (None: all)."""
+    condition = Q(profit_share_payments__kind=PaymentKind.PROFIT_SHARE)
+    if status:
+        condition &= Q(profit_share_payments__status=status)
+    return function(f"profit_share_payments__{field}", filter=condition)
 
 
 def performance_rows(user: Any) -> QuerySet[ManagedBotPerformance]:
-    """The user's managed-bot performance rows, newest first, ready for reports."""
+    """The user's managed-bot performance rows, newest first, ready for reports, with
+    their profit-share charges summed: invoiced (at the gateway, unpaid), overdue
+    (its charge failed) and the latest charge's id (one query for the lot)."""
     return (
         ManagedBotPerformance.objects.filter(user=user)
         .select_related("subscription__plan", "managed_bot__torgovo_managed_offer")
+        .annotate(
+            share_pending=_charges(PaymentStatus.PENDING),
+            share_overdue=_charges(PaymentStatus.FAILED),
+            share_payment_id=_charges("", "pk", Max),
+        )
         .order_by("-created_at", "-pk")
     )
 
@@ -154,4 +179,9 @@ def performance_report(
         return_percentage=return_percentage(net, row.initial_investment),
         guaranteed_return=guaranteed,
         guaranteed_shortfall=shortfall,
+        # Charges not yet paid: at the gateway (pending or failed) and the failed ones.
+        profit_share_invoiced=(getattr(row, "share_pending", None) or ZERO_MONEY)
+        + (getattr(row, "share_overdue", None) or ZERO_MONEY),
+        profit_share_overdue=getattr(row, "share_overdue", None) or ZERO_MONEY,
+        profit_share_payment_id=getattr(row, "share_payment_id", None),
     )

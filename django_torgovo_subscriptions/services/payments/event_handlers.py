@@ -32,6 +32,7 @@ from django_torgovo_subscriptions.payments.events import BillingEvent
 from django_torgovo_subscriptions.periods import add_months, next_period_end
 from django_torgovo_subscriptions.services import subscription_state as state
 from django_torgovo_subscriptions.services import subscriptions as lifecycle
+from django_torgovo_subscriptions.services.payments import profit_share_events
 from django_torgovo_subscriptions.services.subscription_state import Event
 
 logger = logging.getLogger(__name__)
@@ -160,6 +161,8 @@ def _on_invoice_paid(gateway: BaseGateway, event: BillingEvent) -> HandlerResult
     subscription, note = _resolve(gateway, event)
     if subscription is None:
         return _ignored(note)
+    if event.profit_share_payment is not None:
+        return profit_share_events.on_paid(gateway, event, subscription)
     if _is_other_gateway_subscription(subscription, event):
         return _second_gateway_subscription(gateway, subscription, event)
     _link(gateway, subscription, event)
@@ -171,6 +174,8 @@ def _on_invoice_payment_failed(gateway: BaseGateway, event: BillingEvent) -> Han
     subscription, note = _resolve(gateway, event)
     if subscription is None:
         return _ignored(note)
+    if event.profit_share_payment is not None:
+        return profit_share_events.on_failed(gateway, event, subscription)
     if _is_other_gateway_subscription(subscription, event):
         return _ignored(
             "The invoice belongs to a second gateway subscription, which was cancelled.",

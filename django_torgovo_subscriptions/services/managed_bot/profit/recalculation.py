@@ -236,7 +236,19 @@ def open_performance(
 
     Only orders at or after ``orders_since`` count (default: the subscription's
     start date, else now), so a position held before subscribing is not charged.
+
+    The ledger is the user's and the bot's, not one subscription's: when the
+    user has invested in the bot before, their latest row is re-attached to
+    ``subscription`` and reopened with the new investment, keeping its lots,
+    cursor, high-water mark and shares (``orders_since`` is not moved).
     """
+    previous = (
+        ManagedBotPerformance.objects.filter(user=user, managed_bot=managed_bot)
+        .order_by("-created_at", "-pk")
+        .first()
+    )
+    if previous is not None:
+        return _reattach(previous, subscription, initial_investment)
     if orders_since is None:
         orders_since = getattr(subscription, "start_date", None) or timezone.now()
     return ManagedBotPerformance.objects.create(
@@ -247,6 +259,20 @@ def open_performance(
         current_balance=initial_investment,
         orders_since=orders_since,
     )
+
+
+def _reattach(
+    performance: ManagedBotPerformance, subscription: Any, initial_investment: Decimal
+) -> ManagedBotPerformance:
+    with locked(performance) as row:
+        row.subscription = subscription
+        row.closed_at = None
+        row.initial_investment = initial_investment
+        row.current_balance = Decimal(initial_investment) + row.realized_pnl
+        row.save(
+            update_fields=["subscription", "closed_at", "initial_investment", "current_balance"]
+        )
+    return performance
 
 
 def recalculate(

@@ -9,20 +9,25 @@ realized net profit there, and the share is added to ``profit_share_due``.
 Settling a point at or before ``settled_until``, or a closed performance,
 changes nothing (``already_settled=True``). Each settlement made is recorded
 as a ``ManagedBotSettledPeriod`` with the guarantee's shortfall
-(``settled.record_period``). ``record_profit_share_payment``
-moves an amount paid from ``profit_share_due`` to ``profit_share_paid``, and
+(``settled.record_period``). A share above zero is recorded, in the same
+transaction, as a pending profit-share ``Payment`` for exactly that amount
+(``services.managed_bot.charges`` charges it through the gateway).
+``record_profit_share_payment``, called only by the handler of a verified
+paid event, moves an amount paid from ``profit_share_due`` to
+``profit_share_paid``, and
 ``performance_summary`` shows what settling now would charge. Rows are changed
 under ``locking.locked``.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.utils import timezone
 
-from django_torgovo_subscriptions.models import ManagedBotPerformance
+from django_torgovo_subscriptions.models import ManagedBotPerformance, Payment, PaymentKind
+from django_torgovo_subscriptions.payments import get_gateway
 from django_torgovo_subscriptions.periods import is_month_start, month_bounds, month_key
 from django_torgovo_subscriptions.services.managed_bot.profit.config import order_delay
 from django_torgovo_subscriptions.services.managed_bot.profit.fifo import ZERO
@@ -126,7 +131,34 @@ def _settle_locked(
         update.append("closed_at")
     row.save(update_fields=update)
     record_period(row, settlement)
+    if step.amount > 0:
+        _record_charge(row, settlement)
     return settlement
+
+
+def _record_charge(row: ManagedBotPerformance, settlement: Settlement) -> Payment:
+    """
+    The share that became due, as a pending profit-share ``Payment``, written
+    with the settlement under the row's lock: one per performance and
+    settlement point. ``services.managed_bot.charges`` hands it to the
+    gateway once the settlement is committed.
+    """
+    gateway = get_gateway()
+    point = settlement.period_end
+    month_end = is_month_start(point) and not settlement.final
+    return Payment.objects.create(
+        kind=PaymentKind.PROFIT_SHARE,
+        user_id=row.user_id,
+        subscription_id=row.subscription_id,
+        managed_bot_performance=row,
+        gateway=gateway.name if gateway is not None else "",
+        amount=settlement.amount,
+        currency=row.subscription.plan.currency,
+        billing_reason="profit_share",
+        profit_share_month=month_key(point - timedelta(microseconds=1) if month_end else point),
+        period_start=settlement.period_start,
+        period_end=point,
+    )
 
 
 def settle_period(
@@ -179,7 +211,7 @@ def settle_on_exit(
 def record_profit_share_payment(
     performance: ManagedBotPerformance, amount: Decimal
 ) -> ManagedBotPerformance:
-    """Move ``amount`` from profit_share_due to profit_share_paid (billing calls this)."""
+    """Move ``amount`` from profit_share_due to profit_share_paid (the paid event's handler)."""
     amount = Decimal(amount)
     with locked(performance) as row:
         if amount <= 0 or amount != quantize_money(amount):
