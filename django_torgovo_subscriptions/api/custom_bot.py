@@ -33,7 +33,12 @@ from django_torgovo_subscriptions.compat import (
 )
 from django_torgovo_subscriptions.exceptions import SubscriptionsError
 from django_torgovo_subscriptions.host import get_host_adapter
-from django_torgovo_subscriptions.models import CustomBotWebhook, PlanType, WebhookEvent
+from django_torgovo_subscriptions.models import (
+    CustomBotWebhook,
+    PlanType,
+    WebhookEvent,
+    WebhookPurpose,
+)
 from django_torgovo_subscriptions.services.custom_bot import issuing, receiver
 
 # --- serializers -------------------------------------------------------------
@@ -156,9 +161,9 @@ class OwnWebhooksMixin(PackageAPIViewMixin):
     serializer_class = WebhookSerializer
 
     def get_queryset(self):
-        queryset = CustomBotWebhook.objects.filter(user=self.request.user).select_related(
-            "pair_config"
-        )
+        queryset = CustomBotWebhook.objects.filter(
+            user=self.request.user, purpose=WebhookPurpose.CUSTOM_BOT
+        ).select_related("pair_config")
         is_active = self.request.query_params.get("is_active")
         if is_active in ("true", "false"):
             queryset = queryset.filter(is_active=is_active == "true")

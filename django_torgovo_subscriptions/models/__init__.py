@@ -4,8 +4,16 @@ from django_torgovo_subscriptions.models.custom_bot import (
     CustomBotWebhook,
     WebhookEvent,
     WebhookOutcome,
+    WebhookPurpose,
 )
-from django_torgovo_subscriptions.models.managed_bot import ManagedBotOffer, ManagedBotPerformance
+from django_torgovo_subscriptions.models.managed_bot import (
+    ManagedBotOffer,
+    ManagedBotPerformance,
+    ManagedSignal,
+    ManagedSignalSource,
+    ManagedTrade,
+    ManagedTradeOutcome,
+)
 from django_torgovo_subscriptions.models.payments import (
     CheckoutSession,
     GatewayCustomer,
@@ -24,6 +32,10 @@ __all__ = [
     "GatewayCustomer",
     "ManagedBotOffer",
     "ManagedBotPerformance",
+    "ManagedSignal",
+    "ManagedSignalSource",
+    "ManagedTrade",
+    "ManagedTradeOutcome",
     "Payment",
     "PaymentEvent",
     "PlanType",
@@ -32,4 +44,5 @@ __all__ = [
     "UserSubscription",
     "WebhookEvent",
     "WebhookOutcome",
+    "WebhookPurpose",
 ]

@@ -1,0 +1,437 @@
+"""
+A managed signal, traded for every investor of the bot.
+
+The operator (a host strategy through ``fan_out()``, or the operator webhook)
+sends one signal: a side, a symbol, a reference ``price`` and a ``fraction``
+(0 < fraction <= 1). Each investor of the bot then gets one trade through the
+configured TradingManager, as themselves (so with their own exchange
+credentials), of::
+
+    quantity = allocation x fraction / price     (rounded down to 8 decimals)
+
+where the allocation is the investor's ``current_balance`` once the profit
+ledger has been calculated, else their ``initial_investment``. The manager
+applies the exchange's precision and minimums; the host Order is written with
+source "managed".
+
+Every investor of the bot (each performance row not closed) gets exactly one
+``ManagedTrade`` per signal, unique per (signal, investor): executed (with the
+Order's id), failed (with the manager's reason code) or skipped (the reason
+from ``eligibility.investor_skip_reason``). The row is claimed before the
+trade is placed, so a retried signal, a second delivery of its Celery task or
+a concurrent copy never trades twice for anyone; a row left ``pending`` by a
+crash is never retried (the trade may have been placed). One investor's
+failure, whatever it is, is recorded on their row and the others go on.
+
+Investors are read in primary-key order, MANAGED_CHUNK_SIZE at a time, so
+memory does not grow with their number. MANAGED_EXECUTION chooses where the
+chunks are traded: in the caller's process ("inline") or by the Celery task
+``fan_out_managed_chunk``, one task per chunk ("celery"); when the broker
+cannot be reached the chunks are traded inline instead.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import ROUND_DOWN, Decimal
+from typing import Any
+
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Count, F
+from django.utils import timezone
+
+from django_torgovo_subscriptions.conf import subscriptions_settings
+from django_torgovo_subscriptions.exceptions import InvalidManagedSignal, ManagedSignalConflict
+from django_torgovo_subscriptions.host import get_host_adapter
+from django_torgovo_subscriptions.models import (
+    ManagedBotPerformance,
+    ManagedSignal,
+    ManagedSignalSource,
+    ManagedTrade,
+    ManagedTradeOutcome,
+    WebhookEvent,
+    WebhookOutcome,
+)
+from django_torgovo_subscriptions.services.execution import OrderNotSaved, execute_signal
+from django_torgovo_subscriptions.services.managed_bot.eligibility import investor_skip_reason
+from django_torgovo_subscriptions.services.transactions import savepoint_if_in_transaction
+from django_torgovo_subscriptions.trading.base import TradeSignal
+
+logger = logging.getLogger(__name__)
+
+SIDES = ("buy", "sell")
+QUANTITY_STEP = Decimal("0.00000001")
+NO_ALLOCATION = "no_allocation"
+FANOUT_ERROR = "fanout_error"
+MAX_SIGNAL_ID_LENGTH = 100
+
+
+@dataclass(frozen=True)
+class FanOut:
+    """A signal and where its trades stand: counts by outcome, and whether they are queued."""
+
+    signal: ManagedSignal
+    counts: dict[str, int]
+    queued: bool = False
+
+    def as_json(self) -> dict[str, Any]:
+        return {"managed_signal_id": self.signal.pk, "queued": self.queued, **self.counts}
+
+
+# --- the sizing rule ---------------------------------------------------------
+
+
+def allocation_of(performance: ManagedBotPerformance) -> Decimal:
+    """What a signal's fraction is taken of: the balance once calculated, else the investment."""
+    if performance.last_calculated is not None:
+        return performance.current_balance
+    return performance.initial_investment
+
+
+def quantity_for(allocation: Decimal, fraction: Decimal, price: Decimal) -> Decimal:
+    """allocation x fraction / price, rounded down so no investor spends more than that."""
+    return (allocation * fraction / price).quantize(QUANTITY_STEP, rounding=ROUND_DOWN)
+
+
+def checked_size(side: str, fraction: Any, price: Any) -> tuple[str, Decimal, Decimal]:
+    side = str(side).strip().lower()
+    if side not in SIDES:
+        raise InvalidManagedSignal(
+            f"'side' must be buy or sell, not {side!r}.", code="invalid_side"
+        )
+    try:
+        fraction, price = Decimal(str(fraction)), Decimal(str(price))
+    except ArithmeticError:
+        raise InvalidManagedSignal("'fraction' and 'price' must be numbers.") from None
+    if not (fraction.is_finite() and 0 < fraction <= 1):
+        raise InvalidManagedSignal(
+            f"'fraction' must be greater than 0 and at most 1, not {fraction}.",
+            code="invalid_fraction",
+        )
+    if not (price.is_finite() and price > 0):
+        raise InvalidManagedSignal(
+            f"'price' must be greater than zero, not {price}.", code="invalid_price"
+        )
+    return side, fraction, price
+
+
+# --- recording the signal ----------------------------------------------------
+
+
+def record_signal(
+    managed_bot: Any,
+    *,
+    side: str,
+    fraction: Any,
+    price: Any,
+    signal_id: str,
+    symbol: str | None = None,
+    source: str = ManagedSignalSource.FUNCTION,
+    webhook_event: WebhookEvent | None = None,
+) -> ManagedSignal:
+    """The bot's signal under ``signal_id``: created, or the earlier one if it is the same trade.
+
+    Raises ``ManagedSignalConflict`` when the id was used for a different side,
+    fraction or price."""
+    side, fraction, price = checked_size(side, fraction, price)
+    signal_id = str(signal_id).strip()
+    if not signal_id or len(signal_id) > MAX_SIGNAL_ID_LENGTH:
+        raise InvalidManagedSignal(
+            f"'signal_id' must be 1 to {MAX_SIGNAL_ID_LENGTH} characters.", code="invalid_signal_id"
+        )
+    if symbol is None:
+        symbol = get_host_adapter().pair_config_value(managed_bot, "symbol") or ""
+    signal = ManagedSignal(
+        managed_bot=managed_bot,
+        signal_id=signal_id,
+        side=side,
+        symbol=symbol,
+        fraction=fraction,
+        price=price,
+        source=source,
+        webhook_event=webhook_event,
+    )
+    try:
+        with savepoint_if_in_transaction():
+            signal.save(force_insert=True)
+        return signal
+    except IntegrityError:
+        earlier = ManagedSignal.objects.get(managed_bot=managed_bot, signal_id=signal_id)
+    if (earlier.side, earlier.fraction, earlier.price) != (side, fraction, price):
+        raise ManagedSignalConflict(
+            f"Signal {signal_id!r} was already sent as {earlier.side} {earlier.fraction} "
+            f"at {earlier.price}; send a new signal id for a new trade."
+        )
+    earlier.managed_bot = managed_bot
+    return earlier
+
+
+def fan_out(
+    managed_bot: Any,
+    side: str,
+    fraction: Any,
+    *,
+    price: Any,
+    signal_id: str,
+    symbol: str | None = None,
+) -> FanOut:
+    """
+    Trade ``fraction`` of each investor's allocation in ``managed_bot`` (see the
+    module docstring). Sending the same ``signal_id`` again trades only for
+    investors the signal has no record for yet (none, once it completed).
+    """
+    signal = record_signal(
+        managed_bot, side=side, fraction=fraction, price=price, signal_id=signal_id, symbol=symbol
+    )
+    return dispatch(signal)
+
+
+def dispatch(signal: ManagedSignal) -> FanOut:
+    """Trade the signal for its investors, inline or as Celery tasks (MANAGED_EXECUTION)."""
+    if subscriptions_settings.MANAGED_EXECUTION == "celery" and enqueue_chunks(signal):
+        return FanOut(signal, trade_counts(signal), queued=True)
+    for chunk in investor_chunks(signal):
+        trade_chunk(signal, chunk)
+    complete(signal)
+    return FanOut(signal, trade_counts(signal))
+
+
+# --- investors -----------------------------------------------------------------
+
+
+def investors(signal: ManagedSignal) -> Any:
+    """The bot's investors this signal has no record for yet, in primary-key order."""
+    return (
+        ManagedBotPerformance.objects.filter(managed_bot_id=signal.managed_bot_id, closed_at=None)
+        .exclude(managed_trades__signal=signal)
+        .order_by("pk")
+    )
+
+
+def investor_chunks(signal: ManagedSignal) -> Iterator[list[ManagedBotPerformance]]:
+    """Those investors with their user and subscription, a chunk per query (keyset)."""
+    size = subscriptions_settings.MANAGED_CHUNK_SIZE
+    queryset = investors(signal).select_related("user", "subscription")
+    last = None
+    while True:
+        page = queryset if last is None else queryset.filter(pk__gt=last)
+        chunk = list(page[:size])
+        if not chunk:
+            return
+        yield chunk
+        last = chunk[-1].pk
+
+
+def trade_chunk(signal: ManagedSignal, performances: list[ManagedBotPerformance]) -> None:
+    now = timezone.now()
+    for performance in performances:
+        try:
+            trade_for_investor(signal, performance, now)
+        except Exception as exc:  # never let one investor stop the others
+            logger.exception(
+                "Managed signal %s: trading for performance %s failed.", signal.pk, performance.pk
+            )
+            record_failure(signal, performance, exc)
+
+
+# --- one investor ----------------------------------------------------------------
+
+
+def claim(signal: ManagedSignal, performance: ManagedBotPerformance, **fields: Any) -> Any:
+    """Insert the investor's row for this signal; None when one exists already."""
+    trade = ManagedTrade(signal=signal, performance=performance, **fields)
+    try:
+        with savepoint_if_in_transaction():
+            trade.save(force_insert=True)
+    except IntegrityError:
+        return None
+    return trade
+
+
+def trade_for_investor(
+    signal: ManagedSignal, performance: ManagedBotPerformance, now: datetime
+) -> ManagedTrade | None:
+    """Skip, or claim and place, this investor's trade; None if it was handled before."""
+    reason = investor_skip_reason(performance, now)
+    allocation = allocation_of(performance)
+    quantity = quantity_for(allocation, signal.fraction, signal.price)
+    if reason is None and quantity <= 0:
+        reason = NO_ALLOCATION
+    if reason is not None:
+        return claim(
+            signal,
+            performance,
+            outcome=ManagedTradeOutcome.SKIPPED,
+            code=reason,
+            allocation=allocation,
+            finished_at=now,
+        )
+    trade = claim(
+        signal,
+        performance,
+        outcome=ManagedTradeOutcome.PENDING,
+        allocation=allocation,
+        quantity=quantity,
+    )
+    if trade is None:
+        return None
+    order_signal = TradeSignal(
+        side=signal.side,  # type: ignore[arg-type]
+        symbol=signal.symbol,
+        quantity=quantity,
+        price=signal.price,
+        client_order_id=f"mb{signal.pk}-{performance.pk}",
+        source="managed",
+        extra={"managed_signal": signal.signal_id},
+    )
+    try:
+        execution = execute_signal(performance.user, signal.managed_bot, order_signal)
+    except OrderNotSaved as exc:
+        cause = exc.__cause__
+        trade.outcome, trade.code = ManagedTradeOutcome.FAILED, "order_not_saved"
+        trade.error = f"The trade's Order could not be saved: {cause.__class__.__name__}: {cause}"
+    else:
+        result = execution.result
+        trade.outcome = (
+            ManagedTradeOutcome.EXECUTED if result.executed else ManagedTradeOutcome.FAILED
+        )
+        trade.code = "" if result.executed else (result.error_code or "execution_failed")
+        trade.error = result.error_message
+        trade.order_id = "" if execution.order is None else str(execution.order.pk)
+    trade.error = trade.error[:2000]
+    trade.finished_at = timezone.now()
+    trade.save(update_fields=["outcome", "code", "error", "order_id", "finished_at"])
+    return trade
+
+
+def record_failure(
+    signal: ManagedSignal, performance: ManagedBotPerformance, exc: Exception
+) -> None:
+    """Record an unexpected error on the investor's row (claimed or not); never raises."""
+    error = f"{exc.__class__.__name__}: {exc}"[:2000]
+    try:
+        updated = ManagedTrade.objects.filter(
+            signal=signal, performance=performance, outcome=ManagedTradeOutcome.PENDING
+        ).update(outcome=ManagedTradeOutcome.FAILED, code=FANOUT_ERROR, error=error)
+        if not updated:
+            claim(
+                signal,
+                performance,
+                outcome=ManagedTradeOutcome.FAILED,
+                code=FANOUT_ERROR,
+                error=error,
+                finished_at=timezone.now(),
+            )
+    except Exception:
+        logger.exception("Managed signal %s: the failure could not be recorded.", signal.pk)
+
+
+# --- completion ------------------------------------------------------------------
+
+
+def trade_counts(signal: ManagedSignal) -> dict[str, int]:
+    counts = dict.fromkeys(ManagedTradeOutcome.values, 0)
+    rows = signal.trades.values_list("outcome").annotate(n=Count("pk")).order_by()
+    counts.update(dict(rows))
+    return counts
+
+
+def complete(signal: ManagedSignal) -> None:
+    """Mark the signal complete (once) and finish the webhook event that sent it, if any."""
+    now = timezone.now()
+    if not ManagedSignal.objects.filter(pk=signal.pk, completed_at=None).update(completed_at=now):
+        return
+    signal.completed_at = now
+    if signal.webhook_event_id is None:
+        return
+    event = WebhookEvent.objects.only("received_at", "status_code").get(pk=signal.webhook_event_id)
+    WebhookEvent.objects.filter(pk=event.pk).update(
+        outcome=WebhookOutcome.EXECUTED,
+        execution=FanOut(signal, trade_counts(signal)).as_json(),
+        processed_at=now,
+        duration_ms=int((now - event.received_at).total_seconds() * 1000),
+        status_code=event.status_code or 200,
+    )
+
+
+# --- background fan-out (MANAGED_EXECUTION = "celery") ---------------------------
+
+# The name of tasks.fan_out_managed_chunk, published by name so the service
+# layer does not import the task module.
+FAN_OUT_CHUNK_TASK = "django_torgovo_subscriptions.fan_out_managed_chunk"
+
+
+def enqueue_chunks(signal: ManagedSignal) -> bool:
+    """Publish one task per chunk of investor ids; False when the broker cannot be reached
+    before any chunk was published (then the caller trades inline)."""
+    from celery import current_app  # optional dependency: only with MANAGED_EXECUTION "celery"
+
+    from django_torgovo_subscriptions.services.custom_bot.event_runner import PUBLISH_RETRY_POLICY
+
+    options: dict[str, Any] = {"retry": True, "retry_policy": PUBLISH_RETRY_POLICY}
+    if subscriptions_settings.MANAGED_CELERY_QUEUE:
+        options["queue"] = subscriptions_settings.MANAGED_CELERY_QUEUE
+    size = subscriptions_settings.MANAGED_CHUNK_SIZE
+    published = 0
+    ids = investors(signal).values_list("pk", flat=True)
+    last = None
+    while True:
+        page = ids if last is None else ids.filter(pk__gt=last)
+        chunk = list(page[:size])
+        if not chunk:
+            break
+        last = chunk[-1]
+        # Counted before publishing, so the chunk's task never finishes ahead of its count.
+        ManagedSignal.objects.filter(pk=signal.pk).update(chunks_queued=F("chunks_queued") + 1)
+        try:
+            publish(current_app, signal.pk, chunk, options)
+        except Exception:
+            logger.exception("Managed signal %s: a chunk could not be queued.", signal.pk)
+            ManagedSignal.objects.filter(pk=signal.pk).update(chunks_queued=F("chunks_queued") - 1)
+            if published == 0:
+                return False
+            # Later investors are traded inline; the published chunks run on the worker.
+            trade_rest_inline(signal, after=chunk[0])
+            break
+        published += 1
+    finish_if_done(signal)
+    return True
+
+
+def publish(app: Any, signal_pk: int, chunk: list[Any], options: dict[str, Any]) -> None:
+    args = (signal_pk, [str(pk) for pk in chunk])
+
+    def send() -> None:
+        app.send_task(FAN_OUT_CHUNK_TASK, args=args, **options)
+
+    if connection.in_atomic_block:  # the worker must find the rows: publish after commit
+        transaction.on_commit(send, robust=True)
+    else:
+        send()
+
+
+def trade_rest_inline(signal: ManagedSignal, *, after: Any) -> None:
+    for chunk in investor_chunks(signal):
+        trade_chunk(signal, [p for p in chunk if p.pk >= after])
+
+
+def run_chunk(signal_pk: int, performance_ids: list[str]) -> None:
+    """The Celery task's body: trade one chunk of investors, then complete the signal if
+    this was the last chunk. A second delivery finds every row claimed and trades nothing."""
+    signal = ManagedSignal.objects.select_related("managed_bot").get(pk=signal_pk)
+    performances = list(
+        investors(signal).filter(pk__in=performance_ids).select_related("user", "subscription")
+    )
+    trade_chunk(signal, performances)
+    ManagedSignal.objects.filter(pk=signal.pk).update(chunks_done=F("chunks_done") + 1)
+    finish_if_done(signal)
+
+
+def finish_if_done(signal: ManagedSignal) -> None:
+    if ManagedSignal.objects.filter(
+        pk=signal.pk, completed_at=None, chunks_done__gte=F("chunks_queued")
+    ).exists():
+        complete(signal)
