@@ -1,13 +1,15 @@
 """
 The package's admin, one module per product (registration happens on import):
 ``subscriptions`` (plans, user subscriptions), ``custom_bot`` (webhooks and their
-event log), ``managed_bot`` (offers, performance), ``payments`` (payments, gateway
+event log), ``managed_bot`` (offers, performance), ``managed_signals`` (signals and
+each investor's trade), ``payments`` (payments, gateway
 events with the reprocess action, customers, checkouts).
 """
 
 from django_torgovo_subscriptions.admin import (  # noqa: F401  (registration)
     custom_bot,
     managed_bot,
+    managed_signals,
     payments,
     subscriptions,
 )

@@ -11,12 +11,17 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
+from django_torgovo_subscriptions.exceptions import NotAnOperator
 from django_torgovo_subscriptions.models import ManagedTrade, SubscriptionStatus
 from django_torgovo_subscriptions.services.managed_bot import profit
 from django_torgovo_subscriptions.services.managed_bot.fanout import fan_out
+from django_torgovo_subscriptions.services.managed_bot.signal_webhooks import (
+    generate_signal_webhook,
+)
 from tests.brokerage.models import Trade, TradingProfile
 from tests.fanout_support import invest, make_offer
 from tests.profit_support import make_trader
+from tests.webhook_support import post_alert
 
 pytestmark = pytest.mark.django_db
 
@@ -56,3 +61,25 @@ def test_the_profit_ledger_counts_the_fanned_out_trades():
     investor.refresh_from_db()
     # Bought 10 at 100, sold 9.09090909 at 110: 9.09090909 x 10 realized.
     assert investor.realized_pnl == Decimal("90.91")
+
+
+@pytest.mark.usefixtures("fresh_rate_limits")
+def test_an_operator_webhook_signal_trades_for_the_investors(client):
+    offer = make_offer()
+    investor = invest(offer, "1000")
+    with pytest.raises(NotAnOperator):  # platform-wide strategies have no owner: staff only
+        generate_signal_webhook(make_trader(), offer.managed_bot)
+    issued = generate_signal_webhook(make_trader(is_staff=True), offer.managed_bot)
+    body = {"action": "sell", "ticker": "BTCUSDT", "price": "40000", "fraction": "1"}
+
+    response = post_alert(client, issued.secret, {**body, "secret": issued.secret})
+
+    assert response.status_code == 200, response.content
+    assert response.json()["managed_signal"]["executed"] == 1
+    trade = Trade.objects.get()
+    assert (trade.account, trade.direction, trade.amount, trade.origin) == (
+        investor.user,
+        "sell",
+        Decimal("0.025"),
+        "managed",
+    )
