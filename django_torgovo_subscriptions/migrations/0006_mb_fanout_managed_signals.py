@@ -56,6 +56,7 @@ class Migration(migrations.Migration):
                 ('allocation', models.DecimalField(decimal_places=2, default=0, help_text='The amount the trade was sized on.', max_digits=18, verbose_name='allocation')),
                 ('quantity', models.DecimalField(decimal_places=12, default=0, max_digits=30, verbose_name='quantity asked')),
                 ('order_id', models.CharField(blank=True, help_text='Primary key of the host Order the trade produced.', max_length=64, verbose_name='host order id')),
+                ('claim_token', models.CharField(blank=True, editable=False, max_length=32, verbose_name='claim token')),
                 ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created at')),
                 ('finished_at', models.DateTimeField(blank=True, null=True, verbose_name='finished at')),
                 ('performance', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='managed_trades', to='subscriptions.managedbotperformance', verbose_name='investor')),

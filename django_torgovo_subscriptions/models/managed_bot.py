@@ -352,6 +352,9 @@ class ManagedTrade(models.Model):
         blank=True,
         help_text=_("Primary key of the host Order the trade produced."),
     )
+    # Which run inserted the row: a chunk's claims are one insert that skips rows
+    # another run holds, and the run then trades only the rows with its token.
+    claim_token = models.CharField(_("claim token"), max_length=32, blank=True, editable=False)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
 

@@ -17,11 +17,13 @@ source "managed".
 Every investor of the bot (each performance row not closed) gets exactly one
 ``ManagedTrade`` per signal, unique per (signal, investor): executed (with the
 Order's id), failed (with the manager's reason code) or skipped (the reason
-from ``eligibility.investor_skip_reason``). The row is claimed before the
-trade is placed, so a retried signal, a second delivery of its Celery task or
-a concurrent copy never trades twice for anyone; a row left ``pending`` by a
-crash is never retried (the trade may have been placed). One investor's
-failure, whatever it is, is recorded on their row and the others go on.
+from ``eligibility.investor_skip_reason``). A chunk's rows are claimed in one
+insert before any of its trades is placed, so a retried signal, a second
+delivery of its Celery task or a concurrent copy never trades twice for
+anyone; each trade's Order and outcome are then saved in one transaction. A
+row left ``pending`` by a crash is never retried (the trade may have been
+placed). One investor's failure, whatever it is, is recorded on their row and
+the others go on.
 
 Investors are read in primary-key order, MANAGED_CHUNK_SIZE at a time, so
 memory does not grow with their number. MANAGED_EXECUTION chooses where the
@@ -33,6 +35,7 @@ cannot be reached the chunks are traded inline instead.
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -55,7 +58,7 @@ from django_torgovo_subscriptions.models import (
     WebhookEvent,
     WebhookOutcome,
 )
-from django_torgovo_subscriptions.services.execution import OrderNotSaved, execute_signal
+from django_torgovo_subscriptions.services.execution import OrderNotSaved, place_trade, save_order
 from django_torgovo_subscriptions.services.managed_bot.eligibility import investor_skip_reason
 from django_torgovo_subscriptions.services.transactions import savepoint_if_in_transaction
 from django_torgovo_subscriptions.trading.base import TradeSignal
@@ -226,107 +229,114 @@ def investor_chunks(signal: ManagedSignal) -> Iterator[list[ManagedBotPerformanc
 
 
 def trade_chunk(signal: ManagedSignal, performances: list[ManagedBotPerformance]) -> None:
+    """Claim the chunk's rows in one insert (skips recorded as they are), then place the
+    claimed trades one by one; a row another run holds already is left to it."""
     now = timezone.now()
-    for performance in performances:
+    token = uuid.uuid4().hex
+    rows = [claim_row(signal, performance, now, token) for performance in performances]
+    ManagedTrade.objects.bulk_create(rows, ignore_conflicts=True)
+    ours = dict(
+        ManagedTrade.objects.filter(
+            signal=signal, claim_token=token, outcome=ManagedTradeOutcome.PENDING
+        ).values_list("performance_id", "pk")
+    )
+    for performance, row in zip(performances, rows, strict=True):
+        if performance.pk not in ours:
+            continue
+        row.pk = ours[performance.pk]
         try:
-            trade_for_investor(signal, performance, now)
+            place_for_investor(signal, performance, row)
         except Exception as exc:  # never let one investor stop the others
             logger.exception(
                 "Managed signal %s: trading for performance %s failed.", signal.pk, performance.pk
             )
-            record_failure(signal, performance, exc)
+            record_failure(row, exc)
 
 
 # --- one investor ----------------------------------------------------------------
 
 
-def claim(signal: ManagedSignal, performance: ManagedBotPerformance, **fields: Any) -> Any:
-    """Insert the investor's row for this signal; None when one exists already."""
-    trade = ManagedTrade(signal=signal, performance=performance, **fields)
-    try:
-        with savepoint_if_in_transaction():
-            trade.save(force_insert=True)
-    except IntegrityError:
-        return None
-    return trade
-
-
-def trade_for_investor(
-    signal: ManagedSignal, performance: ManagedBotPerformance, now: datetime
-) -> ManagedTrade | None:
-    """Skip, or claim and place, this investor's trade; None if it was handled before."""
+def claim_row(
+    signal: ManagedSignal, performance: ManagedBotPerformance, now: datetime, token: str
+) -> ManagedTrade:
+    """The investor's row for this signal: skipped with its reason, or pending (claimed)."""
     reason = investor_skip_reason(performance, now)
     allocation = allocation_of(performance)
     quantity = quantity_for(allocation, signal.fraction, signal.price)
     if reason is None and quantity <= 0:
         reason = NO_ALLOCATION
-    if reason is not None:
-        return claim(
-            signal,
-            performance,
-            outcome=ManagedTradeOutcome.SKIPPED,
-            code=reason,
-            allocation=allocation,
-            finished_at=now,
-        )
-    trade = claim(
-        signal,
-        performance,
-        outcome=ManagedTradeOutcome.PENDING,
+    return ManagedTrade(
+        signal=signal,
+        performance=performance,
+        outcome=ManagedTradeOutcome.PENDING if reason is None else ManagedTradeOutcome.SKIPPED,
+        code=reason or "",
         allocation=allocation,
-        quantity=quantity,
+        quantity=Decimal(0) if reason else quantity,
+        finished_at=now if reason else None,
+        claim_token=token,
     )
-    if trade is None:
-        return None
+
+
+def place_for_investor(
+    signal: ManagedSignal, performance: ManagedBotPerformance, trade: ManagedTrade
+) -> None:
+    """Place the claimed trade as the investor, then save its Order and outcome together."""
     order_signal = TradeSignal(
         side=signal.side,  # type: ignore[arg-type]
         symbol=signal.symbol,
-        quantity=quantity,
+        quantity=trade.quantity,
         price=signal.price,
         client_order_id=f"mb{signal.pk}-{performance.pk}",
         source="managed",
         extra={"managed_signal": signal.signal_id},
     )
+    user, bot = performance.user, signal.managed_bot
+    result = place_trade(user, bot, order_signal)
+    outcome = ManagedTradeOutcome.EXECUTED if result.executed else ManagedTradeOutcome.FAILED
+    fields = {
+        "outcome": outcome,
+        "code": "" if result.executed else (result.error_code or "execution_failed"),
+        "error": result.error_message[:2000],
+    }
     try:
-        execution = execute_signal(performance.user, signal.managed_bot, order_signal)
+        with transaction.atomic():  # one commit: the Order and the record that points at it
+            order = save_order(user, bot, order_signal, result)
+            fields["order_id"] = "" if order is None else str(order.pk)
+            finish(trade, **fields)
     except OrderNotSaved as exc:
         cause = exc.__cause__
-        trade.outcome, trade.code = ManagedTradeOutcome.FAILED, "order_not_saved"
-        trade.error = f"The trade's Order could not be saved: {cause.__class__.__name__}: {cause}"
-    else:
-        result = execution.result
-        trade.outcome = (
-            ManagedTradeOutcome.EXECUTED if result.executed else ManagedTradeOutcome.FAILED
+        logger.exception("Managed signal %s: the trade's Order could not be saved.", signal.pk)
+        fields["order_id"] = ""
+        finish(
+            trade,
+            **{
+                **fields,
+                "outcome": ManagedTradeOutcome.FAILED,
+                "code": "order_not_saved",
+                "error": f"The trade's Order could not be saved ({result.status} "
+                f"{result.external_id}): {cause.__class__.__name__}: {cause}"[:2000],
+            },
         )
-        trade.code = "" if result.executed else (result.error_code or "execution_failed")
-        trade.error = result.error_message
-        trade.order_id = "" if execution.order is None else str(execution.order.pk)
-    trade.error = trade.error[:2000]
-    trade.finished_at = timezone.now()
-    trade.save(update_fields=["outcome", "code", "error", "order_id", "finished_at"])
-    return trade
 
 
-def record_failure(
-    signal: ManagedSignal, performance: ManagedBotPerformance, exc: Exception
-) -> None:
-    """Record an unexpected error on the investor's row (claimed or not); never raises."""
-    error = f"{exc.__class__.__name__}: {exc}"[:2000]
+def finish(trade: ManagedTrade, **fields: Any) -> None:
+    fields["finished_at"] = timezone.now()
+    ManagedTrade.objects.filter(pk=trade.pk).update(**fields)
+    for name, value in fields.items():
+        setattr(trade, name, value)
+
+
+def record_failure(trade: ManagedTrade, exc: Exception) -> None:
+    """Record an unexpected error on the investor's claimed row; never raises."""
     try:
-        updated = ManagedTrade.objects.filter(
-            signal=signal, performance=performance, outcome=ManagedTradeOutcome.PENDING
-        ).update(outcome=ManagedTradeOutcome.FAILED, code=FANOUT_ERROR, error=error)
-        if not updated:
-            claim(
-                signal,
-                performance,
-                outcome=ManagedTradeOutcome.FAILED,
-                code=FANOUT_ERROR,
-                error=error,
-                finished_at=timezone.now(),
-            )
+        ManagedTrade.objects.filter(pk=trade.pk, outcome=ManagedTradeOutcome.PENDING).update(
+            outcome=ManagedTradeOutcome.FAILED,
+            code=FANOUT_ERROR,
+            error=f"{exc.__class__.__name__}: {exc}"[:2000],
+            finished_at=timezone.now(),
+        )
     except Exception:
-        logger.exception("Managed signal %s: the failure could not be recorded.", signal.pk)
+        logger.exception("Managed signal %s: the failure could not be recorded.", trade.signal_id)
 
 
 # --- completion ------------------------------------------------------------------
