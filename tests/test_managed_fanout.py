@@ -213,3 +213,21 @@ def test_the_profit_ledger_counts_the_fanned_out_orders(offer):
     # 0.01818181 x (55000 - 50000) on the part sold; paper trading charges no fee.
     assert performance.realized_pnl == Decimal("90.91")
     assert performance.current_balance == Decimal("1090.91")
+
+
+@pytest.mark.parametrize(
+    "overrides, expected",
+    [
+        ({}, []),
+        ({"MANAGED_EXECUTION": "celery", "MANAGED_CELERY_QUEUE": "fanout"}, []),
+        ({"MANAGED_EXECUTION": "threads"}, ["subscriptions.E065"]),
+        ({"MANAGED_CELERY_QUEUE": ""}, ["subscriptions.E067"]),
+        ({"MANAGED_CHUNK_SIZE": 0}, ["subscriptions.E068"]),
+        ({"MANAGED_CHUNK_SIZE": "200"}, ["subscriptions.E068"]),
+    ],
+)
+def test_the_managed_signal_settings_are_checked(settings, overrides, expected):
+    from django_torgovo_subscriptions.checks.managed_bot import check_managed_settings
+
+    settings.TORGOVO_SUBSCRIPTIONS = {**example.TORGOVO_SUBSCRIPTIONS, **overrides}
+    assert [m.id for m in check_managed_settings()] == expected

@@ -35,6 +35,7 @@ class Migration(migrations.Migration):
                 ('source', models.CharField(choices=[('function', 'Host strategy (fan_out)'), ('webhook', 'Operator webhook')], max_length=10, verbose_name='source')),
                 ('chunks_queued', models.PositiveIntegerField(default=0, help_text='Celery tasks published for this signal.', verbose_name='chunks queued')),
                 ('chunks_done', models.PositiveIntegerField(default=0, verbose_name='chunks done')),
+                ('dispatched_at', models.DateTimeField(blank=True, help_text="Every chunk's task was published (Celery).", null=True, verbose_name='dispatched at')),
                 ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created at')),
                 ('completed_at', models.DateTimeField(blank=True, help_text='Every investor has a trade record for this signal.', null=True, verbose_name='completed at')),
                 ('managed_bot', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='torgovo_managed_signals', to=settings.TORGOVO_PAIR_CONFIG_MODEL, verbose_name='managed bot')),

@@ -285,6 +285,12 @@ class ManagedSignal(models.Model):
         _("chunks queued"), default=0, help_text=_("Celery tasks published for this signal.")
     )
     chunks_done = models.PositiveIntegerField(_("chunks done"), default=0)
+    dispatched_at = models.DateTimeField(
+        _("dispatched at"),
+        null=True,
+        blank=True,
+        help_text=_("Every chunk's task was published (Celery)."),
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     completed_at = models.DateTimeField(
         _("completed at"),

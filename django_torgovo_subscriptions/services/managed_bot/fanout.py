@@ -351,12 +351,20 @@ def trade_counts(signal: ManagedSignal) -> dict[str, int]:
 
 def complete(signal: ManagedSignal) -> None:
     """Mark the signal complete (once) and finish the webhook event that sent it, if any."""
+    if signal.completed_at is not None:  # a signal sent again after it completed
+        return
     now = timezone.now()
-    if not ManagedSignal.objects.filter(pk=signal.pk, completed_at=None).update(completed_at=now):
-        return
-    signal.completed_at = now
-    if signal.webhook_event_id is None:
-        return
+    with transaction.atomic():  # whoever sees the signal complete sees its event finished
+        if not ManagedSignal.objects.filter(pk=signal.pk, completed_at=None).update(
+            completed_at=now
+        ):
+            return
+        signal.completed_at = now
+        if signal.webhook_event_id is not None:
+            finish_event(signal, now)
+
+
+def finish_event(signal: ManagedSignal, now: datetime) -> None:
     event = WebhookEvent.objects.only("received_at", "status_code").get(pk=signal.webhook_event_id)
     WebhookEvent.objects.filter(pk=event.pk).update(
         outcome=WebhookOutcome.EXECUTED,
@@ -407,6 +415,7 @@ def enqueue_chunks(signal: ManagedSignal) -> bool:
             trade_rest_inline(signal, after=chunk[0])
             break
         published += 1
+    ManagedSignal.objects.filter(pk=signal.pk).update(dispatched_at=timezone.now())
     finish_if_done(signal)
     return True
 
@@ -441,7 +450,12 @@ def run_chunk(signal_pk: int, performance_ids: list[str]) -> None:
 
 
 def finish_if_done(signal: ManagedSignal) -> None:
+    """Complete the signal once every chunk is published and done. The publisher and each
+    chunk's task call it after their own update, so the last of them sees both."""
     if ManagedSignal.objects.filter(
-        pk=signal.pk, completed_at=None, chunks_done__gte=F("chunks_queued")
+        pk=signal.pk,
+        completed_at=None,
+        dispatched_at__isnull=False,
+        chunks_done__gte=F("chunks_queued"),
     ).exists():
         complete(signal)

@@ -102,7 +102,9 @@ def fan_out_event(
         webhook_event=event,
     )
     fanned = fanout.dispatch(signal)
-    if not fanned.queued and event.status_code == 202:  # the broker was down: traded inline
+    if fanned.queued:  # answered as queued, whatever the workers have done meanwhile
+        return fanned
+    if event.status_code == 202:  # Celery was asked for, but the broker was down: traded inline
         WebhookEvent.objects.filter(pk=event.pk).update(status_code=200)
     event.refresh_from_db(fields=["outcome", "execution", "processed_at", "status_code"])
     return fanned
