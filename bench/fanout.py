@@ -24,7 +24,7 @@ child process after a small warm-up:
 It prints the wall times, the ratio fan-out/alerts (target <= 0.5), and the
 peak RSS of the fan-out child for --investors and --large investors (target:
 the larger within 10% of the smaller, i.e. constant in the number of
-investors). Exits 1 when a target is missed or a step left the wrong number of
+investors), with how much the resident set grew during the signal itself. Exits 1 when a target is missed or a step left the wrong number of
 Orders.
 """
 
@@ -179,6 +179,12 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
+def current_rss_mb() -> float:
+    """The resident set now (Linux /proc), to show what the signal itself added."""
+    resident_pages = int(Path("/proc/self/statm").read_text().split()[1])
+    return resident_pages * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
 def run_alerts(count: int, secret: str) -> dict[str, float]:
     from django.test import Client
 
@@ -217,16 +223,18 @@ def run_fanout(bot_pk: int) -> dict[str, float]:
     warmup = PairConfig.objects.get(name="warmup")
     fan_out(warmup, "buy", "0.5", price="64000", signal_id="warmup")
     bot = PairConfig.objects.get(pk=bot_pk)
-    rss_before = peak_rss_mb()
+    rss_before, resident_before = peak_rss_mb(), current_rss_mb()
     started = time.perf_counter()
     fanned = fan_out(bot, "buy", "0.5", price="64000", signal_id="bench")
     wall = time.perf_counter() - started
+    resident_after = current_rss_mb()
     return {
         "wall": wall,
         "orders": Order.objects.filter(pair_config=bot).count(),
         "executed": fanned.counts["executed"],
         "rss_before_mb": rss_before,
         "rss_mb": peak_rss_mb(),
+        "resident_growth_mb": resident_after - resident_before,
     }
 
 
@@ -306,12 +314,14 @@ def main() -> int:
     print(
         f"fan-out  1 signal to {n} investors: {small['wall']:.3f}s "
         f"({small['wall'] / n * 1000:.2f} ms each), peak RSS {small['rss_mb']:.1f} MB "
-        f"({small['rss_before_mb']:.1f} MB before the signal)"
+        f"({small['rss_before_mb']:.1f} MB before the signal; resident set grew "
+        f"{small['resident_growth_mb']:.1f} MB)"
     )
     print(
         f"fan-out  1 signal to {big} investors: {large['wall']:.3f}s "
         f"({large['wall'] / big * 1000:.2f} ms each), peak RSS {large['rss_mb']:.1f} MB "
-        f"({large['rss_before_mb']:.1f} MB before the signal)"
+        f"({large['rss_before_mb']:.1f} MB before the signal; resident set grew "
+        f"{large['resident_growth_mb']:.1f} MB)"
     )
     print(f"ratio fan-out/alerts = {ratio:.3f} (target <= {TARGET_RATIO})")
     print(
