@@ -45,7 +45,7 @@ def fan_out_managed_chunk(signal_id: int, performance_ids: list[str]) -> None:
 
     Published with ``MANAGED_EXECUTION = "celery"``; each investor's trade row is
     claimed before the trade, so a second delivery trades for nobody."""
-    from django_torgovo_subscriptions.services.managed_bot.fanout import run_chunk
+    from django_torgovo_subscriptions.services.managed_bot.fanout_celery import run_chunk
 
     run_chunk(signal_id, performance_ids)
 

@@ -12,7 +12,7 @@ import pytest
 from django.test import override_settings
 
 from django_torgovo_subscriptions.models import ManagedSignal, ManagedTrade, WebhookEvent
-from django_torgovo_subscriptions.services.managed_bot import fanout
+from django_torgovo_subscriptions.services.managed_bot import fanout, fanout_celery
 from django_torgovo_subscriptions.services.managed_bot.signal_webhooks import (
     generate_signal_webhook,
 )
@@ -97,8 +97,8 @@ def test_a_chunk_delivered_twice_trades_for_nobody_twice(offer):
         assert fanned.queued and not Order.objects.exists()
         ids = [str(p.pk) for p in performances]
 
-        fanout.run_chunk(fanned.signal.pk, ids)
-        fanout.run_chunk(fanned.signal.pk, ids)
+        fanout_celery.run_chunk(fanned.signal.pk, ids)
+        fanout_celery.run_chunk(fanned.signal.pk, ids)
 
         assert Order.objects.count() == 2
         assert ManagedSignal.objects.get().completed_at is not None
@@ -120,4 +120,4 @@ def test_with_the_broker_down_the_signal_is_traded_inline(offer):
 def test_the_task_is_published_under_its_registered_name():
     from django_torgovo_subscriptions import tasks
 
-    assert tasks.fan_out_managed_chunk.name == fanout.FAN_OUT_CHUNK_TASK
+    assert tasks.fan_out_managed_chunk.name == fanout_celery.FAN_OUT_CHUNK_TASK
