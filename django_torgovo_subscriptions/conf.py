@@ -195,11 +195,19 @@ DEFAULTS: dict[str, Any] = {
     "WEBHOOK_CHECK_TICKER": True,
     # Days of webhook events prune_webhook_events keeps without --older-than.
     "WEBHOOK_EVENT_RETENTION_DAYS": 90,
-    # --- managed bots: charts, the guarantee, counted orders --------------------
     # Logical ORDER_VALUES["source"] values (e.g. ["managed"]) of the host Orders
     # that count toward a managed bot's profit; needs ORDER_FIELDS["source"].
     # None: every executed order of the investor on the bot counts, any source.
     "PROFIT_ORDER_SOURCES": None,
+    # Managed signals (services.managed_bot.fanout). "inline": a signal trades
+    # for every investor before fan_out() (or the operator webhook) returns.
+    # "celery": investors are split into chunks of MANAGED_CHUNK_SIZE, each
+    # traded by the Celery task fan_out_managed_chunk; the webhook answers 202.
+    "MANAGED_EXECUTION": "inline",
+    # Celery queue of the fan_out_managed_chunk task; None: the app's default.
+    "MANAGED_CELERY_QUEUE": None,
+    # Investors read per database round trip, and traded per Celery task.
+    "MANAGED_CHUNK_SIZE": 200,
 }
 
 # Keys whose values are dotted paths, imported on access.

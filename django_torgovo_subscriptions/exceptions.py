@@ -314,3 +314,31 @@ class WebhookUnavailable(SubscriptionsError):
     status_code = status.HTTP_503_SERVICE_UNAVAILABLE
     default_code = "temporarily_unavailable"
     default_detail = "The alert could not be processed right now. Send it again."
+
+
+# --- Managed signals (docs/MANAGED_BOTS.md, "Trading for investors") ----------
+
+
+class InvalidManagedSignal(SubscriptionsError):
+    """A managed signal that cannot be sized: a bad side, fraction or price."""
+
+    default_code = "invalid_signal"
+    default_detail = "The managed signal is not valid."
+
+
+class ManagedSignalConflict(SubscriptionsError):
+    """A signal id already used for a different trade on the same bot."""
+
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "signal_conflict"
+    default_detail = "This signal id was already used for a different trade."
+
+
+class NotAnOperator(AlertRejected):
+    """The operator webhook's user may no longer send signals for its managed bot."""
+
+    status_code = status.HTTP_403_FORBIDDEN
+    default_code = "not_an_operator"
+    default_detail = (
+        "Only staff or the bot's owner may send signals for a managed bot that is on offer."
+    )

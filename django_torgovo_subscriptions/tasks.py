@@ -10,6 +10,10 @@ endpoint stores an accepted alert, answers 202 and publishes
 Delivery is at least once (``acks_late``, re-queued if the worker dies) and
 execution at most once: the task first moves its event from ``queued`` to
 ``processing`` in one UPDATE, and a second delivery finds nothing to claim.
+
+With ``MANAGED_EXECUTION = "celery"`` a managed signal is traded for its
+investors by ``fan_out_managed_chunk``, one task per chunk of investors
+(``MANAGED_CELERY_QUEUE``, ``MANAGED_CHUNK_SIZE``).
 """
 
 from __future__ import annotations
@@ -28,6 +32,22 @@ def execute_webhook_event(event_id: int) -> None:
     from django_torgovo_subscriptions.services.custom_bot.event_runner import run_queued_event
 
     run_queued_event(event_id)
+
+
+@shared_task(
+    name="django_torgovo_subscriptions.fan_out_managed_chunk",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    ignore_result=True,
+)
+def fan_out_managed_chunk(signal_id: int, performance_ids: list[str]) -> None:
+    """Trade managed signal ``signal_id`` for one chunk of its investors (performance ids).
+
+    Published with ``MANAGED_EXECUTION = "celery"``; each investor's trade row is
+    claimed before the trade, so a second delivery trades for nobody."""
+    from django_torgovo_subscriptions.services.managed_bot.fanout_celery import run_chunk
+
+    run_chunk(signal_id, performance_ids)
 
 
 # --- periodic work -----------------------------------------------------------

@@ -5,8 +5,8 @@ differently shaped host (tests.alt_settings), whose tests live in tests/alt/.
 Every fixture used by more than one test module is defined here, once; a test
 module never imports a fixture. The helpers the fixtures are built from (and
 that tests call directly) live in tests/payments_support.py,
-tests/profit_support.py and tests/webhook_support.py. ``pair_config`` and
-the webhook fixtures built on it make the example host's models: they are for
+tests/profit_support.py, tests/webhook_support.py and tests/celery_support.py.
+``pair_config`` and the webhook fixtures built on it make the example host's models: they are for
 the example host's tests only. No fixture here is autouse: a module whose every
 test needs one (``fresh_rate_limits``, ``frozen_clock``) names it in
 ``pytest.mark.usefixtures`` in its ``pytestmark``.
@@ -14,6 +14,7 @@ test needs one (``fresh_rate_limits``, ``frozen_clock``) names it in
 
 from __future__ import annotations
 
+import uuid
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,7 @@ from django.test import Client
 from django_torgovo_subscriptions.models import PlanType
 from django_torgovo_subscriptions.payments import DUMMY_GATEWAY, STRIPE_GATEWAY
 from django_torgovo_subscriptions.payments import dummy as dummy_module
+from tests.celery_support import BROKERS, make_app, remove_queue
 from tests.factories import make_plan
 from tests.fake_stripe import FakeStripe
 from tests.payments_support import PRICE_ID, use_gateway
@@ -183,3 +185,48 @@ def frozen_clock():
     """The profit tests run at NOW (local time), so month boundaries are fixed."""
     with time_machine.travel(at(NOW), tick=False):
         yield
+
+
+# --- Celery -----------------------------------------------------------------------
+
+
+@pytest.fixture
+def shared_sqlite_connection():
+    """On in-memory SQLite, give the worker thread the test's own connection, as
+    Django's live_server does: two connections to a shared-cache database lock
+    each other's tables."""
+    from celery.signals import task_prerun
+    from django.db import connections
+
+    main = connections["default"]
+    if not (main.vendor == "sqlite" and main.is_in_memory_db()):
+        yield
+        return
+
+    def share(**kwargs):
+        connections["default"] = main
+
+    main.inc_thread_sharing()
+    task_prerun.connect(share, weak=False, dispatch_uid="torgovo-test-share-sqlite")
+    try:
+        yield
+    finally:
+        task_prerun.disconnect(dispatch_uid="torgovo-test-share-sqlite")
+        main.dec_thread_sharing()
+
+
+@pytest.fixture(params=sorted(BROKERS))
+def worker(request, shared_sqlite_connection):
+    """A worker thread consuming a queue of its own on the real broker (a
+    transactional test, so the worker sees the committed rows)."""
+    from celery.contrib.testing.worker import start_worker
+
+    queue = f"torgovo-test-{uuid.uuid4().hex[:12]}"
+    app = make_app(BROKERS[request.param], queue)
+    try:
+        with start_worker(
+            app, pool="solo", perform_ping_check=False, loglevel="WARNING", shutdown_timeout=10
+        ):
+            yield app
+    finally:
+        remove_queue(app, queue, request.param)

@@ -2,95 +2,27 @@
 WEBHOOK_EXECUTION = "celery": a real worker consumes from a real broker
 (Redis and RabbitMQ on this machine, see .ci/run) and executes the stored
 alert against the test database (a transactional test, so the worker thread
-sees the committed rows). On SQLite's in-memory test database the worker
-thread shares the test's connection, as Django's live_server does: two
-connections to a shared-cache database lock each other's tables.
+sees the committed rows). The ``worker`` fixture (conftest.py) and its helpers
+(tests/celery_support.py) say how.
 """
 
-import os
 import time
 import uuid
 from decimal import Decimal
 
 import pytest
-from celery import Celery
-from celery.contrib.testing.worker import start_worker
-from celery.signals import task_prerun
-from django.db import connections
 from django.test import override_settings
 
 from django_torgovo_subscriptions.models import WebhookEvent
 from django_torgovo_subscriptions.services.custom_bot import event_runner
 from example_project import settings as example
+from tests.celery_support import BROKERS, make_app, remove_queue
 from tests.webhook_support import post_alert
 from trading.models import Order
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("fresh_rate_limits")]
 
-BROKERS = {
-    "redis": os.environ.get("TEST_CELERY_REDIS_URL", "redis://127.0.0.1:6379/3"),
-    "rabbitmq": os.environ.get("TEST_CELERY_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672//"),
-}
 CELERY = {**example.TORGOVO_SUBSCRIPTIONS, "WEBHOOK_EXECUTION": "celery"}
-
-
-def make_app(broker: str, queue: str) -> Celery:
-    import django_torgovo_subscriptions.tasks  # noqa: F401  (registers the shared task)
-
-    app = Celery(f"torgovo-tests-{queue}", broker=broker, set_as_current=True)
-    app.conf.update(
-        task_default_queue=queue,
-        task_ignore_result=True,
-        broker_connection_retry_on_startup=True,
-        broker_connection_timeout=2,
-        worker_hijack_root_logger=False,
-        broker_heartbeat=0,
-    )
-    return app
-
-
-@pytest.fixture
-def shared_sqlite_connection():
-    """On in-memory SQLite, give the worker thread the test's own connection."""
-    main = connections["default"]
-    if not (main.vendor == "sqlite" and main.is_in_memory_db()):
-        yield
-        return
-
-    def share(**kwargs):
-        connections["default"] = main
-
-    main.inc_thread_sharing()
-    task_prerun.connect(share, weak=False, dispatch_uid="torgovo-test-share-sqlite")
-    try:
-        yield
-    finally:
-        task_prerun.disconnect(dispatch_uid="torgovo-test-share-sqlite")
-        main.dec_thread_sharing()
-
-
-@pytest.fixture(params=sorted(BROKERS))
-def worker(request, shared_sqlite_connection):
-    """A worker thread consuming a queue of its own on the real broker."""
-    queue = f"torgovo-test-{uuid.uuid4().hex[:12]}"
-    app = make_app(BROKERS[request.param], queue)
-    try:
-        with start_worker(
-            app, pool="solo", perform_ping_check=False, loglevel="WARNING", shutdown_timeout=10
-        ):
-            yield app
-    finally:
-        remove_queue(app, queue, request.param)
-
-
-def remove_queue(app: Celery, queue: str, broker: str) -> None:
-    """Leave nothing behind on the shared broker."""
-    with app.connection_for_write() as connection:
-        channel = connection.default_channel
-        channel.queue_purge(queue)
-        channel.queue_delete(queue)
-        if broker == "redis":  # kombu keeps the queue's bindings in keys of their own
-            channel.client.delete(f"_kombu.binding.{queue}", f"_kombu.binding_permanent.{queue}")
 
 
 def wait_for(event_id, timeout=20.0):

@@ -101,8 +101,16 @@ class WebhookEventAdmin(admin.ModelAdmin):
 
 @admin.register(CustomBotWebhook)
 class CustomBotWebhookAdmin(admin.ModelAdmin):
-    list_display = ("id", "user", "pair_config", "is_active", "created_at", "last_used_at")
-    list_filter = ("is_active",)
+    list_display = (
+        "id",
+        "user",
+        "pair_config",
+        "purpose",
+        "is_active",
+        "created_at",
+        "last_used_at",
+    )
+    list_filter = ("is_active", "purpose")
     search_fields = ("user__username", "user__email")
     list_select_related = ("user", "pair_config")
     raw_id_fields = ("user", "subscription", "pair_config")
@@ -119,4 +127,11 @@ class CustomBotWebhookAdmin(admin.ModelAdmin):
     def get_readonly_fields(self, request, obj=None):
         # Who owns a webhook and what it trades is fixed at generation; staff
         # may only (de)activate it or rotate its secret.
-        return (*self.readonly_fields, "user", "subscription", "pair_config", "tradingview_config")
+        return (
+            *self.readonly_fields,
+            "user",
+            "subscription",
+            "pair_config",
+            "purpose",
+            "tradingview_config",
+        )

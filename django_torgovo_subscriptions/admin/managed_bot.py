@@ -1,12 +1,16 @@
-"""Admin for managed bots: offers and investors' performance (with recalculation and
-pause/unpause actions; the profit share paid is read-only, moved by gateway events)."""
+"""Admin for managed bots: offers (with the operator signal webhook action) and investors'
+performance (with recalculation and pause/unpause actions; the profit share paid is
+read-only, moved by gateway events)."""
 
 from __future__ import annotations
 
+import json
+
 from django.contrib import admin, messages
 
+from django_torgovo_subscriptions.exceptions import NotAnOperator
 from django_torgovo_subscriptions.models import ManagedBotOffer, ManagedBotPerformance
-from django_torgovo_subscriptions.services.managed_bot import charges
+from django_torgovo_subscriptions.services.managed_bot import charges, signal_webhooks
 from django_torgovo_subscriptions.services.managed_bot.profit import recalculate_all
 
 
@@ -167,3 +171,21 @@ class ManagedBotOfferAdmin(admin.ModelAdmin):
     search_fields = ("name", "description")
     list_select_related = ("managed_bot", "plan")
     raw_id_fields = ("managed_bot",)
+    actions = ("generate_signal_webhook",)
+
+    @admin.action(description="Generate an operator signal webhook (shown once)")
+    def generate_signal_webhook(self, request, queryset) -> None:
+        for offer in queryset.select_related("managed_bot"):
+            try:
+                issued = signal_webhooks.generate_signal_webhook(request.user, offer.managed_bot)
+            except NotAnOperator as exc:
+                self.message_user(request, f"{offer}: {exc.message}", level=messages.ERROR)
+                continue
+            message = issued.as_json(request)
+            self.message_user(
+                request,
+                f"{offer}: signal webhook #{issued.webhook.pk}. URL: {message['webhook_url']} "
+                f"Alert message: {json.dumps(message['tradingview_json'])} "
+                "(the secret is not stored and will not be shown again).",
+                level=messages.WARNING,
+            )

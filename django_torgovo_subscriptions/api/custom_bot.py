@@ -33,7 +33,12 @@ from django_torgovo_subscriptions.compat import (
 )
 from django_torgovo_subscriptions.exceptions import SubscriptionsError
 from django_torgovo_subscriptions.host import get_host_adapter
-from django_torgovo_subscriptions.models import CustomBotWebhook, PlanType, WebhookEvent
+from django_torgovo_subscriptions.models import (
+    CustomBotWebhook,
+    PlanType,
+    WebhookEvent,
+    WebhookPurpose,
+)
 from django_torgovo_subscriptions.services.custom_bot import issuing, receiver
 
 # --- serializers -------------------------------------------------------------
@@ -158,9 +163,9 @@ class OwnWebhooksMixin(PackageAPIViewMixin):
     subscriptions_throttle_scope = "custom_bot"
 
     def get_queryset(self):
-        queryset = CustomBotWebhook.objects.filter(user=self.request.user).select_related(
-            "pair_config"
-        )
+        queryset = CustomBotWebhook.objects.filter(
+            user=self.request.user, purpose=WebhookPurpose.CUSTOM_BOT
+        ).select_related("pair_config")
         is_active = self.request.query_params.get("is_active")
         if is_active in ("true", "false"):
             queryset = queryset.filter(is_active=is_active == "true")
@@ -297,17 +302,31 @@ class WebhookReceiveView(PackageAPIViewMixin, generics.GenericAPIView):
                     "order_id": serializers.CharField(allow_null=True),
                     "code": serializers.CharField(allow_null=True),
                     "detail": serializers.CharField(),
+                    "managed_signal": inline_serializer(
+                        "ManagedSignalReceipt",
+                        {
+                            "managed_signal_id": serializers.IntegerField(),
+                            "queued": serializers.BooleanField(),
+                            "pending": serializers.IntegerField(),
+                            "executed": serializers.IntegerField(),
+                            "failed": serializers.IntegerField(),
+                            "skipped": serializers.IntegerField(),
+                        },
+                        required=False,
+                        help_text="Operator signal webhooks only: the investors' trades.",
+                    ),
                 },
             ),
             202: OpenApiResponse(description="Stored; executed in the background (Celery)."),
             400: error(
                 "invalid_json, unreplaced_placeholder, invalid_action, missing_ticker, "
-                "invalid_ticker, invalid_quantity, invalid_price, invalid_order_id, "
-                "invalid_time, ticker_mismatch or alert_too_old."
+                "invalid_ticker, invalid_quantity, invalid_fraction, invalid_price, "
+                "invalid_order_id, invalid_time, ticker_mismatch or alert_too_old."
             ),
             403: error(
                 "invalid_secret, ip_not_allowed, subscription_required, "
-                "subscription_expired, pair_limit_reached or pair_config_unavailable."
+                "subscription_expired, pair_limit_reached, pair_config_unavailable or "
+                "not_an_operator."
             ),
             410: error("webhook_inactive."),
             413: error("payload_too_large."),

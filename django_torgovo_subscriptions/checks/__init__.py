@@ -22,7 +22,10 @@ from django.db import models
 
 from django_torgovo_subscriptions import host
 from django_torgovo_subscriptions.checks.custom_bot import check_webhook_settings
-from django_torgovo_subscriptions.checks.managed_bot import check_managed_bot_settings
+from django_torgovo_subscriptions.checks.managed_bot import (
+    check_managed_bot_settings,
+    check_managed_settings,
+)
 from django_torgovo_subscriptions.checks.payments import check_payment_settings
 from django_torgovo_subscriptions.checks.throttling import check_throttle_settings
 from django_torgovo_subscriptions.conf import (
@@ -75,6 +78,7 @@ def check_settings(app_configs: Iterable[Any] | None = None, **kwargs: Any) -> l
     errors += check_payment_settings()
     errors += check_webhook_settings()
     errors += check_throttle_settings()
+    errors += check_managed_settings()
     return errors
 
 

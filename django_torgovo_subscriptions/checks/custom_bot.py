@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import importlib.util
 import re
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -68,29 +69,43 @@ def check_public_base_url(value: Any) -> list[CheckMessage]:
     return []
 
 
-def check_execution(mode: Any, queue: Any) -> list[CheckMessage]:
+@dataclass(frozen=True)
+class ExecutionSettings:
+    """The names, ids and hint of one pair of execution-mode and Celery-queue settings."""
+
+    mode: str = "WEBHOOK_EXECUTION"
+    queue: str = "WEBHOOK_CELERY_QUEUE"
+    invalid_mode: str = "subscriptions.E041"
+    no_celery: str = "subscriptions.E042"
+    invalid_queue: str = "subscriptions.E047"
+    hint: str = "'inline' executes alerts in the request; 'celery' in a Celery worker."
+
+
+def check_execution(
+    mode: Any, queue: Any, names: ExecutionSettings = ExecutionSettings()
+) -> list[CheckMessage]:
     errors: list[CheckMessage] = []
     if mode not in EXECUTION_MODES:
         errors.append(
             Error(
-                f"WEBHOOK_EXECUTION must be one of {EXECUTION_MODES}, not {mode!r}.",
-                hint="'inline' executes alerts in the request; 'celery' in a Celery worker.",
-                id="subscriptions.E041",
+                f"{names.mode} must be one of {EXECUTION_MODES}, not {mode!r}.",
+                hint=names.hint,
+                id=names.invalid_mode,
             )
         )
     elif mode == "celery" and importlib.util.find_spec("celery") is None:
         errors.append(
             Error(
-                "WEBHOOK_EXECUTION is 'celery' but Celery is not installed.",
+                f"{names.mode} is 'celery' but Celery is not installed.",
                 hint='pip install "django-torgovo-subscriptions[celery]"',
-                id="subscriptions.E042",
+                id=names.no_celery,
             )
         )
     if queue is not None and (not isinstance(queue, str) or not queue):
         errors.append(
             Error(
-                f"WEBHOOK_CELERY_QUEUE must be a queue name or None, not {queue!r}.",
-                id="subscriptions.E047",
+                f"{names.queue} must be a queue name or None, not {queue!r}.",
+                id=names.invalid_queue,
             )
         )
     return errors

@@ -3,8 +3,10 @@ System checks of the managed-bot settings (ids subscriptions.E060-E069).
 
 ``PAIR_CONFIG_FIELDS`` names are checked against the host's PairConfig with
 the others (E010); here: that the ``minimum_investment`` field holds a number
-(E062), and that ``PROFIT_ORDER_SOURCES`` is a list of logical sources (E060)
-the host's Order can be filtered by (E061).
+(E062), that ``PROFIT_ORDER_SOURCES`` is a list of logical sources (E060) the
+host's Order can be filtered by (E061), and the managed-signal settings
+(``MANAGED_EXECUTION``, ``MANAGED_CELERY_QUEUE``, ``MANAGED_CHUNK_SIZE``:
+E065-E068). Run by ``checks.check_settings``.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 
 from django_torgovo_subscriptions import host
+from django_torgovo_subscriptions.checks.custom_bot import ExecutionSettings, check_execution
 from django_torgovo_subscriptions.conf import subscriptions_settings
 
 NUMBER_FIELDS = (models.DecimalField, models.IntegerField, models.FloatField)
@@ -68,3 +71,30 @@ def check_order_sources(adapter: host.DefaultHostAdapter) -> list[CheckMessage]:
             )
         ]
     return []
+
+
+MANAGED_EXECUTION = ExecutionSettings(
+    mode="MANAGED_EXECUTION",
+    queue="MANAGED_CELERY_QUEUE",
+    invalid_mode="subscriptions.E065",
+    no_celery="subscriptions.E066",
+    invalid_queue="subscriptions.E067",
+    hint="'inline' trades a managed signal for every investor in the caller's process; "
+    "'celery' in Celery tasks, a chunk of investors each.",
+)
+
+
+def check_managed_settings() -> list[CheckMessage]:
+    raw = subscriptions_settings.raw
+    errors = check_execution(
+        raw("MANAGED_EXECUTION"), raw("MANAGED_CELERY_QUEUE"), MANAGED_EXECUTION
+    )
+    chunk = raw("MANAGED_CHUNK_SIZE")
+    if isinstance(chunk, bool) or not isinstance(chunk, int) or chunk < 1:
+        errors.append(
+            Error(
+                f"MANAGED_CHUNK_SIZE must be a positive integer, not {chunk!r}.",
+                id="subscriptions.E068",
+            )
+        )
+    return errors

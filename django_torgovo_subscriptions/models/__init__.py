@@ -4,8 +4,16 @@ from django_torgovo_subscriptions.models.custom_bot import (
     CustomBotWebhook,
     WebhookEvent,
     WebhookOutcome,
+    WebhookPurpose,
 )
-from django_torgovo_subscriptions.models.managed_bot import ManagedBotOffer, ManagedBotPerformance
+from django_torgovo_subscriptions.models.managed_bot import (
+    ManagedBotOffer,
+    ManagedBotPerformance,
+    ManagedSignal,
+    ManagedSignalSource,
+    ManagedTrade,
+    ManagedTradeOutcome,
+)
 from django_torgovo_subscriptions.models.managed_bot_history import (
     ManagedBotDailyPoint,
     ManagedBotSettledPeriod,
@@ -31,6 +39,10 @@ __all__ = [
     "ManagedBotOffer",
     "ManagedBotPerformance",
     "ManagedBotSettledPeriod",
+    "ManagedSignal",
+    "ManagedSignalSource",
+    "ManagedTrade",
+    "ManagedTradeOutcome",
     "Payment",
     "PaymentEvent",
     "PaymentKind",
@@ -40,4 +52,5 @@ __all__ = [
     "UserSubscription",
     "WebhookEvent",
     "WebhookOutcome",
+    "WebhookPurpose",
 ]

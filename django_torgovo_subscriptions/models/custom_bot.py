@@ -1,6 +1,11 @@
 """
 Custom-bot webhooks: the secret URL a TradingView alert is sent to, and the log
 of every request that URL received (``WebhookEvent``).
+
+A webhook's ``purpose`` says what an accepted alert does: a custom-bot webhook
+places one trade for its user; a managed-signal webhook belongs to the operator
+of a managed bot (it has no subscription) and fans the signal out to the bot's
+investors.
 """
 
 from __future__ import annotations
@@ -13,6 +18,11 @@ from django.utils.translation import gettext_lazy as _
 from django_torgovo_subscriptions.conf import pair_config_model_reference
 
 
+class WebhookPurpose(models.TextChoices):
+    CUSTOM_BOT = "custom_bot", _("Custom bot: one trade for its user")
+    MANAGED_SIGNAL = "managed_signal", _("Managed bot: a signal for every investor")
+
+
 class CustomBotWebhook(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -23,8 +33,17 @@ class CustomBotWebhook(models.Model):
     subscription = models.ForeignKey(
         "subscriptions.UserSubscription",
         on_delete=models.CASCADE,
+        null=True,
+        blank=True,
         related_name="webhooks",
         verbose_name=_("subscription"),
+        help_text=_("The custom-bot subscription; empty for a managed-signal webhook."),
+    )
+    purpose = models.CharField(
+        _("purpose"),
+        max_length=20,
+        choices=WebhookPurpose.choices,
+        default=WebhookPurpose.CUSTOM_BOT,
     )
     pair_config = models.ForeignKey(
         pair_config_model_reference(),

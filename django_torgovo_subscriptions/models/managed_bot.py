@@ -248,3 +248,152 @@ class ManagedBotOffer(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+# --- trading for investors: the operator's signals and each investor's trade ---
+
+
+class ManagedSignalSource(models.TextChoices):
+    FUNCTION = "function", _("Host strategy (fan_out)")
+    WEBHOOK = "webhook", _("Operator webhook")
+
+
+class ManagedSignal(models.Model):
+    """
+    One trade the operator asked of a managed bot, to be placed for every investor.
+
+    ``signal_id`` is unique per bot: a signal sent again under the same id is the
+    same signal, and trades only for investors it has no ``ManagedTrade`` for.
+    """
+
+    managed_bot = models.ForeignKey(
+        pair_config_model_reference(),
+        on_delete=models.PROTECT,
+        related_name="torgovo_managed_signals",
+        verbose_name=_("managed bot"),
+    )
+    signal_id = models.CharField(
+        _("signal id"),
+        max_length=100,
+        help_text=_("The sender's id for this signal; the same id is never traded twice."),
+    )
+    side = models.CharField(_("side"), max_length=4)
+    symbol = models.CharField(_("symbol"), max_length=50)
+    fraction = models.DecimalField(
+        _("fraction of allocation"),
+        max_digits=7,
+        decimal_places=6,
+        help_text=_("Each investor trades allocation x fraction / price (0 < fraction <= 1)."),
+    )
+    price = models.DecimalField(
+        _("reference price"),
+        max_digits=30,
+        decimal_places=12,
+        help_text=_("The price quantities are sized at."),
+    )
+    source = models.CharField(_("source"), max_length=10, choices=ManagedSignalSource.choices)
+    webhook_event = models.ForeignKey(
+        "subscriptions.WebhookEvent",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="managed_signals",
+        verbose_name=_("webhook event"),
+        help_text=_("The operator webhook request that sent the signal, if any."),
+    )
+    chunks_queued = models.PositiveIntegerField(
+        _("chunks queued"), default=0, help_text=_("Celery tasks published for this signal.")
+    )
+    chunks_done = models.PositiveIntegerField(_("chunks done"), default=0)
+    dispatched_at = models.DateTimeField(
+        _("dispatched at"),
+        null=True,
+        blank=True,
+        help_text=_("Every chunk's task was published (Celery)."),
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    completed_at = models.DateTimeField(
+        _("completed at"),
+        null=True,
+        blank=True,
+        help_text=_("Every investor has a trade record for this signal."),
+    )
+
+    class Meta:
+        app_label = "subscriptions"
+        ordering = ("-created_at", "-id")
+        verbose_name = _("managed signal")
+        verbose_name_plural = _("managed signals")
+        constraints = [
+            models.UniqueConstraint(
+                fields=("managed_bot", "signal_id"), name="subscriptions_one_signal_per_id"
+            ),
+            models.CheckConstraint(
+                condition=Q(fraction__gt=0, fraction__lte=1, price__gt=0),
+                name="subscriptions_signal_size_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.side} {self.fraction} of allocation ({self.signal_id})"
+
+
+class ManagedTradeOutcome(models.TextChoices):
+    # Claimed, not finished: the trade may or may not have been placed, and is
+    # never placed again (see docs/MANAGED_BOTS.md, "Trading for investors").
+    PENDING = "pending", _("Pending")
+    EXECUTED = "executed", _("Executed")
+    FAILED = "failed", _("Failed")
+    SKIPPED = "skipped", _("Skipped")
+
+
+class ManagedTrade(models.Model):
+    """What one managed signal did for one investor: at most one row per pair."""
+
+    signal = models.ForeignKey(
+        ManagedSignal,
+        on_delete=models.CASCADE,
+        related_name="trades",
+        verbose_name=_("signal"),
+    )
+    performance = models.ForeignKey(
+        ManagedBotPerformance,
+        on_delete=models.CASCADE,
+        related_name="managed_trades",
+        verbose_name=_("investor"),
+    )
+    outcome = models.CharField(_("outcome"), max_length=10, choices=ManagedTradeOutcome.choices)
+    code = models.CharField(
+        _("reason code"),
+        max_length=40,
+        blank=True,
+        help_text=_("Why the investor was skipped or the trade failed; empty when executed."),
+    )
+    error = models.TextField(_("error"), blank=True)
+    allocation = money_field(_("allocation"), help_text=_("The amount the trade was sized on."))
+    quantity = models.DecimalField(_("quantity asked"), max_digits=30, decimal_places=12, default=0)
+    order_id = models.CharField(
+        _("host order id"),
+        max_length=64,
+        blank=True,
+        help_text=_("Primary key of the host Order the trade produced."),
+    )
+    # Which run inserted the row: a chunk's claims are one insert that skips rows
+    # another run holds, and the run then trades only the rows with its token.
+    claim_token = models.CharField(_("claim token"), max_length=32, blank=True, editable=False)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        app_label = "subscriptions"
+        ordering = ("signal", "performance")
+        verbose_name = _("managed trade")
+        verbose_name_plural = _("managed trades")
+        constraints = [
+            models.UniqueConstraint(
+                fields=("signal", "performance"), name="subscriptions_one_trade_per_investor"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.signal.signal_id} for performance #{self.performance_id}: {self.outcome}"

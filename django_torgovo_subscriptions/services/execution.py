@@ -39,16 +39,27 @@ def execute_signal(user: Any, pair_config: Any, signal: TradeSignal) -> Executio
     on record either way. If the host's Order table refuses the row, raises
     ``OrderNotSaved`` carrying the result, so a real fill is never forgotten.
     """
+    result = place_trade(user, pair_config, signal)
+    return Execution(result=result, order=save_order(user, pair_config, signal, result))
+
+
+def place_trade(user: Any, pair_config: Any, signal: TradeSignal) -> TradeResult:
+    """The configured manager's result for ``signal``; an exception from it is a failed
+    result with code ``execution_error``."""
     manager = get_trading_manager()
     try:
         manager.create_bot(user, pair_config)
-        result = manager.start_bot(user, pair_config, signal=signal)
+        return manager.start_bot(user, pair_config, signal=signal)
     except Exception as exc:  # the host's code: any failure is a failed trade
         logger.exception("Trading manager failed for %s %s", signal.side, signal.symbol)
-        result = TradeResult.failure("execution_error", f"{exc.__class__.__name__}: {exc}")
+        return TradeResult.failure("execution_error", f"{exc.__class__.__name__}: {exc}")
+
+
+def save_order(user: Any, pair_config: Any, signal: TradeSignal, result: TradeResult) -> Any:
+    """The trade's host Order, saved (or the one the manager saved); ``OrderNotSaved``
+    when the host's table refuses it."""
     try:
         with savepoint_if_in_transaction():
-            order = OrderWriter().write(user, pair_config, signal, result)
+            return OrderWriter().write(user, pair_config, signal, result)
     except Exception as exc:
         raise OrderNotSaved(result) from exc
-    return Execution(result=result, order=order)

@@ -20,6 +20,7 @@ from django_torgovo_subscriptions.models import (
     ManagedBotPerformance,
     PlanType,
     UserSubscription,
+    WebhookPurpose,
 )
 
 
@@ -30,9 +31,9 @@ def default_pairs_in_use(user: Any, plan_type: str) -> set[Any]:
             user=user, subscription__in=UserSubscription.objects.open()
         ).values_list("managed_bot_id", flat=True)
     else:
-        rows = CustomBotWebhook.objects.filter(user=user, is_active=True).values_list(
-            "pair_config_id", flat=True
-        )
+        rows = CustomBotWebhook.objects.filter(
+            user=user, is_active=True, purpose=WebhookPurpose.CUSTOM_BOT
+        ).values_list("pair_config_id", flat=True)
     return set(rows)
 
 

@@ -10,6 +10,9 @@ from decimal import Decimal
 
 from trading.models import Order
 
+# The package's signal sources -> this host's Order.source values.
+SOURCES = {"webhook": "WEBHOOK", "managed": "MANAGED"}
+
 
 class LiveTradingUnavailable(RuntimeError):
     pass
@@ -38,6 +41,6 @@ class TradingManager:
             price=price,
             fee=(quantity * price * Decimal("0.001")).quantize(Decimal("0.00000001")),
             status="FILLED",
-            source="WEBHOOK" if session_config.get("source") == "webhook" else "BOT",
+            source=SOURCES.get(session_config.get("source"), "BOT"),
             exchange_order_id=f"demo-{uuid.uuid4().hex[:16]}",
         )

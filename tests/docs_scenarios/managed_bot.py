@@ -2,8 +2,14 @@
 
 from decimal import Decimal
 
-from django_torgovo_subscriptions.models import ManagedBotOffer
+from django_torgovo_subscriptions.models import (
+    ManagedBotOffer,
+    ManagedBotPerformance,
+    SubscriptionStatus,
+)
+from django_torgovo_subscriptions.services import subscriptions
 from django_torgovo_subscriptions.services.managed_bot import offers as managed
+from django_torgovo_subscriptions.services.managed_bot import signal_webhooks
 from tests.docs_scenarios import Context, scenario
 
 
@@ -57,3 +63,18 @@ def invested_with_history(ctx: Context) -> dict:
         Order.objects.filter(pk=order.pk).update(created_at=now - timedelta(days=days_ago))
     profit.recalculate(performance)
     return {"PERFORMANCE_ID": performance.id}
+
+
+@scenario("managed_signal_webhook")
+def managed_signal_webhook(ctx: Context) -> dict:
+    """The demo user is invested (subscription live); the bot's owner, "platform", has an
+    operator signal webhook for it."""
+    variables = invested(ctx)
+    performance = ManagedBotPerformance.objects.select_related("subscription").get(
+        pk=variables["PERFORMANCE_ID"]
+    )
+    if performance.subscription.status == SubscriptionStatus.PENDING_PAYMENT:
+        subscriptions.activate(performance.subscription)
+    offer = seed_offer()
+    issued = signal_webhooks.generate_signal_webhook(offer.managed_bot.user, offer.managed_bot)
+    return {**variables, "SIGNAL_SECRET": issued.secret}

@@ -18,6 +18,10 @@ no ``{{placeholder}}`` is left unreplaced, and no key appears twice.
 Optional keys: ``order_id`` (``{{strategy.order.id}}``, used to drop duplicate
 alerts), ``time`` (``{{timenow}}``, used to refuse stale alerts). Any other key
 is passed to the trading manager in ``TradeSignal.extra``.
+
+An operator's managed signal (``validate_managed_signal``) is checked the same
+way, but carries ``fraction`` (0 < fraction <= 1 of each investor's
+allocation) instead of ``quantity``, and its ``price`` is required.
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ PLACEHOLDER = re.compile(r"\{\{[^{}]*\}\}")
 TICKER = re.compile(r"^[A-Za-z0-9._:/!\-]{1,50}$")
 ACTIONS = ("buy", "sell")
 RESERVED_KEYS = ("action", "ticker", "quantity", "price", "order_id", "time", "secret")
+MANAGED_RESERVED_KEYS = (*RESERVED_KEYS, "fraction")
 # Figures beyond these bounds are typing accidents, not trades, and would not
 # fit the host's DecimalFields anyway.
 MAX_FIGURE = Decimal("1e15")
@@ -106,6 +111,31 @@ class Alert:
             sent_at=datetime.fromisoformat(data["time"]) if data.get("time") else None,
             extra=data.get("extra") or {},
         )
+
+
+@dataclass(frozen=True)
+class ManagedSignalAlert:
+    """A validated operator signal for a managed bot: a fraction of each investor's allocation."""
+
+    side: str
+    ticker: str
+    fraction: Decimal
+    price: Decimal | None = None
+    order_id: str = ""
+    sent_at: datetime | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON-safe form stored on the WebhookEvent (decimals as strings)."""
+        return {
+            "side": self.side,
+            "ticker": self.ticker,
+            "fraction": str(self.fraction),
+            "price": None if self.price is None else str(self.price),
+            "order_id": self.order_id,
+            "time": self.sent_at.isoformat() if self.sent_at else None,
+            "extra": self.extra,
+        }
 
 
 # --- parsing ---------------------------------------------------------------
@@ -251,6 +281,56 @@ def parse_time(value: Any) -> datetime:
 
 def validate_alert(data: dict[str, Any]) -> Alert:
     """Turn a parsed alert into an ``Alert`` or raise ``InvalidAlert`` with a stable code."""
+    fields, quantity = _validated_fields(data, _read_quantity, RESERVED_KEYS)
+    return Alert(quantity=quantity, **fields)
+
+
+def validate_managed_signal(data: dict[str, Any]) -> ManagedSignalAlert:
+    """The same checks for an operator's managed signal, sized by ``fraction`` (0 < f <= 1)
+    of each investor's allocation instead of a quantity, at a required ``price``."""
+    fields, fraction = _validated_fields(data, _read_fraction, MANAGED_RESERVED_KEYS)
+    if fields["price"] is None:
+        raise InvalidAlert(
+            "'price' is missing; use {{close}}: investors' quantities are sized at it.",
+            code="invalid_price",
+        )
+    return ManagedSignalAlert(fraction=fraction, **fields)
+
+
+def _read_quantity(data: dict[str, Any]) -> Decimal:
+    if data.get("quantity") is None:
+        raise InvalidAlert(
+            "'quantity' is missing; use {{strategy.order.contracts}}.", code="invalid_quantity"
+        )
+    return positive_decimal(data["quantity"], "quantity", "invalid_quantity")
+
+
+def _read_fraction(data: dict[str, Any]) -> Decimal:
+    if data.get("quantity") is not None:
+        raise InvalidAlert(
+            "A managed signal is sized by 'fraction' of each investor's allocation; "
+            "remove 'quantity'.",
+            code="invalid_fraction",
+        )
+    if data.get("fraction") is None:
+        raise InvalidAlert(
+            "'fraction' is missing: the share of each investor's allocation to trade, "
+            'such as "0.5".',
+            code="invalid_fraction",
+        )
+    fraction = positive_decimal(data["fraction"], "fraction", "invalid_fraction")
+    if fraction > 1:
+        raise InvalidAlert(
+            f"'fraction' must be at most 1, not {data['fraction']!r}.", code="invalid_fraction"
+        )
+    return fraction
+
+
+def _validated_fields(
+    data: dict[str, Any], read_size: Any, reserved: tuple[str, ...]
+) -> tuple[dict[str, Any], Decimal]:
+    """The fields every alert has, checked in order, with the size ``read_size`` reads
+    (checked after the ticker, before the price)."""
     for key, value in data.items():
         if key == "secret":
             continue
@@ -269,11 +349,7 @@ def validate_alert(data: dict[str, Any]) -> Alert:
     if not isinstance(ticker, str) or not TICKER.match(ticker.strip()):
         raise InvalidAlert(f"'ticker' is not a symbol: {ticker!r}.", code="invalid_ticker")
 
-    if data.get("quantity") is None:
-        raise InvalidAlert(
-            "'quantity' is missing; use {{strategy.order.contracts}}.", code="invalid_quantity"
-        )
-    quantity = positive_decimal(data["quantity"], "quantity", "invalid_quantity")
+    size = read_size(data)
     price = None
     if data.get("price") is not None:
         price = positive_decimal(data["price"], "price", "invalid_price")
@@ -292,16 +368,16 @@ def validate_alert(data: dict[str, Any]) -> Alert:
         )
 
     sent_at = parse_time(data["time"]) if data.get("time") is not None else None
-    extra = {k: _json_safe(v) for k, v in data.items() if k not in RESERVED_KEYS}
-    return Alert(
-        side=action.strip().lower(),
-        ticker=ticker.strip(),
-        quantity=quantity,
-        price=price,
-        order_id=order_id,
-        sent_at=sent_at,
-        extra=extra,
-    )
+    extra = {k: _json_safe(v) for k, v in data.items() if k not in reserved}
+    fields = {
+        "side": action.strip().lower(),
+        "ticker": ticker.strip(),
+        "price": price,
+        "order_id": order_id,
+        "sent_at": sent_at,
+        "extra": extra,
+    }
+    return fields, size
 
 
 def _json_safe(value: Any) -> Any:

@@ -21,7 +21,12 @@ from django.utils import timezone
 
 from django_torgovo_subscriptions.conf import subscriptions_settings
 from django_torgovo_subscriptions.exceptions import InvalidTransition
-from django_torgovo_subscriptions.models import CustomBotWebhook, PlanType, UserSubscription
+from django_torgovo_subscriptions.models import (
+    CustomBotWebhook,
+    PlanType,
+    UserSubscription,
+    WebhookPurpose,
+)
 from django_torgovo_subscriptions.services.quota import check_pair_quota
 from django_torgovo_subscriptions.services.subscriptions import require_access
 
@@ -52,8 +57,9 @@ def webhook_url(secret: str, request: Any = None) -> str:
     return request.build_absolute_uri(path)
 
 
-def tradingview_json(secret: str) -> dict[str, str]:
-    return {**TRADINGVIEW_TEMPLATE, "secret": secret}
+def tradingview_json(secret: str, template: dict[str, str] | None = None) -> dict[str, str]:
+    """The alert message to paste into TradingView: the webhook's template and its secret."""
+    return {**(template or TRADINGVIEW_TEMPLATE), "secret": secret}
 
 
 @dataclass(frozen=True)
@@ -63,14 +69,21 @@ class IssuedSecret:
     webhook: CustomBotWebhook
     secret: str = field(repr=False)
 
+    @property
+    def template(self) -> dict[str, str] | None:
+        """A managed-signal webhook's own alert template (a custom bot's is the current one)."""
+        if self.webhook.purpose == WebhookPurpose.MANAGED_SIGNAL:
+            return self.webhook.tradingview_config
+        return None
+
     def as_json(self, request: Any = None) -> dict[str, Any]:
         return {
             "webhook_url": webhook_url(self.secret, request),
-            "tradingview_json": tradingview_json(self.secret),
+            "tradingview_json": tradingview_json(self.secret, self.template),
         }
 
 
-def _new_secret() -> tuple[str, str]:
+def new_secret() -> tuple[str, str]:
     secret = secrets_module.token_urlsafe(SECRET_BYTES)
     return secret, hash_secret(secret)
 
@@ -89,7 +102,7 @@ def generate_webhook(user: Any, pair_config: Any) -> IssuedSecret:
         .get(pk=subscription.pk)
     )
     check_pair_quota(subscription, pair_config)
-    secret, secret_hash = _new_secret()
+    secret, secret_hash = new_secret()
     webhook = CustomBotWebhook.objects.create(
         user=user,
         subscription=subscription,
@@ -108,7 +121,7 @@ def rotate_secret(webhook: CustomBotWebhook) -> IssuedSecret:
         raise InvalidTransition(
             "This webhook is deactivated; generate a new one instead.", code="webhook_inactive"
         )
-    secret, webhook.secret_hash = _new_secret()
+    secret, webhook.secret_hash = new_secret()
     webhook.rotated_at = timezone.now()
     webhook.save(update_fields=["secret_hash", "rotated_at"])
     return IssuedSecret(webhook, secret)

@@ -16,6 +16,8 @@ answer:
 6. a live custom_bot subscription, the pair       subscription_required,
    quota, the PairConfig still tradable           subscription_expired, pair_limit_reached,
                                                   pair_config_unavailable (403)
+   (a managed-signal webhook: its user still      not_an_operator,
+   operates the managed bot on offer)             pair_config_unavailable (403)
 7. the alert's age, then duplicates               alert_too_old (400), duplicate_alert (200)
 
 An accepted alert is stored first (its row claims the dedupe key, so of many
@@ -25,6 +27,11 @@ leaves exactly one ``WebhookEvent``. Every refusal is a 4xx, which TradingView
 does not retry; a failed trade is a 200 with ``status: failed``; only an alert
 that could not be recorded at all (database down) answers 503, which
 TradingView retries.
+
+A managed-signal webhook (the operator's, services.managed_bot.signal_webhooks)
+runs the same steps with its own body (``fraction`` instead of ``quantity``)
+and entitlement, and its accepted alert is fanned out to the bot's investors
+(inline, or queued with MANAGED_EXECUTION "celery") instead of traded once.
 """
 
 from __future__ import annotations
@@ -62,10 +69,12 @@ from django_torgovo_subscriptions.models import (
     PlanType,
     WebhookEvent,
     WebhookOutcome,
+    WebhookPurpose,
 )
 from django_torgovo_subscriptions.services.custom_bot import alerts, client_ip, ratelimit, redaction
 from django_torgovo_subscriptions.services.custom_bot.event_runner import enqueue, execute_event
 from django_torgovo_subscriptions.services.custom_bot.issuing import hash_secret
+from django_torgovo_subscriptions.services.managed_bot import signal_webhooks
 from django_torgovo_subscriptions.services.quota import check_pair_quota, counts_only_package_pairs
 from django_torgovo_subscriptions.services.subscriptions import require_access
 from django_torgovo_subscriptions.services.transactions import savepoint_if_in_transaction
@@ -155,6 +164,7 @@ RECEIVER_WEBHOOKS = CustomBotWebhook.objects.select_related(
     "user_id",
     "pair_config_id",
     "subscription_id",
+    "purpose",
     "is_active",
     "last_used_at",
     "subscription__user_id",
@@ -187,10 +197,18 @@ def check_body_secret(intake: Intake) -> None:
         raise InvalidWebhookSecret()
 
 
-def read_alert(intake: Intake, webhook: CustomBotWebhook) -> alerts.Alert:
+def is_managed_signal(webhook: CustomBotWebhook) -> bool:
+    return webhook.purpose == WebhookPurpose.MANAGED_SIGNAL
+
+
+def read_alert(intake: Intake, webhook: CustomBotWebhook) -> Any:
+    """The validated ``alerts.Alert`` (a ``ManagedSignalAlert`` for an operator's webhook)."""
     if intake.parsed.error is not None:
         raise intake.parsed.error
-    alert = alerts.validate_alert(intake.parsed.data or {})
+    if is_managed_signal(webhook):
+        alert = alerts.validate_managed_signal(intake.parsed.data or {})
+    else:
+        alert = alerts.validate_alert(intake.parsed.data or {})
     symbol = get_host_adapter().pair_config_value(webhook.pair_config, "symbol")
     if subscriptions_settings.WEBHOOK_CHECK_TICKER and not alerts.ticker_matches(
         alert.ticker, symbol
@@ -204,7 +222,13 @@ def read_alert(intake: Intake, webhook: CustomBotWebhook) -> alerts.Alert:
 
 
 def check_entitlement(webhook: CustomBotWebhook, now: datetime) -> None:
-    """A live custom_bot subscription, room in its pair quota, a PairConfig still tradable."""
+    """A live custom_bot subscription, room in its pair quota, a PairConfig still tradable
+    (for a managed-signal webhook: an operator of an active managed bot on offer)."""
+    if is_managed_signal(webhook):
+        if not get_host_adapter().pair_config_value(webhook.pair_config, "is_active", True):
+            raise PairConfigUnavailable()
+        signal_webhooks.check_operator(webhook.user, webhook.pair_config)
+        return
     subscription = webhook.subscription  # loaded with the webhook: usually the live one
     if not (
         subscription.user_id == webhook.user_id
@@ -338,8 +362,14 @@ def claim(event: WebhookEvent) -> WebhookEvent | None:
     raise RuntimeError("Could not claim the dedupe key of a webhook event.")
 
 
-def accept(intake: Intake, webhook: CustomBotWebhook, alert: alerts.Alert) -> Receipt:
-    celery = subscriptions_settings.WEBHOOK_EXECUTION == "celery"
+def in_background(webhook: CustomBotWebhook) -> bool:
+    if is_managed_signal(webhook):
+        return subscriptions_settings.MANAGED_EXECUTION == "celery"
+    return subscriptions_settings.WEBHOOK_EXECUTION == "celery"
+
+
+def accept(intake: Intake, webhook: CustomBotWebhook, alert: Any) -> Receipt:
+    celery = in_background(webhook)
     signal = {**alert.to_json(), "client_order_id": f"tv-{uuid.uuid4().hex[:24]}"}
     event = intake.event(
         webhook,
@@ -369,6 +399,8 @@ def accept(intake: Intake, webhook: CustomBotWebhook, alert: alerts.Alert) -> Re
         return Receipt(200, accepted_body(duplicate, detail), duplicate)
     intake.stored = event
     touch(webhook, intake.received_at)
+    if is_managed_signal(webhook):
+        return fan_out(event, webhook, alert)
     if celery:
         if enqueue(event):
             return Receipt(
@@ -388,6 +420,20 @@ def accept(intake: Intake, webhook: CustomBotWebhook, alert: alerts.Alert) -> Re
         event.status_code = 200
     execute_event(event, webhook.user, webhook.pair_config, alert, intake.started)
     return Receipt(200, accepted_body(event), event)
+
+
+def fan_out(event: WebhookEvent, webhook: CustomBotWebhook, alert: Any) -> Receipt:
+    """Hand an operator's accepted signal to the managed-bot fan-out."""
+    fanned = signal_webhooks.fan_out_event(event, webhook, alert)
+    if fanned.queued:
+        detail = "The signal was accepted and is traded for the investors in the background."
+    else:
+        detail = (
+            f"The signal was traded for the investors: {fanned.counts['executed']} executed, "
+            f"{fanned.counts['failed']} failed, {fanned.counts['skipped']} skipped."
+        )
+    body = {**accepted_body(event, detail), "managed_signal": fanned.as_json()}
+    return Receipt(202 if fanned.queued else 200, body, event)
 
 
 LAST_USED_PRECISION = timedelta(seconds=60)
