@@ -146,9 +146,8 @@ def seed() -> dict[str, object]:
 
     from django.contrib.auth import get_user_model
     from django.core.management import call_command
-    from django.utils import timezone
 
-    from django_torgovo_subscriptions.models import PlanType, SubscriptionPlan, UserSubscription
+    from django_torgovo_subscriptions.models import PlanType, SubscriptionPlan
     from django_torgovo_subscriptions.services import subscriptions
     from django_torgovo_subscriptions.services.custom_bot import issuing
     from trading.models import PairConfig
@@ -158,9 +157,7 @@ def seed() -> dict[str, object]:
     plan = SubscriptionPlan.objects.create(
         plan_type=PlanType.CUSTOM_BOT, name="Bench", slug="bench", max_trading_pairs=5
     )
-    subscription = UserSubscription(user=user, plan=plan)
-    subscriptions.start_period(subscription, timezone.now())
-    subscription.save()
+    subscriptions.subscribe(user, plan)  # no monthly price: active at once
     pair_config = PairConfig.objects.create(
         user=user, name="ETH", symbol="ETH/USDT", order_size=Decimal("0.01")
     )
