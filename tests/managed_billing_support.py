@@ -136,12 +136,14 @@ def worked_example_month_by_month() -> dict:
     }
 
 
-def failed_charge_pauses_until_paid(grace_seconds: int) -> dict:
+def failed_charge_pauses_until_paid(grace_seconds: int, during=None) -> dict:
     """
     A share whose charge is declined: past_due at once, the investor paused
     after the grace period, billing never expires the subscription; a new card
     and a retried charge pay it, unpause the investor and make it active.
-    Returns the states seen at each step.
+    Returns the states seen at each step; ``during(step, performance)``, when
+    given, runs at each step's moment and its answer is kept in
+    ``steps["during"]``.
     """
     from django_torgovo_subscriptions.services.managed_bot import charges
 
@@ -152,9 +154,11 @@ def failed_charge_pauses_until_paid(grace_seconds: int) -> dict:
         performance = ManagedBotPerformance.objects.get(pk=invest(client, offer))
     set_card(user, RENEWALS_DECLINED)
     trade(performance, "2027-01", Decimal("500"))
-    steps = {}
+    steps = {"during": {}}
 
     def snapshot(name: str) -> None:
+        if during is not None:
+            steps["during"][name] = during(name, performance)
         performance.refresh_from_db()
         subscription = UserSubscription.objects.get(user=user)
         payment = Payment.objects.get(managed_bot_performance=performance)
@@ -168,24 +172,24 @@ def failed_charge_pauses_until_paid(grace_seconds: int) -> dict:
     settled = at("2027-02-01 00:10")
     with time_machine.travel(settled, tick=False):
         command("settle_profit_shares")
-    snapshot("declined")
+        snapshot("declined")
     within = settled + timedelta(seconds=grace_seconds - 60)
     with time_machine.travel(within, tick=False):
         command("billing")
-    snapshot("within_grace")
+        snapshot("within_grace")
     after = settled + timedelta(seconds=grace_seconds + 60)
     with time_machine.travel(after, tick=False):
         steps["billing_after_grace"] = command("billing")
-    snapshot("after_grace")
+        snapshot("after_grace")
     with time_machine.travel(after + timedelta(days=40), tick=False):
         command("billing")
-    snapshot("much_later")
+        snapshot("much_later")
     set_card(user, SUCCEEDS)
     with time_machine.travel(after + timedelta(days=41), tick=False):
         payment = Payment.objects.get(managed_bot_performance=performance)
         retried = charges.retry(payment)
         live = UserSubscription.objects.get(user=user).is_live()
-    snapshot("paid")
+        snapshot("paid")
     steps["retried"] = [p.pk for p in retried.charged] == [payment.pk]
     steps["live_after_payment"] = live
     steps["performance"] = performance

@@ -108,6 +108,26 @@ def test_a_failed_charge_makes_past_due_then_pauses_and_payment_unpauses():
     assert steps["performance"].closed_at is None
 
 
+def test_an_unpaid_share_pauses_the_investors_trading_until_it_is_paid():
+    from django_torgovo_subscriptions.services.managed_bot.fanout import fan_out
+
+    def signal(step, performance):
+        fan_out(performance.managed_bot, "buy", "0.1", price="100", signal_id=f"step-{step}")
+        trade = performance.managed_trades.get(signal__signal_id=f"step-{step}")
+        return trade.outcome, trade.code
+
+    steps = failed_charge_pauses_until_paid(
+        subscriptions_settings.PAST_DUE_GRACE_SECONDS, during=signal
+    )
+    assert steps["during"] == {
+        "declined": ("skipped", "past_due"),
+        "within_grace": ("skipped", "past_due"),
+        "after_grace": ("skipped", "paused"),
+        "much_later": ("skipped", "paused"),
+        "paid": ("executed", ""),
+    }
+
+
 def test_an_unpriced_managed_subscription_renews_without_a_payment_as_often_as_needed():
     user = make_trader()
     with time_machine.travel(at("2027-01-02 10:00"), tick=False):

@@ -37,7 +37,7 @@ def investor_skip_reason(performance: ManagedBotPerformance, now: datetime) -> s
     subscription = performance.subscription
     if performance.closed_at is not None or subscription.status == SubscriptionStatus.CANCELLED:
         return WITHDRAWN
-    if getattr(performance, "paused_at", None) is not None:
+    if performance.paused_at is not None:
         return PAUSED
     if subscription.status == SubscriptionStatus.PAST_DUE:
         return PAST_DUE
