@@ -125,6 +125,18 @@ def package_changelists() -> list[tuple[str, Any]]:
     )
 
 
+def wait_for_element(driver, by: str, value: str, seconds: float = RENDER_TIMEOUT) -> bool:
+    """True once an element matching (by, value) is on the page, False after ``seconds``."""
+    from selenium.common.exceptions import TimeoutException
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    try:
+        WebDriverWait(driver, seconds).until(lambda d: d.find_elements(by, value))
+    except TimeoutException:
+        return False
+    return True
+
+
 def log_in(driver, base_url: str, username: str, password: str) -> None:
     from selenium.webdriver.common.by import By
 
@@ -132,7 +144,8 @@ def log_in(driver, base_url: str, username: str, password: str) -> None:
     driver.find_element(By.ID, "id_username").send_keys(username)
     driver.find_element(By.ID, "id_password").send_keys(password)
     driver.find_element(By.CSS_SELECTOR, "#login-form [type=submit]").click()
-    assert driver.find_elements(By.ID, "user-tools"), "the admin login failed"
+    # click() returns before the next page has loaded: wait for it.
+    assert wait_for_element(driver, By.ID, "user-tools"), "the admin login failed"
     assert console_errors(driver, base_url) == []
 
 
