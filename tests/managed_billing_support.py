@@ -194,3 +194,51 @@ def failed_charge_pauses_until_paid(grace_seconds: int, during=None) -> dict:
     steps["live_after_payment"] = live
     steps["performance"] = performance
     return steps
+
+
+def signal_to_paid_share() -> dict:
+    """
+    End to end: two investors join through the API; the operator's strategy
+    buys and sells through ``fan_out()`` (one Order per investor, sized by their
+    allocation); ``billing`` runs daily, ``settle_profit_shares`` at the month's
+    end recalculates, settles and charges each share through the dummy gateway,
+    whose signed events pay it. Returns what each investor ends with.
+    """
+    from django_torgovo_subscriptions.services.managed_bot.fanout import fan_out
+
+    offer = make_offer()
+    investors = []
+    with time_machine.travel(at("2027-01-02 10:00"), tick=False):
+        for amount in ("10000", "5000"):
+            user = make_trader()
+            performance_id = invest(client_for(user), offer, amount)
+            investors.append(ManagedBotPerformance.objects.get(pk=performance_id))
+    signals = {}
+    for signal_id, side, price, when in (
+        ("e2e-buy", "buy", "100", "2027-01-10 10:00"),
+        ("e2e-sell", "sell", "110", "2027-01-10 11:00"),
+    ):
+        with time_machine.travel(at(when), tick=False):
+            signals[signal_id] = fan_out(
+                offer.managed_bot, side, "0.5", price=price, signal_id=signal_id
+            ).counts
+    run_billing_daily(at("2027-01-02 10:30"), at("2027-01-31 10:30"))
+    with time_machine.travel(at("2027-02-01 00:10"), tick=False):
+        settle_output = command("settle_profit_shares")
+        live = [p.subscription.is_live() for p in investors]
+    for performance in investors:
+        performance.refresh_from_db()
+    return {
+        "signals": signals,
+        "investors": investors,
+        "live": live,
+        "settle_output": settle_output,
+        "payments": [
+            list(
+                Payment.objects.filter(managed_bot_performance=performance).values_list(
+                    "kind", "profit_share_month", "amount", "status"
+                )
+            )
+            for performance in investors
+        ],
+    }
