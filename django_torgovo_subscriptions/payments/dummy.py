@@ -300,44 +300,25 @@ class DummyGateway(BaseGateway):
     def _profit_share_invoice(
         self, payment: Payment, customer_id: str, attempt: int, now: int, paid: bool
     ) -> dict[str, Any]:
-        amount = to_minor_units(payment.amount, payment.currency)
-        invoice_id = payment.gateway_invoice_id or f"in_dummy_ps_{payment.pk}"
-        invoice: dict[str, Any] = {
-            "id": invoice_id,
-            "object": "invoice",
-            "amount_due": amount,
-            "amount_paid": amount if paid else 0,
-            "amount_remaining": 0 if paid else amount,
-            "attempt_count": attempt,
-            "attempted": True,
-            "auto_advance": True,
-            "billing_reason": "manual",
-            "collection_method": "charge_automatically",
-            "created": now,
-            "currency": payment.currency.lower(),
-            "customer": customer_id,
-            "description": f"Profit share {payment.profit_share_month}",
-            "livemode": False,
-            "metadata": {
+        return stripe_invoice(
+            id=payment.gateway_invoice_id or f"in_dummy_ps_{payment.pk}",
+            amount=to_minor_units(payment.amount, payment.currency),
+            currency=payment.currency,
+            customer_id=customer_id,
+            now=now,
+            paid=paid,
+            attempt_count=attempt,
+            auto_advance=True,
+            billing_reason="manual",
+            description=f"Profit share {payment.profit_share_month}",
+            metadata={
                 REFERENCE_KEY: str(payment.subscription_id or ""),
                 PROFIT_SHARE_KEY: str(payment.pk),
                 PROFIT_SHARE_MONTH_KEY: payment.profit_share_month,
             },
-            "number": f"DUMMY-PS-{payment.pk:06d}",
-            "parent": None,
-            "status": "paid" if paid else "open",
-            "status_transitions": {
-                "finalized_at": now,
-                "marked_uncollectible_at": None,
-                "paid_at": now if paid else None,
-                "voided_at": None,
-            },
-            "subtotal": amount,
-            "total": amount,
-        }
-        if not paid:
-            invoice["last_payment_error"] = DECLINE
-        return invoice
+            number=f"DUMMY-PS-{payment.pk:06d}",
+            parent=None,
+        )
 
     # -- webhooks -----------------------------------------------------------------
 
@@ -391,24 +372,18 @@ class DummyGateway(BaseGateway):
         paid: bool,
     ) -> dict[str, Any]:
         plan = subscription.plan
-        amount = to_minor_units(plan.monthly_price, plan.currency)
-        invoice: dict[str, Any] = {
-            "id": f"in_dummy_{token}_{number}",
-            "object": "invoice",
-            "amount_due": amount,
-            "amount_paid": amount if paid else 0,
-            "amount_remaining": 0 if paid else amount,
-            "attempt_count": 1,
-            "attempted": True,
-            "billing_reason": "subscription_create" if number == 1 else "subscription_cycle",
-            "collection_method": "charge_automatically",
-            "created": now,
-            "currency": plan.currency.lower(),
-            "customer": customer_id,
-            "livemode": False,
-            "metadata": {},
-            "number": f"DUMMY-{token[:8].upper()}-{number:04d}",
-            "parent": {
+        return stripe_invoice(
+            id=f"in_dummy_{token}_{number}",
+            amount=to_minor_units(plan.monthly_price, plan.currency),
+            currency=plan.currency,
+            customer_id=customer_id,
+            now=now,
+            paid=paid,
+            attempt_count=1,
+            billing_reason="subscription_create" if number == 1 else "subscription_cycle",
+            metadata={},
+            number=f"DUMMY-{token[:8].upper()}-{number:04d}",
+            parent={
                 "quote_details": None,
                 "subscription_details": {
                     "metadata": self._metadata(subscription),
@@ -416,19 +391,7 @@ class DummyGateway(BaseGateway):
                 },
                 "type": "subscription_details",
             },
-            "status": "paid" if paid else "open",
-            "status_transitions": {
-                "finalized_at": now,
-                "marked_uncollectible_at": None,
-                "paid_at": now if paid else None,
-                "voided_at": None,
-            },
-            "subtotal": amount,
-            "total": amount,
-        }
-        if not paid:
-            invoice["last_payment_error"] = DECLINE
-        return invoice
+        )
 
     @staticmethod
     def _event(event_id: str, event_type: str, obj: dict[str, Any], now: int) -> dict[str, Any]:
@@ -443,3 +406,35 @@ class DummyGateway(BaseGateway):
             "request": {"id": None, "idempotency_key": None},
             "type": event_type,
         }
+
+
+def stripe_invoice(
+    *, amount: int, currency: str, customer_id: str, now: int, paid: bool, **fields: Any
+) -> dict[str, Any]:
+    """A finalized Stripe invoice object charged at once, paid or declined (its
+    amounts, status and timestamps), with the caller's own ``fields``."""
+    invoice: dict[str, Any] = {
+        "object": "invoice",
+        "amount_due": amount,
+        "amount_paid": amount if paid else 0,
+        "amount_remaining": 0 if paid else amount,
+        "attempted": True,
+        "collection_method": "charge_automatically",
+        "created": now,
+        "currency": currency.lower(),
+        "customer": customer_id,
+        "livemode": False,
+        "status": "paid" if paid else "open",
+        "status_transitions": {
+            "finalized_at": now,
+            "marked_uncollectible_at": None,
+            "paid_at": now if paid else None,
+            "voided_at": None,
+        },
+        "subtotal": amount,
+        "total": amount,
+        **fields,
+    }
+    if not paid:
+        invoice["last_payment_error"] = DECLINE
+    return invoice
