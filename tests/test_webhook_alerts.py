@@ -114,6 +114,10 @@ def test_an_unquoted_unreplaced_placeholder_is_reported_as_such_not_as_bad_json(
         (valid(order_id="x" * 101), "invalid_order_id"),
         (valid(time="yesterday"), "invalid_time"),
         (valid(time=True), "invalid_time"),
+        (valid(time="\u00b2"), "invalid_time"),  # isdigit(), yet no int
+        (valid(time="9" * 5000), "invalid_time"),  # past Python's int-string limit
+        (valid(time=Decimal("1e1000005")), "invalid_time"),  # overflows the decimal context
+        (valid(time=10**400), "invalid_time"),
     ],
 )
 def test_every_invalid_field_has_its_stable_code(data, code):

@@ -255,16 +255,21 @@ def parse_time(value: Any) -> datetime:
         raise InvalidAlert(
             "'time' must be an ISO 8601 time such as {{timenow}}.", code="invalid_time"
         )
-    if isinstance(value, str) and value.strip().isdigit():
-        value = int(value.strip())
-    if isinstance(value, int | Decimal):
-        seconds = Decimal(value)
-        if seconds > Decimal("1e11"):  # milliseconds
-            seconds /= 1000
+    # isdigit() is also true of "²" and other non-ASCII digits, which int() refuses.
+    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
+        value = value.strip()
+    if isinstance(value, int | Decimal) or (isinstance(value, str) and value.isdigit()):
+        # Every conversion inside the try: a 5,000-digit string passes Python's
+        # int-string limit, a 1e1000005 overflows the decimal context.
         try:
+            seconds = Decimal(value)
+            if seconds > Decimal("1e11"):  # milliseconds
+                seconds /= 1000
             return datetime.fromtimestamp(float(seconds), tz=UTC)
-        except (OverflowError, OSError, ValueError):
-            raise InvalidAlert(f"'time' is out of range: {value!r}.", code="invalid_time") from None
+        except (ArithmeticError, OSError, ValueError):
+            raise InvalidAlert(
+                f"'time' is out of range: {str(value)[:40]!r}.", code="invalid_time"
+            ) from None
     parsed = None
     if isinstance(value, str):
         try:
