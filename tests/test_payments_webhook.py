@@ -290,3 +290,21 @@ def test_the_admin_pages_render(admin_client, pending_subscription):
     )
     payment = Payment.objects.get()
     assert admin_client.get(f"/admin/subscriptions/payment/{payment.pk}/change/").status_code == 200
+
+
+@pytest.mark.parametrize("body", [b"\x00", b'{"id": "evt_\\u0000", "type": "x"}', b"\xed\xa0\x80"])
+def test_bytes_no_database_holds_are_a_400_with_a_logged_row_not_a_500(anon, dummy, body):
+    response = anon.post(DUMMY_WEBHOOK, body, content_type="application/json")
+    assert (response.status_code, response.json()["code"]) == (400, "missing_signature")
+    row = PaymentEvent.objects.get()
+    assert row.status == "rejected" and "\x00" not in row.body
+
+
+def test_a_signed_event_carrying_nul_is_stored_escaped_and_processed(anon, dummy):
+    body = (
+        b'{"id": "evt_nul", "type": "customer.created", "data": {"object": {"note": "a\\u0000b"}}}'
+    )
+    response = post_dummy(anon, None, body=body)
+    assert response.status_code == 200, response.content
+    row = PaymentEvent.objects.get()
+    assert row.payload["data"]["object"]["note"] == "a\\x00b"

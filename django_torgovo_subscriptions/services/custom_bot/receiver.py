@@ -76,6 +76,7 @@ from django_torgovo_subscriptions.services.custom_bot.event_runner import enqueu
 from django_torgovo_subscriptions.services.custom_bot.issuing import hash_secret
 from django_torgovo_subscriptions.services.managed_bot import signal_webhooks
 from django_torgovo_subscriptions.services.quota import check_pair_quota, counts_only_package_pairs
+from django_torgovo_subscriptions.services.storable import storable
 from django_torgovo_subscriptions.services.subscriptions import require_access
 from django_torgovo_subscriptions.services.transactions import savepoint_if_in_transaction
 
@@ -299,7 +300,7 @@ def reject(
         webhook,
         outcome=WebhookOutcome.REJECTED,
         code=exc.code,
-        error=redaction.scrub(error or exc.message, (intake.secret,))[:2000],
+        error=storable(redaction.scrub(error or exc.message, (intake.secret,)))[:2000],
         status_code=exc.status_code,
         duration_ms=intake.elapsed_ms(),
     )
@@ -370,7 +371,7 @@ def in_background(webhook: CustomBotWebhook) -> bool:
 
 def accept(intake: Intake, webhook: CustomBotWebhook, alert: Any) -> Receipt:
     celery = in_background(webhook)
-    signal = {**alert.to_json(), "client_order_id": f"tv-{uuid.uuid4().hex[:24]}"}
+    signal = storable({**alert.to_json(), "client_order_id": f"tv-{uuid.uuid4().hex[:24]}"})
     event = intake.event(
         webhook,
         outcome=WebhookOutcome.QUEUED if celery else WebhookOutcome.PROCESSING,

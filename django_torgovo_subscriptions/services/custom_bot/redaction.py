@@ -5,7 +5,9 @@ A webhook URL *is* its secret, and the alert body repeats it, so nothing of a
 request is written anywhere before it passes through here: secret-looking
 headers and JSON keys are replaced with ``[redacted]``, and every known secret
 (the one in the URL) is cut out of whatever text remains, including bodies
-that are not valid JSON.
+that are not valid JSON. ``services.storable`` then escapes what a database cannot hold
+(NUL, which PostgreSQL's text and jsonb refuse, and lone surrogates, which are
+no UTF-8), so a hostile body is still recorded instead of failing its own row.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ import json
 import re
 from collections.abc import Iterable
 from typing import Any
+
+from django_torgovo_subscriptions.services.storable import storable
 
 REDACTED = "[redacted]"
 SENSITIVE_NAME = re.compile(
@@ -58,7 +62,7 @@ def redact_headers(headers: Any, secrets: Iterable[str] = ()) -> dict[str, str]:
             safe[name] = REDACTED
         else:
             safe[name] = scrub(str(value), secrets)[:MAX_HEADER_VALUE]
-    return safe
+    return storable(safe)
 
 
 def redact_body(
@@ -71,7 +75,7 @@ def redact_body(
     else:
         text = raw.decode("utf-8", errors="replace")
         text = SENSITIVE_TEXT.sub(lambda m: m.group(1) + f'"{REDACTED}"', text)
-    text = scrub(text, secrets)
+    text = storable(scrub(text, secrets))
     if len(text) > limit:
         text = text[:limit] + TRUNCATED
     return text

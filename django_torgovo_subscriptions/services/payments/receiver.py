@@ -26,6 +26,7 @@ from django_torgovo_subscriptions.models.payments import PaymentEvent, PaymentEv
 from django_torgovo_subscriptions.payments import gateway_named
 from django_torgovo_subscriptions.payments.base import BaseGateway
 from django_torgovo_subscriptions.services.payments import event_handlers as handlers
+from django_torgovo_subscriptions.services.storable import storable
 
 logger = logging.getLogger(__name__)
 
@@ -63,8 +64,8 @@ def receive_webhook(
         raise
     defaults = {
         "event_type": payload["type"][:100],
-        "body": body.decode("utf-8", errors="replace"),
-        "payload": payload,
+        "body": storable(body.decode("utf-8", errors="replace")),
+        "payload": storable(payload),
         "headers": _storable_headers(headers),
         "remote_ip": remote_ip,
     }
@@ -75,7 +76,7 @@ def receive_webhook(
 
 
 def _storable_headers(headers: Mapping[str, str]) -> dict[str, str]:
-    return {k: v for k, v in headers.items() if k.lower() not in SECRET_HEADERS}
+    return storable({k: v for k, v in headers.items() if k.lower() not in SECRET_HEADERS})
 
 
 def _log_rejected(
@@ -89,11 +90,11 @@ def _log_rejected(
     PaymentEvent.objects.create(
         gateway=gateway.name,
         status=PaymentEventStatus.REJECTED,
-        body=body[:REJECTED_BODY_LIMIT].decode("utf-8", errors="replace"),
+        body=storable(body[:REJECTED_BODY_LIMIT].decode("utf-8", errors="replace")),
         headers=_storable_headers(headers),
         remote_ip=remote_ip,
         error_code=exc.code,
-        error=exc.message,
+        error=storable(exc.message),
     )
 
 
