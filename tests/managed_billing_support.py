@@ -242,3 +242,30 @@ def signal_to_paid_share() -> dict:
             for performance in investors
         ],
     }
+
+
+def assert_each_investor_paid_their_share(seen: dict) -> None:
+    """What ``signal_to_paid_share()`` must end with, on any host: both signals
+    executed for both investors, each bought allocation x 0.5 / price, and each
+    paid exactly 20% of the profit realized."""
+    from tests.fanout_support import order_value, orders_of
+
+    assert {name: counts.get("executed") for name, counts in seen["signals"].items()} == {
+        "e2e-buy": 2,
+        "e2e-sell": 2,
+    }
+    for performance, payments, allocation in zip(
+        seen["investors"], seen["payments"], (Decimal("10000"), Decimal("5000")), strict=True
+    ):
+        orders = list(orders_of(performance))
+        assert len(orders) == 2
+        bought = next(o for o in orders if str(order_value(o, "side")).lower() == "buy")
+        assert Decimal(order_value(bought, "quantity")) == allocation * Decimal("0.5") / 100
+        assert performance.realized_pnl > 0
+        share = (performance.realized_pnl * Decimal("0.2")).quantize(Decimal("0.01"))
+        assert payments == [("profit_share", "2027-01", share, "paid")]
+        assert (performance.profit_share_paid, performance.profit_share_due) == (
+            share,
+            Decimal("0.00"),
+        )
+    assert seen["live"] == [True, True]

@@ -11,6 +11,7 @@ import pytest
 
 from tests.brokerage.models import Strategy
 from tests.managed_billing_support import (
+    assert_each_investor_paid_their_share,
     failed_charge_pauses_until_paid,
     signal_to_paid_share,
     worked_example_month_by_month,
@@ -39,25 +40,4 @@ def test_a_declined_share_pauses_the_investor_until_it_is_paid():
 
 
 def test_an_operator_signal_ends_in_a_paid_profit_share_for_each_investor():
-    from tests.fanout_support import order_value, orders_of
-
-    seen = signal_to_paid_share()
-    assert {name: counts.get("executed") for name, counts in seen["signals"].items()} == {
-        "e2e-buy": 2,
-        "e2e-sell": 2,
-    }
-    for performance, payments, allocation in zip(
-        seen["investors"], seen["payments"], (Decimal("10000"), Decimal("5000")), strict=True
-    ):
-        orders = list(orders_of(performance))
-        assert len(orders) == 2
-        bought = next(o for o in orders if str(order_value(o, "side")).lower() == "buy")
-        assert Decimal(order_value(bought, "quantity")) == allocation * Decimal("0.5") / 100
-        assert performance.realized_pnl > 0
-        share = (performance.realized_pnl * Decimal("0.2")).quantize(Decimal("0.01"))
-        assert payments == [("profit_share", "2027-01", share, "paid")]
-        assert (performance.profit_share_paid, performance.profit_share_due) == (
-            share,
-            Decimal("0.00"),
-        )
-    assert seen["live"] == [True, True]
+    assert_each_investor_paid_their_share(signal_to_paid_share())
