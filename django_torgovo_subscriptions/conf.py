@@ -112,11 +112,16 @@ DEFAULTS: dict[str, Any] = {
     },
     # Currency of plans created without one (ISO 4217, upper case).
     "DEFAULT_CURRENCY": "USD",
-    # Dotted path of the payment gateway class. None: no payments, and a new
-    # subscription is active at once (free plans). Shipped:
-    # django_torgovo_subscriptions.payments.stripe.StripeGateway and
-    # django_torgovo_subscriptions.payments.dummy.DummyGateway (demo, tests).
+    # Dotted path of the payment gateway class: the shorthand for a
+    # PAYMENT_GATEWAY_CLASSES of one entry (set one of the two, not both).
+    # None: no payments, and a new subscription is active at once (free
+    # plans). Shipped: django_torgovo_subscriptions.payments.stripe.StripeGateway
+    # and django_torgovo_subscriptions.payments.dummy.DummyGateway (demo, tests).
     "PAYMENT_GATEWAY_CLASS": None,
+    # Dotted paths of the gateways users choose among at checkout (each
+    # subscription pays through the one it chose); the first is the default.
+    # Every gateway's name must differ. []: PAYMENT_GATEWAY_CLASS decides.
+    "PAYMENT_GATEWAY_CLASSES": [],
     # Seconds a payment webhook's signature timestamp may differ from the
     # server's clock (replay protection).
     "PAYMENT_WEBHOOK_TOLERANCE_SECONDS": 300,

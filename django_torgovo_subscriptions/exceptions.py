@@ -179,6 +179,23 @@ class UnknownGateway(SubscriptionsError):
     default_detail = "No payment gateway of that name is configured on this server."
 
 
+class UnknownGatewayChoice(UnknownGateway):
+    """A checkout asked for a gateway this server does not offer."""
+
+    status_code = status.HTTP_400_BAD_REQUEST
+
+
+class GatewayNotConfigured(SubscriptionsError):
+    """A subscription pays through a gateway that is no longer configured (an operator's fix)."""
+
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_code = "gateway_not_configured"
+    default_detail = (
+        "This subscription pays through a payment gateway this server no longer offers. "
+        "Nothing was changed; try again later."
+    )
+
+
 class WebhookRejected(SubscriptionsError):
     """Base of the reasons a gateway webhook delivery is refused (always 400)."""
 

@@ -10,14 +10,17 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from django_torgovo_subscriptions.models import PlanType, SubscriptionStatus, UserSubscription
+from django_torgovo_subscriptions.payments.base import BaseGateway
 from tests.factories import make_plan, make_subscription
 
 pytestmark = pytest.mark.django_db
 KARACHI = ZoneInfo("Asia/Karachi")
 
 
-class ConfiguredGateway:
+class ConfiguredGateway(BaseGateway):
     """Stands for a payment gateway: its presence makes subscriptions wait for payment."""
+
+    name = "configured"
 
 
 @pytest.fixture

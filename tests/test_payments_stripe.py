@@ -532,7 +532,7 @@ def test_events_missed_while_the_endpoint_was_down_are_recovered(
         stdout=out,
     )
 
-    assert "Fetched 2 events (2 new): processed 2, failed 0." in out.getvalue()
+    assert "stripe: fetched 2 events (2 new): processed 2, failed 0." in out.getvalue()
     subscription.refresh_from_db()
     assert subscription.status == "active" and Payment.objects.count() == 1
     call_command("process_payment_events", "--from-gateway", stdout=StringIO())

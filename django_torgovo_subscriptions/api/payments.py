@@ -1,6 +1,6 @@
 """
-Payment endpoints: start a checkout, receive gateway events, payment history,
-and the dummy gateway's checkout page.
+Payment endpoints: the gateways on offer, start a checkout, receive gateway
+events, payment history, and the dummy gateway's checkout page.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from rest_framework.views import APIView
 
 from django_torgovo_subscriptions.api.base import PackageAPIViewMixin
 from django_torgovo_subscriptions.api.fields import PackageModelSerializer
-from django_torgovo_subscriptions.api.schema import AUTH_ERRORS, error
+from django_torgovo_subscriptions.api.schema import AUTH_ERRORS, THROTTLED, error
 from django_torgovo_subscriptions.compat import extend_schema, inline_serializer
 from django_torgovo_subscriptions.exceptions import (
     CheckoutClosed,
@@ -29,7 +29,7 @@ from django_torgovo_subscriptions.exceptions import (
 from django_torgovo_subscriptions.models import SubscriptionStatus, UserSubscription
 from django_torgovo_subscriptions.models.payments import CheckoutSession, Payment
 from django_torgovo_subscriptions.payments import dummy as dummy_gateway
-from django_torgovo_subscriptions.payments import gateway_named, get_gateway
+from django_torgovo_subscriptions.payments import gateway_named, get_gateway, get_gateways
 from django_torgovo_subscriptions.services import payments as billing
 
 # --- serializers ---------------------------------------------------------------------
@@ -39,6 +39,22 @@ class CreateCheckoutSerializer(serializers.Serializer):
     subscription_id = serializers.IntegerField(
         help_text="Your subscription waiting for payment (status pending_payment)."
     )
+    gateway = serializers.CharField(
+        required=False,
+        max_length=30,
+        help_text="The name of one of the gateways of GET payments/gateways/; "
+        "default: the default one.",
+    )
+
+
+class GatewaySerializer(serializers.Serializer):
+    name = serializers.CharField(help_text="What create-checkout's `gateway` takes.")
+    display_name = serializers.CharField(help_text="What to show the user.")
+    native_recurring = serializers.BooleanField(
+        help_text="True: the gateway charges renewals itself (cards on file); false: the server "
+        "asks it to charge each period."
+    )
+    default = serializers.BooleanField(help_text="Used when create-checkout names no gateway.")
 
 
 class CheckoutSessionSerializer(serializers.ModelSerializer):
@@ -121,7 +137,7 @@ class DummyPaySerializer(serializers.Serializer):
     responses={
         201: CheckoutSessionSerializer,
         200: CheckoutSessionSerializer,
-        400: error("validation_error."),
+        400: error("validation_error, or unknown_gateway: not one of the configured gateways."),
         404: error("not_found: no such subscription of yours."),
         409: error("not_pending_payment, payments_disabled or price_not_configured."),
         502: error("gateway_error: the payment provider could not be reached."),
@@ -141,11 +157,38 @@ class CreateCheckoutView(PackageAPIViewMixin, generics.GenericAPIView):
             UserSubscription.objects.filter(user=request.user),
             pk=data.validated_data["subscription_id"],
         )
-        session, created = billing.create_checkout(subscription, request=request)
+        session, created = billing.create_checkout(
+            subscription, request=request, gateway_name=data.validated_data.get("gateway")
+        )
         return Response(
             CheckoutSessionSerializer(session).data,
             status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
         )
+
+
+@extend_schema(tags=["payments"], responses={200: GatewaySerializer(many=True), **THROTTLED})
+class GatewayListView(PackageAPIViewMixin, APIView):
+    """
+    The payment gateways a user may choose among, the default first; [] when
+    the server takes no payments. Open to anonymous visitors: it shows only
+    names, as a pricing page needs them before sign-up.
+    """
+
+    permission_classes = [permissions.AllowAny]
+    subscriptions_throttle_scope = "payments"
+
+    def get(self, request, *args, **kwargs):
+        gateways = get_gateways()
+        rows = [
+            {
+                "name": gateway.name,
+                "display_name": gateway.display_name or gateway.name,
+                "native_recurring": gateway.native_recurring,
+                "default": index == 0,
+            }
+            for index, gateway in enumerate(gateways)
+        ]
+        return Response(GatewaySerializer(rows, many=True).data)
 
 
 @extend_schema(tags=["payments"], responses={200: PaymentSerializer(many=True), **AUTH_ERRORS})
@@ -183,7 +226,7 @@ class PaymentWebhookView(PackageAPIViewMixin, APIView):
     def post(self, request, gateway: str | None = None, *args, **kwargs):
         selected = get_gateway() if gateway is None else gateway_named(gateway)
         if selected is None:
-            raise UnknownGateway()
+            raise UnknownGateway()  # no gateway at all: payments/webhook/ has no owner
         result = billing.receive_webhook(
             selected, request.body, request.headers, remote_ip=request.META.get("REMOTE_ADDR")
         )
@@ -237,15 +280,16 @@ class DummyCheckoutView(PackageAPIViewMixin, APIView):
     template_name = "subscriptions/dummy_checkout.html"
 
     def get_session(self, session_id: str) -> tuple[dummy_gateway.DummyGateway, CheckoutSession]:
-        gateway = gateway_named(dummy_gateway.DummyGateway.name)
-        if not isinstance(gateway, dummy_gateway.DummyGateway):
-            raise Http404("No checkout of the dummy gateway matches the given query.")
-        session = get_object_or_404(
-            CheckoutSession.objects.select_related("subscription__plan", "subscription__user"),
-            gateway=gateway.name,
-            session_id=session_id,
+        """The session and its gateway, which must be a configured dummy gateway."""
+        dummies = {g.name: g for g in get_gateways() if isinstance(g, dummy_gateway.DummyGateway)}
+        session = (
+            CheckoutSession.objects.select_related("subscription__plan", "subscription__user")
+            .filter(gateway__in=list(dummies), session_id=session_id)
+            .first()
         )
-        return gateway, session
+        if session is None:
+            raise Http404("No checkout of the dummy gateway matches the given query.")
+        return dummies[session.gateway], session
 
     def describe(self, session: CheckoutSession, **extra: Any) -> dict[str, Any]:
         plan = session.subscription.plan

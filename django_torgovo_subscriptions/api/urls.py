@@ -66,6 +66,7 @@ urlpatterns = [
         managed_bot.ManagedBotPerformanceHistoryView.as_view(),
         name="managed-bot-performance-history",
     ),
+    path("payments/gateways/", payments.GatewayListView.as_view(), name="payment-gateways"),
     path(
         "payments/create-checkout/",
         payments.CreateCheckoutView.as_view(),

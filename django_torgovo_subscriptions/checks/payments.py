@@ -1,7 +1,8 @@
 """
-System checks of the payment settings (ids subscriptions.E030-E039, W030-W039).
+System checks of the payment settings (ids subscriptions.E030-E039, E080-E084,
+W030-W039).
 
-The gateway class contributes its own through ``BaseGateway.check()``: the
+Each configured gateway class contributes its own through ``BaseGateway.check()``: the
 Stripe gateway reports a missing SDK or missing environment variables.
 ``check --deploy`` also warns when the dummy gateway is configured.
 """
@@ -55,43 +56,47 @@ def check_payment_settings() -> list[CheckMessage]:
                     id="subscriptions.E035",
                 )
             )
-    from django_torgovo_subscriptions.payments import get_gateway_class
+    from django_torgovo_subscriptions.payments import GatewaySettingsError, get_gateway_classes
 
     try:
-        gateway_class = get_gateway_class()
+        gateway_classes = get_gateway_classes()
     except ImportError:
         return errors  # reported as subscriptions.E005
-    except ImproperlyConfigured as exc:
-        return [
-            *errors,
-            Error(
-                str(exc),
-                hint="Use django_torgovo_subscriptions.payments.stripe.StripeGateway, "
-                "...payments.dummy.DummyGateway, or your own BaseGateway subclass.",
-                id="subscriptions.E036",
-            ),
-        ]
-    if gateway_class is not None:
+    except GatewaySettingsError as exc:
+        return [*errors, Error(str(exc), hint=GATEWAY_HINTS[exc.check_id], id=exc.check_id)]
+    for gateway_class in gateway_classes:
         errors += gateway_class.check()
     return errors
 
 
+GATEWAY_HINTS = {
+    "subscriptions.E036": "Use django_torgovo_subscriptions.payments.stripe.StripeGateway, "
+    "...payments.dummy.DummyGateway, or your own BaseGateway subclass.",
+    "subscriptions.E080": "Keep PAYMENT_GATEWAY_CLASSES (the first entry is the default) and "
+    "remove PAYMENT_GATEWAY_CLASS, or set PAYMENT_GATEWAY_CLASSES to [].",
+    "subscriptions.E081": 'For example ["django_torgovo_subscriptions.payments.stripe.'
+    'StripeGateway"]; make sure every module imports.',
+    "subscriptions.E082": "Webhook URLs and stored payments tell gateways apart by name: give "
+    "each class its own `name`.",
+}
+
+
 @register(Tags.security, deploy=True)
 def check_payment_deploy(app_configs=None, **kwargs) -> list[CheckMessage]:
-    from django_torgovo_subscriptions.payments import get_gateway_class
+    from django_torgovo_subscriptions.payments import get_gateway_classes
     from django_torgovo_subscriptions.payments.dummy import DummyGateway
 
     try:
-        gateway_class = get_gateway_class()
+        gateway_classes = get_gateway_classes()
     except (ImportError, ImproperlyConfigured):
         return []  # reported by the regular checks
-    if gateway_class is None or not issubclass(gateway_class, DummyGateway):
-        return []
     return [
         CheckWarning(
-            "PAYMENT_GATEWAY_CLASS is the dummy gateway, which activates subscriptions without "
-            "taking any money.",
+            f"The payment gateway {gateway_class.name!r} is the dummy gateway, which activates "
+            "subscriptions without taking any money.",
             hint="Use django_torgovo_subscriptions.payments.stripe.StripeGateway in production.",
             id="subscriptions.W030",
         )
+        for gateway_class in gateway_classes
+        if issubclass(gateway_class, DummyGateway)
     ]

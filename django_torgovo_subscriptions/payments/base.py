@@ -1,7 +1,9 @@
 """
 The payment gateway contract.
 
-A gateway is a class named by ``TORGOVO_SUBSCRIPTIONS["PAYMENT_GATEWAY_CLASS"]``.
+A gateway is a class named in ``TORGOVO_SUBSCRIPTIONS["PAYMENT_GATEWAY_CLASSES"]``
+(or ``PAYMENT_GATEWAY_CLASS``); several may be offered side by side, each
+subscription paying through the one it chose (``payments.get_gateways()``).
 Subclass ``BaseGateway`` and implement the hooks; views, models and the billing
 service never see gateway specifics, so another gateway (a crypto processor)
 plugs in without touching them. Hooks that are not implemented raise
@@ -53,6 +55,9 @@ class BaseGateway:
     #: Short lower-case name: stored on subscriptions and payments
     #: (``payment_method``) and used in ``payments/webhook/<name>/``.
     name: str = ""
+    #: What users see when they choose a gateway (``GET payments/gateways/``);
+    #: empty: the name.
+    display_name: str = ""
     #: HTTP header that carries the webhook signature.
     signature_header: str = ""
     #: True when the gateway charges renewals itself and reports them as events.

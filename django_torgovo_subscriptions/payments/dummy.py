@@ -155,6 +155,7 @@ class DummyGateway(BaseGateway):
     """Stripe's behaviour without Stripe: signed events, test cards, no money."""
 
     name = "dummy"
+    display_name = "Test card (dummy, no money)"
     signature_header = "Dummy-Signature"
     native_recurring = False
 

@@ -87,6 +87,7 @@ class StripeGateway(BaseGateway):
     """Stripe Checkout (subscription mode) and Stripe-signed webhooks."""
 
     name = "stripe"
+    display_name = "Card (Stripe)"
     signature_header = "Stripe-Signature"
     native_recurring = True
 
@@ -98,8 +99,7 @@ class StripeGateway(BaseGateway):
         except ImportError:
             errors.append(
                 Error(
-                    "PAYMENT_GATEWAY_CLASS is the Stripe gateway but the stripe SDK is not "
-                    "installed.",
+                    "The Stripe gateway is configured but the stripe SDK is not installed.",
                     hint="pip install 'django-torgovo-subscriptions[stripe]'",
                     id="subscriptions.E031",
                 )

@@ -27,7 +27,6 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from django_torgovo_subscriptions.conf import subscriptions_settings
 from django_torgovo_subscriptions.exceptions import (
     AlreadySubscribed,
     FeatureNotIncluded,
@@ -45,13 +44,14 @@ from django_torgovo_subscriptions.models import (
     SubscriptionStatus,
     UserSubscription,
 )
-from django_torgovo_subscriptions.payments import gateway_named
+from django_torgovo_subscriptions.payments import get_gateway
 from django_torgovo_subscriptions.services import subscription_state as state
+from django_torgovo_subscriptions.services.gateways import gateway_for
 from django_torgovo_subscriptions.services.subscription_state import Event
 
 
 def payment_gateway_configured() -> bool:
-    return subscriptions_settings.PAYMENT_GATEWAY_CLASS is not None
+    return get_gateway() is not None
 
 
 def subscribe(user: Any, plan: SubscriptionPlan, now: datetime | None = None) -> UserSubscription:
@@ -155,7 +155,7 @@ def _tell_gateway(
         return
     if subscription.auto_renew == auto_renew and not end_now:
         return
-    gateway = gateway_named(subscription.payment_method)
+    gateway = gateway_for(subscription)
     if gateway is None:
         return
     if end_now:

@@ -4,6 +4,11 @@ Process stored payment events again, or fetch missed ones from the gateway.
     manage.py process_payment_events                  # failed and stuck events
     manage.py process_payment_events --id evt_123     # these events (any status)
     manage.py process_payment_events --from-gateway --since 2026-11-20T00:00:00+00:00
+    manage.py process_payment_events --from-gateway --gateway stripe
+
+``--gateway NAME`` limits either mode to one configured gateway; without it,
+``--from-gateway`` asks every configured gateway's log in turn and reprocessing
+takes stored events of any gateway.
 
 Processing is idempotent: an invoice already applied is never applied again,
 so reprocessing a processed event is harmless.
@@ -15,9 +20,10 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from django_torgovo_subscriptions.exceptions import UnknownGateway
 from django_torgovo_subscriptions.models import PaymentEvent
 from django_torgovo_subscriptions.models.payments import PaymentEventStatus
-from django_torgovo_subscriptions.payments import get_gateway
+from django_torgovo_subscriptions.payments import gateway_named, gateway_names, get_gateways
 from django_torgovo_subscriptions.services.payments import recover_from_gateway, reprocess
 
 # A "received" event older than this was abandoned by a crashed worker.
@@ -44,21 +50,28 @@ class Command(BaseCommand):
         parser.add_argument(
             "--since", help="With --from-gateway: ISO 8601 time (default: 3 days ago)."
         )
+        parser.add_argument(
+            "--gateway",
+            help="Only this configured gateway (by name); default: every configured one.",
+        )
 
-    def handle(self, *args, event_ids, from_gateway, since, **options):
+    def handle(self, *args, event_ids, from_gateway, since, gateway, **options):
+        gateways = self.selected(gateway)
         if from_gateway:
-            gateway = get_gateway()
-            if gateway is None:
+            if not gateways:
                 raise CommandError("No payment gateway is configured.")
             start = parse_datetime(since) if since else timezone.now() - timedelta(days=3)
             if start is None or timezone.is_naive(start):
                 raise CommandError("--since must be an ISO 8601 time with a UTC offset.")
-            counts = recover_from_gateway(gateway, start)
-            self.stdout.write(
-                f"Fetched {counts['fetched']} events ({counts['new']} new): processed "
-                f"{counts['processed']}, failed {counts['failed']}."
-            )
-            if counts["failed"]:
+            failed = 0
+            for selected in gateways:
+                counts = recover_from_gateway(selected, start)
+                self.stdout.write(
+                    f"{selected.name}: fetched {counts['fetched']} events ({counts['new']} new): "
+                    f"processed {counts['processed']}, failed {counts['failed']}."
+                )
+                failed += counts["failed"]
+            if failed:
                 raise SystemExit(1)
             return
         if event_ids:
@@ -75,6 +88,8 @@ class Command(BaseCommand):
                 status=PaymentEventStatus.RECEIVED, received_at__lt=stuck
             )
             force = False
+        if gateway is not None:
+            events = events.filter(gateway=gateway)
         results = reprocess(events.order_by("received_at", "id"), force=force)
         failed = 0
         for event, outcome in results:
@@ -83,3 +98,15 @@ class Command(BaseCommand):
         self.stdout.write(f"{len(results)} event(s), {failed} failed.")
         if failed:
             raise SystemExit(1)
+
+    @staticmethod
+    def selected(name):
+        if name is None:
+            return get_gateways()
+        try:
+            return (gateway_named(name),)
+        except UnknownGateway:
+            raise CommandError(
+                f"No payment gateway called {name!r} is configured; configured: "
+                f"{', '.join(gateway_names()) or 'none'}."
+            ) from None

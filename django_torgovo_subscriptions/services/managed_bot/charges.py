@@ -110,8 +110,6 @@ def _hand_over(pk: int, status: str, report: ChargeReport) -> None:
             if status == PaymentStatus.PENDING and payment.gateway_invoice_id:
                 return
             gateway = gateway_named(payment.gateway)
-            if gateway is None:
-                raise RuntimeError(f"the gateway {payment.gateway!r} is not configured")
             invoice_id = gateway.charge_profit_share(
                 payment, idempotency_key=idempotency_key(payment)
             )

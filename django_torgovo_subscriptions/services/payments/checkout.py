@@ -9,24 +9,33 @@ from django.urls import reverse
 from django.utils import timezone
 
 from django_torgovo_subscriptions.conf import subscriptions_settings
-from django_torgovo_subscriptions.exceptions import NotPendingPayment, PaymentsDisabled
+from django_torgovo_subscriptions.exceptions import (
+    NotPendingPayment,
+    PaymentsDisabled,
+    UnknownGateway,
+    UnknownGatewayChoice,
+)
 from django_torgovo_subscriptions.models import SubscriptionStatus, UserSubscription
 from django_torgovo_subscriptions.models.payments import CheckoutSession, CheckoutStatus
-from django_torgovo_subscriptions.payments import get_gateway
+from django_torgovo_subscriptions.payments import gateway_named, gateway_names, get_gateway
+from django_torgovo_subscriptions.payments.base import BaseGateway
 
 
 def create_checkout(
-    subscription: UserSubscription, request: Any = None
+    subscription: UserSubscription, request: Any = None, *, gateway_name: str | None = None
 ) -> tuple[CheckoutSession, bool]:
     """
-    A checkout for the user's pending ``subscription``: the open one if there is
-    one (a double click never starts two payments), else a new one. Returns
-    ``(session, created)``. Raises ``PaymentsDisabled``, ``NotPendingPayment``,
-    ``PriceNotConfigured`` or ``GatewayError``.
+    A checkout for the user's pending ``subscription`` at the gateway called
+    ``gateway_name`` (None: the default one): the open one there if there is
+    one (a double click never starts two payments), else a new one. The
+    subscription remembers the gateway (``payment_method``); if the user pays
+    another gateway's checkout opened earlier, that event's gateway wins (and
+    a second paid checkout is cancelled and noted for a refund, as for one
+    gateway). Returns ``(session, created)``. Raises ``PaymentsDisabled``,
+    ``UnknownGatewayChoice``, ``NotPendingPayment``, ``PriceNotConfigured``
+    or ``GatewayError``.
     """
-    gateway = get_gateway()
-    if gateway is None:
-        raise PaymentsDisabled()
+    gateway = _chosen_gateway(gateway_name)
     now = timezone.now()
     with transaction.atomic():
         subscription = (
@@ -69,6 +78,22 @@ def create_checkout(
             subscription.payment_method = gateway.name
             subscription.save(update_fields=["payment_method", "updated_at"])
     return session, True
+
+
+def _chosen_gateway(name: str | None) -> BaseGateway:
+    default = get_gateway()
+    if default is None:
+        raise PaymentsDisabled()
+    if name is None:
+        return default
+    try:
+        return gateway_named(name)
+    except UnknownGateway:
+        allowed = ", ".join(gateway_names())
+        raise UnknownGatewayChoice(
+            f"This server offers no payment gateway of that name. Choose one of: {allowed}.",
+            fields={"gateway": [f"Choose one of: {allowed}."]},
+        ) from None
 
 
 def _redirect_url(setting: str, subscription: UserSubscription, request: Any) -> str:

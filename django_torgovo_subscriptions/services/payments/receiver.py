@@ -18,7 +18,6 @@ from django.utils import timezone
 from django.utils.datastructures import CaseInsensitiveMapping
 
 from django_torgovo_subscriptions.exceptions import (
-    GatewayError,
     PaymentProcessingError,
     SubscriptionsError,
 )
@@ -110,10 +109,8 @@ def process_event(
         raise ValueError("A rejected delivery was never verified and cannot be processed.")
     if event.status in DONE and not force:
         return WebhookResult(event, "duplicate")
-    gateway = gateway or gateway_named(event.gateway)
     try:
-        if gateway is None:
-            raise GatewayError(f"The {event.gateway!r} gateway is not configured any more.")
+        gateway = gateway or gateway_named(event.gateway)
         with transaction.atomic():
             locked = PaymentEvent.objects.select_for_update().get(pk=event.pk)
             if locked.status in DONE and not force:

@@ -23,10 +23,11 @@ from django_torgovo_subscriptions.models.payments import (
     PaymentStatus,
 )
 from django_torgovo_subscriptions.models.subscriptions import UNPRICED_MANAGED
-from django_torgovo_subscriptions.payments import get_gateway
+from django_torgovo_subscriptions.payments import get_gateways
 from django_torgovo_subscriptions.payments.base import BaseGateway
 from django_torgovo_subscriptions.services import subscription_state as state
 from django_torgovo_subscriptions.services import subscriptions as lifecycle
+from django_torgovo_subscriptions.services.gateways import gateway_for
 from django_torgovo_subscriptions.services.managed_bot import charges
 from django_torgovo_subscriptions.services.managed_bot.charges import ChargeReport
 from django_torgovo_subscriptions.services.subscription_state import Event
@@ -49,22 +50,23 @@ class BillingReport:
 def run_billing(now: datetime | None = None) -> BillingReport:
     """
     Everything time moves on: charge renewals due at gateways without recurring
-    billing, renew managed plans with no monthly price, hand pending profit
-    shares to the gateway, pause investors whose share is unpaid after the
-    grace period, expire past_due subscriptions after it, expire lapsed ones,
+    billing (each gateway only the subscriptions that pay through it), renew
+    managed plans with no monthly price, hand pending profit shares to the
+    user's gateway, pause investors whose share is unpaid after the grace
+    period, expire past_due subscriptions after it, expire lapsed ones,
     prune old rejected deliveries. Idempotent; safe to run every minute and
     concurrently (renewal events have deterministic ids, updates are conditional).
     """
     now = now or timezone.now()
     report = BillingReport()
-    gateway = get_gateway()
-    if gateway is not None and not gateway.native_recurring:
-        charge_due_renewals(gateway, now, report)
+    for gateway in get_gateways():
+        if not gateway.native_recurring:
+            charge_due_renewals(gateway, now, report)
     renew_unpriced_managed(now, report)
     charges.charge_pending(report.profit_shares)
     report.errors += report.profit_shares.errors
     report.investors_paused = charges.pause_unpaid(now)
-    expire_past_due(gateway, now, report)
+    expire_past_due(now, report)
     report.expired = lifecycle.expire_lapsed(now=now)
     report.rejected_pruned = prune_rejected_events(now)
     return report
@@ -75,6 +77,7 @@ def _seconds(name: str) -> timedelta:
 
 
 def charge_due_renewals(gateway: BaseGateway, now: datetime, report: BillingReport) -> None:
+    """Ask ``gateway`` to charge the next period of the subscriptions that pay through it."""
     due = (
         UserSubscription.objects.filter(
             payment_method=gateway.name,
@@ -120,10 +123,11 @@ def renew_unpriced_managed(now: datetime, report: BillingReport) -> None:
             report.errors.append(f"subscription {subscription.pk}: {exc}")
 
 
-def expire_past_due(gateway: BaseGateway | None, now: datetime, report: BillingReport) -> None:
+def expire_past_due(now: datetime, report: BillingReport) -> None:
     """
     Expire the past_due rows still unpaid PAST_DUE_GRACE_SECONDS after their
-    end, one transaction each: cancel at the gateway, expire, send
+    end, one transaction each: cancel at the subscription's own gateway
+    (``GatewayNotConfigured`` when it is gone: reported, retried), expire, send
     ``subscription_expired``. A failure (the gateway, a receiver of the
     signal) rolls that row back; it is reported and retried on the next run.
     A row that owes a managed bot's profit share is not expired: its
@@ -148,9 +152,10 @@ def expire_past_due(gateway: BaseGateway | None, now: datetime, report: BillingR
                     continue  # paid meanwhile
                 # Stop the gateway's retries first: once expired here, a late
                 # successful retry would charge for a subscription we ended.
-                own_gateway = gateway is not None and gateway.name == subscription.payment_method
-                if own_gateway and subscription.gateway_subscription_id:
-                    gateway.cancel_subscription(subscription.gateway_subscription_id)
+                if subscription.gateway_subscription_id:
+                    gateway = gateway_for(subscription)
+                    if gateway is not None:
+                        gateway.cancel_subscription(subscription.gateway_subscription_id)
                 state.transition(subscription, Event.GRACE_ENDED, now=now)
             report.past_due_expired += 1
         except Exception as exc:

@@ -27,8 +27,8 @@ from decimal import Decimal
 from django.utils import timezone
 
 from django_torgovo_subscriptions.models import ManagedBotPerformance, Payment, PaymentKind
-from django_torgovo_subscriptions.payments import get_gateway
 from django_torgovo_subscriptions.periods import is_month_start, month_bounds, month_key
+from django_torgovo_subscriptions.services.gateways import gateway_name_for
 from django_torgovo_subscriptions.services.managed_bot.profit.config import order_delay
 from django_torgovo_subscriptions.services.managed_bot.profit.fifo import ZERO
 from django_torgovo_subscriptions.services.managed_bot.profit.locking import locked
@@ -141,9 +141,10 @@ def _record_charge(row: ManagedBotPerformance, settlement: Settlement) -> Paymen
     The share that became due, as a pending profit-share ``Payment``, written
     with the settlement under the row's lock: one per performance and
     settlement point. ``services.managed_bot.charges`` hands it to the
-    gateway once the settlement is committed.
+    gateway once the settlement is committed: the user's own gateway (the one
+    the subscription pays through, else the default), named even when it is no
+    longer configured, so the share is owed and the charge reports the error.
     """
-    gateway = get_gateway()
     point = settlement.period_end
     month_end = is_month_start(point) and not settlement.final
     return Payment.objects.create(
@@ -151,7 +152,7 @@ def _record_charge(row: ManagedBotPerformance, settlement: Settlement) -> Paymen
         user_id=row.user_id,
         subscription_id=row.subscription_id,
         managed_bot_performance=row,
-        gateway=gateway.name if gateway is not None else "",
+        gateway=gateway_name_for(row.subscription),
         amount=settlement.amount,
         currency=row.subscription.plan.currency,
         billing_reason="profit_share",
