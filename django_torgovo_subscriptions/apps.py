@@ -12,3 +12,7 @@ class SubscriptionsConfig(AppConfig):
 
     def ready(self) -> None:
         from django_torgovo_subscriptions import checks, receivers  # noqa: F401  (registration)
+        from django_torgovo_subscriptions.services.custom_bot import redaction
+
+        # The receive URL's path is its secret: Django's request logs must not hold it.
+        redaction.install_log_filter()

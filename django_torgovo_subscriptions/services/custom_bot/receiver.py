@@ -37,6 +37,7 @@ and entitlement, and its accepted alert is fanned out to the bot's investors
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import hmac
 import logging
@@ -371,7 +372,15 @@ def in_background(webhook: CustomBotWebhook) -> bool:
 
 def accept(intake: Intake, webhook: CustomBotWebhook, alert: Any) -> Receipt:
     celery = in_background(webhook)
-    signal = storable({**alert.to_json(), "client_order_id": f"tv-{uuid.uuid4().hex[:24]}"})
+    known = (intake.secret,)
+    # Traded as stored (a Celery worker reads the signal back): no secret reaches the
+    # trading manager, its error messages or the host's Order either.
+    alert = dataclasses.replace(alert, extra=redaction.redact_json(alert.extra, known))
+    signal = storable(
+        redaction.redact_json(
+            {**alert.to_json(), "client_order_id": f"tv-{uuid.uuid4().hex[:24]}"}, known
+        )
+    )
     event = intake.event(
         webhook,
         outcome=WebhookOutcome.QUEUED if celery else WebhookOutcome.PROCESSING,
