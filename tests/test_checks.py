@@ -11,7 +11,9 @@ from django_torgovo_subscriptions.checks import check_settings
 from django_torgovo_subscriptions.host import DefaultHostAdapter, ExchangeCredentials
 from example_project import settings as example
 
-BASE = example.TORGOVO_SUBSCRIPTIONS
+# The example host as deployed: its PUBLIC_BASE_URL environment variable set
+# (unset, a server without DEBUG warns W040).
+BASE = {**example.TORGOVO_SUBSCRIPTIONS, "PUBLIC_BASE_URL": "https://torgovo.example"}
 
 
 def config(**overrides):
@@ -34,11 +36,23 @@ def messages():
 
 
 @pytest.mark.django_db  # Django 6.1's model checks open the database
-def test_the_example_host_is_clean():
+def test_the_example_host_is_clean(settings):
+    settings.DEBUG = example.DEBUG  # as the demo runs (DJANGO_DEBUG unset)
+    assert settings.DEBUG is True
     assert check_settings() == []
     out = StringIO()
     call_command("check", stdout=out)
     assert "no issues" in out.getvalue()
+
+
+@pytest.mark.django_db
+def test_the_example_host_without_debug_asks_only_for_public_base_url(settings):
+    # DJANGO_DEBUG=0 and no PUBLIC_BASE_URL in the environment: webhook URLs
+    # follow the request's Host, which a deployment behind a proxy must fix.
+    settings.DEBUG = False
+    assert [message.id for message in check_settings()] == ["subscriptions.W040"]
+    with override_settings(TORGOVO_SUBSCRIPTIONS=config(PUBLIC_BASE_URL="https://t.example")):
+        assert check_settings() == []
 
 
 @pytest.mark.django_db
@@ -49,6 +63,7 @@ def test_manage_py_check_fails_on_a_wrong_setting():
 
 
 def test_e001_pair_config_model_missing_or_wrong(settings):
+    settings.TORGOVO_SUBSCRIPTIONS = BASE
     settings.TORGOVO_PAIR_CONFIG_MODEL = "trading.Nope"
     found = messages()
     assert list(found) == ["subscriptions.E001"]
@@ -61,6 +76,7 @@ def test_e001_pair_config_model_missing_or_wrong(settings):
 
 
 def test_e002_order_model_wrong(settings):
+    settings.TORGOVO_SUBSCRIPTIONS = BASE
     settings.TORGOVO_ORDER_MODEL = "trading.Orders"
     assert list(messages()) == ["subscriptions.E002"]
 

@@ -142,7 +142,7 @@ def test_only_staff_or_the_bots_owner_may_have_a_signal_webhook(offer):
     owner = offer.managed_bot.user
     issued = generate_signal_webhook(owner, offer.managed_bot)
     assert (issued.webhook.purpose, issued.webhook.subscription) == ("managed_signal", None)
-    assert issued.as_json()["tradingview_json"]["fraction"] == "0.5"
+    assert issued.message["fraction"] == "0.5"
 
     with pytest.raises(NotAnOperator):
         generate_signal_webhook(make_trader(), offer.managed_bot)

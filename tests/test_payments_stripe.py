@@ -616,6 +616,7 @@ def test_system_checks_require_the_stripe_environment(settings, monkeypatch):
     settings.TORGOVO_SUBSCRIPTIONS = {
         **settings.TORGOVO_SUBSCRIPTIONS,
         "PAYMENT_GATEWAY_CLASS": "django_torgovo_subscriptions.payments.stripe.StripeGateway",
+        "PUBLIC_BASE_URL": "https://torgovo.example",  # unset, a W040 without DEBUG
     }
     monkeypatch.delenv("STRIPE_SECRET_KEY", raising=False)
     monkeypatch.delenv("STRIPE_WEBHOOK_SECRET", raising=False)

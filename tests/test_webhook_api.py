@@ -31,6 +31,19 @@ def test_generate_returns_the_seed_shape_once_and_stores_only_a_hash(api, user, 
     body = response.json()
     secret = body["tradingview_json"]["secret"]
     webhook = CustomBotWebhook.objects.get()
+    # The webhook as the list shows it, beside its URL and message.
+    listed = api.get("/api/custom-bot/webhooks/").json()["results"][0]
+    assert body == {
+        **listed,
+        "webhook_url": f"http://testserver/api/custom-bot/webhook/receive/{secret}/",
+        "tradingview_json": body["tradingview_json"],
+    }
+    assert (body["id"], body["pair_config"], body["symbol"]) == (
+        webhook.pk,
+        pair_config.pk,
+        "BTC/USDT",
+    )
+    assert body["is_active"] is True and body["rotated_at"] is None
     assert (webhook.user, webhook.pair_config, webhook.subscription) == (
         user,
         pair_config,
@@ -58,6 +71,34 @@ def test_the_public_base_url_setting_decides_the_url(api, user, pair_config):
     with override_settings(TORGOVO_SUBSCRIPTIONS=config):
         body = generate(api, pair_config.pk).json()
     assert body["webhook_url"].startswith("http://testserver/api/custom-bot/webhook/receive/")
+
+
+def test_without_public_base_url_the_url_follows_the_origin_the_api_is_reached_at(
+    api, user, pair_config
+):
+    # The example host sets no PUBLIC_BASE_URL unless its environment does.
+    assert example.public_base_url({}) is None
+    assert example.TORGOVO_SUBSCRIPTIONS["PUBLIC_BASE_URL"] is None
+    subscribe(user)
+    body = api.post(
+        GENERATE, {"pair_config": pair_config.pk}, format="json", HTTP_HOST="localhost:8123"
+    ).json()
+    secret = body["tradingview_json"]["secret"]
+    assert body["webhook_url"] == f"http://localhost:8123/api/custom-bot/webhook/receive/{secret}/"
+    rotated = api.post(
+        f"/api/custom-bot/webhooks/{body['id']}/rotate/", HTTP_HOST="127.0.0.1:9000"
+    ).json()
+    secret = rotated["tradingview_json"]["secret"]
+    assert (
+        rotated["webhook_url"] == f"http://127.0.0.1:9000/api/custom-bot/webhook/receive/{secret}/"
+    )
+
+
+def test_the_example_host_reads_public_base_url_from_its_environment():
+    assert example.public_base_url({"PUBLIC_BASE_URL": "https://torgovo.example"}) == (
+        "https://torgovo.example"
+    )
+    assert example.public_base_url({"PUBLIC_BASE_URL": " "}) is None
 
 
 def test_generate_needs_a_live_custom_bot_subscription(api, user, pair_config):
@@ -175,10 +216,16 @@ def test_rotate_invalidates_the_old_url_at_once(api, client, user, pair_config):
     response = api.post(f"/api/custom-bot/webhooks/{webhook.pk}/rotate/")
     assert response.status_code == 200 and response["Cache-Control"] == "no-store"
     body = response.json()
-    assert list(body) == ["webhook_url", "tradingview_json"]
     new = body["tradingview_json"]["secret"]
     assert new != old and body["webhook_url"].endswith(f"/receive/{new}/")
     webhook.refresh_from_db()
+    listed = api.get(f"/api/custom-bot/webhooks/{webhook.pk}/").json()
+    assert body == {
+        **listed,
+        "webhook_url": body["webhook_url"],
+        "tradingview_json": body["tradingview_json"],
+    }
+    assert body["id"] == webhook.pk and body["rotated_at"] == listed["rotated_at"] is not None
     assert webhook.secret_hash == issuing.hash_secret(new) and webhook.rotated_at
 
     assert post_alert(client, old).json()["code"] == "invalid_secret"

@@ -19,7 +19,9 @@ from tests.webhook_support import RECEIVE, alert_body, issue, post_alert, subscr
 
 pytestmark = pytest.mark.usefixtures("fresh_rate_limits")
 
-BASE = example.TORGOVO_SUBSCRIPTIONS
+# The example host as deployed: its PUBLIC_BASE_URL environment variable set
+# (unset, a server without DEBUG warns W040).
+BASE = {**example.TORGOVO_SUBSCRIPTIONS, "PUBLIC_BASE_URL": "https://torgovo.example"}
 
 
 # --- nothing shows a secret in clear -------------------------------------------------
@@ -195,7 +197,8 @@ def webhook_ids(**overrides):
         return [m.id for m in check_webhook_settings()]
 
 
-def test_the_webhook_settings_of_the_example_host_are_clean():
+def test_the_webhook_settings_of_the_example_host_are_clean(settings):
+    settings.DEBUG = example.DEBUG  # as the demo runs; without DEBUG, W040 (below)
     assert webhook_ids() == []
 
 

@@ -64,17 +64,6 @@ class GenerateWebhookSerializer(serializers.Serializer):
     )
 
 
-IssuedWebhookSerializer = inline_serializer(
-    "IssuedWebhook",
-    {
-        "webhook_url": serializers.URLField(help_text="Paste into the alert's Webhook URL box."),
-        "tradingview_json": serializers.DictField(
-            help_text="Paste into the alert's Message box, unchanged."
-        ),
-    },
-)
-
-
 class WebhookSerializer(serializers.ModelSerializer):
     """A webhook as its owner sees it. The secret is never shown again."""
 
@@ -93,6 +82,28 @@ class WebhookSerializer(serializers.ModelSerializer):
             "deactivated_at",
         )
         read_only_fields = fields
+
+
+class IssuedWebhookSerializer(WebhookSerializer):
+    """
+    The answer of generate and rotate: the webhook as the list shows it, with
+    its URL and alert message, which hold the secret in clear (shown this once).
+    """
+
+    webhook_url = serializers.URLField(
+        read_only=True, help_text="Paste into the alert's Webhook URL box."
+    )
+    tradingview_json = serializers.DictField(
+        read_only=True, help_text="Paste into the alert's Message box, unchanged."
+    )
+
+    class Meta(WebhookSerializer.Meta):
+        fields = (*WebhookSerializer.Meta.fields, "webhook_url", "tradingview_json")
+        read_only_fields = fields
+
+    def to_representation(self, issued: issuing.IssuedSecret) -> dict[str, Any]:
+        webhook = WebhookSerializer(issued.webhook, context=self.context).data
+        return {**webhook, **issued.as_json(self.context.get("request"))}
 
 
 class WebhookEventSerializer(serializers.ModelSerializer):
@@ -153,7 +164,8 @@ class WebhookGenerateView(PackageAPIViewMixin, generics.GenericAPIView):
 
 
 def secret_response(issued: issuing.IssuedSecret, request: Any, code: int) -> Response:
-    response = Response(issued.as_json(request), status=code)
+    data = IssuedWebhookSerializer(issued, context={"request": request}).data
+    response = Response(data, status=code)
     response["Cache-Control"] = "no-store"
     return response
 

@@ -155,6 +155,13 @@ if OPENAPI_UI_SIDECAR:
     )
 
 # --- django-torgovo-subscriptions ------------------------------------------
+
+
+def public_base_url(environ=os.environ) -> str | None:
+    """The PUBLIC_BASE_URL environment variable; None (the request's origin) when unset."""
+    return environ.get("PUBLIC_BASE_URL", "").strip() or None
+
+
 TORGOVO_PAIR_CONFIG_MODEL = "trading.PairConfig"
 TORGOVO_ORDER_MODEL = "trading.Order"
 TORGOVO_SUBSCRIPTIONS = {
@@ -175,11 +182,13 @@ TORGOVO_SUBSCRIPTIONS = {
     },
     "PAIR_CONFIG_FIELDS": {"is_active": "is_active", "is_managed": "is_managed", "name": "name"},
     "PROTECTED_PATHS": [{"prefix": "/api/reports/", "plan_type": "managed_bot"}],
-    # Custom bots: the origin TradingView posts alerts to (webhook URLs are
-    # built on it); alerts only from TradingView's own addresses and this
-    # machine. The demo acts as if behind a reverse proxy on 127.0.0.1, so an
+    # Custom bots: webhook URLs are built on the origin the API is reached at,
+    # unless the PUBLIC_BASE_URL environment variable names the one TradingView
+    # posts alerts to (set it behind a proxy; check's W040 says so when DEBUG
+    # is off). Alerts only from TradingView's own addresses and this machine.
+    # The demo acts as if behind a reverse proxy on 127.0.0.1, so an
     # X-Forwarded-For header from there names the client (docs/TRADINGVIEW.md).
-    "PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:8000"),
+    "PUBLIC_BASE_URL": public_base_url(),
     "WEBHOOK_IP_ALLOWLIST": ["tradingview", "127.0.0.1", "::1"],
     "WEBHOOK_TRUSTED_PROXIES": ["127.0.0.1", "::1"],
     # Subscribing gives pending_payment; pay on the dummy checkout page

@@ -76,11 +76,14 @@ class IssuedSecret:
             return self.webhook.tradingview_config
         return None
 
+    @property
+    def message(self) -> dict[str, str]:
+        """The alert message to paste into TradingView, with the secret."""
+        return tradingview_json(self.secret, self.template)
+
     def as_json(self, request: Any = None) -> dict[str, Any]:
-        return {
-            "webhook_url": webhook_url(self.secret, request),
-            "tradingview_json": tradingview_json(self.secret, self.template),
-        }
+        """The URL (on the request's origin without PUBLIC_BASE_URL) and the message."""
+        return {"webhook_url": webhook_url(self.secret, request), "tradingview_json": self.message}
 
 
 def new_secret() -> tuple[str, str]:
