@@ -27,37 +27,20 @@ from django_torgovo_subscriptions.payments import DUMMY_GATEWAY, STRIPE_GATEWAY
 from django_torgovo_subscriptions.payments.dummy import SUCCEEDS, DummyGateway
 from django_torgovo_subscriptions.services import payments as billing
 from tests.managed_billing_support import client_for, command, invest, make_offer, trade
-from tests.payments_support import deliver, pending
+from tests.payments_support import SECOND_DUMMY, deliver, offer_gateways, pending
 from tests.profit_support import at, make_trader
 
 pytestmark = pytest.mark.django_db
-
-SECOND_DUMMY = "tests.test_payments_gateways.SecondDummyGateway"
-
-
-class SecondDummyGateway(DummyGateway):
-    """A second gateway of the dummy's kind, under a name of its own."""
-
-    name = "dummy2"
-    display_name = "Second test card"
 
 
 class DummyAgain(DummyGateway):
     """Another class under the dummy's name."""
 
 
-def offer(settings, *paths, single=None):
-    settings.TORGOVO_SUBSCRIPTIONS = {
-        **settings.TORGOVO_SUBSCRIPTIONS,
-        "PAYMENT_GATEWAY_CLASS": single,
-        "PAYMENT_GATEWAY_CLASSES": list(paths),
-    }
-
-
 @pytest.fixture
 def both(settings, fake_stripe, dummy):
     """Stripe (the default) and the dummy gateway; returns the fake Stripe."""
-    offer(settings, STRIPE_GATEWAY, DUMMY_GATEWAY)
+    offer_gateways(settings, STRIPE_GATEWAY, DUMMY_GATEWAY)
     return fake_stripe
 
 
@@ -112,9 +95,9 @@ def test_the_gateways_are_listed_to_anyone_the_default_first(anon, both):
 
 
 def test_the_single_gateway_setting_is_a_list_of_one_and_none_is_empty(anon, settings):
-    offer(settings, single=DUMMY_GATEWAY)
+    offer_gateways(settings, single=DUMMY_GATEWAY)
     assert [g["name"] for g in anon.get("/api/payments/gateways/").json()] == ["dummy"]
-    offer(settings)
+    offer_gateways(settings)
     assert anon.get("/api/payments/gateways/").json() == []
 
 
@@ -183,7 +166,7 @@ def test_an_unknown_gateway_is_a_400_naming_the_allowed_ones(api, user, stripe_p
 def test_a_second_dummy_gateway_is_paid_on_its_own_page_and_webhook(
     api, user, stripe_plan, settings, dummy
 ):
-    offer(settings, DUMMY_GATEWAY, SECOND_DUMMY)
+    offer_gateways(settings, DUMMY_GATEWAY, SECOND_DUMMY)
     subscription = pay_with_dummy(api, pending(user, stripe_plan), gateway="dummy2")
 
     assert subscription.payment_method == "dummy2"
@@ -261,7 +244,7 @@ def test_a_subscription_whose_gateway_is_gone_cannot_be_cancelled_silently(
     api, user, stripe_plan, settings, both
 ):
     subscription = pay_with_stripe(api, pending(user, stripe_plan), both)
-    offer(settings, DUMMY_GATEWAY)
+    offer_gateways(settings, DUMMY_GATEWAY)
 
     response = api.delete(f"/api/subscriptions/{subscription.pk}/")
 
@@ -303,7 +286,7 @@ def test_each_gateway_has_its_webhook_and_the_plain_url_is_the_defaults(anon, bo
 
 
 def test_a_profit_share_is_charged_through_the_investors_own_gateway(settings, both):
-    offer(settings, STRIPE_GATEWAY, DUMMY_GATEWAY)
+    offer_gateways(settings, STRIPE_GATEWAY, DUMMY_GATEWAY)
     dummy_investor = make_trader(email="dummy@example.com")
     stripe_investor = make_trader(email="stripe@example.com")
     managed = make_offer()
