@@ -6,12 +6,30 @@ import json
 from typing import Any
 
 from django_torgovo_subscriptions.models import UserSubscription
+from django_torgovo_subscriptions.payments.dummy import DummyGateway
 from django_torgovo_subscriptions.services import subscriptions as service
 from tests.fake_stripe import FakeStripe, sign
 
 STRIPE_WEBHOOK = "/api/payments/webhook/stripe/"
 DUMMY_WEBHOOK = "/api/payments/webhook/dummy/"
 PRICE_ID = "price_1Basic29usdMonthly"
+SECOND_DUMMY = "tests.payments_support.SecondDummyGateway"
+
+
+class SecondDummyGateway(DummyGateway):
+    """A second gateway of the dummy's kind, under a name of its own."""
+
+    name = "dummy2"
+    display_name = "Second test card (dummy)"
+
+
+def offer_gateways(settings, *paths: str, single: str | None = None) -> None:
+    """Configure PAYMENT_GATEWAY_CLASSES (the first is the default), or the single setting."""
+    settings.TORGOVO_SUBSCRIPTIONS = {
+        **settings.TORGOVO_SUBSCRIPTIONS,
+        "PAYMENT_GATEWAY_CLASS": single,
+        "PAYMENT_GATEWAY_CLASSES": list(paths),
+    }
 
 
 def use_gateway(settings, path: str | None) -> None:

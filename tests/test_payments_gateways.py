@@ -11,6 +11,7 @@ from io import StringIO
 
 import pytest
 import time_machine
+from django.core.exceptions import ImproperlyConfigured
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.test import override_settings
@@ -23,41 +24,24 @@ from django_torgovo_subscriptions.models import (
     Payment,
     UserSubscription,
 )
-from django_torgovo_subscriptions.payments import DUMMY_GATEWAY, STRIPE_GATEWAY
+from django_torgovo_subscriptions.payments import DUMMY_GATEWAY, STRIPE_GATEWAY, get_gateway
 from django_torgovo_subscriptions.payments.dummy import SUCCEEDS, DummyGateway
 from django_torgovo_subscriptions.services import payments as billing
 from tests.managed_billing_support import client_for, command, invest, make_offer, trade
-from tests.payments_support import deliver, pending
+from tests.payments_support import SECOND_DUMMY, deliver, offer_gateways, pending
 from tests.profit_support import at, make_trader
 
 pytestmark = pytest.mark.django_db
-
-SECOND_DUMMY = "tests.test_payments_gateways.SecondDummyGateway"
-
-
-class SecondDummyGateway(DummyGateway):
-    """A second gateway of the dummy's kind, under a name of its own."""
-
-    name = "dummy2"
-    display_name = "Second test card"
 
 
 class DummyAgain(DummyGateway):
     """Another class under the dummy's name."""
 
 
-def offer(settings, *paths, single=None):
-    settings.TORGOVO_SUBSCRIPTIONS = {
-        **settings.TORGOVO_SUBSCRIPTIONS,
-        "PAYMENT_GATEWAY_CLASS": single,
-        "PAYMENT_GATEWAY_CLASSES": list(paths),
-    }
-
-
 @pytest.fixture
 def both(settings, fake_stripe, dummy):
     """Stripe (the default) and the dummy gateway; returns the fake Stripe."""
-    offer(settings, STRIPE_GATEWAY, DUMMY_GATEWAY)
+    offer_gateways(settings, STRIPE_GATEWAY, DUMMY_GATEWAY)
     return fake_stripe
 
 
@@ -112,9 +96,9 @@ def test_the_gateways_are_listed_to_anyone_the_default_first(anon, both):
 
 
 def test_the_single_gateway_setting_is_a_list_of_one_and_none_is_empty(anon, settings):
-    offer(settings, single=DUMMY_GATEWAY)
+    offer_gateways(settings, single=DUMMY_GATEWAY)
     assert [g["name"] for g in anon.get("/api/payments/gateways/").json()] == ["dummy"]
-    offer(settings)
+    offer_gateways(settings)
     assert anon.get("/api/payments/gateways/").json() == []
 
 
@@ -163,6 +147,18 @@ def test_checkout_with_the_dummy_gateway_never_asks_stripe(api, user, stripe_pla
     ]
 
 
+def test_the_gateway_that_is_paid_wins_over_a_later_choice(api, user, stripe_plan, both):
+    subscription = pending(user, stripe_plan)
+    stripe_checkout = checkout(api, subscription).json()["checkout_id"]
+    assert checkout(api, subscription, gateway="dummy").json()["gateway"] == "dummy"
+
+    deliver(api, both, *both.complete_checkout(stripe_checkout))
+
+    subscription.refresh_from_db()
+    assert (subscription.status, subscription.payment_method) == ("active", "stripe")
+    assert list(Payment.objects.values_list("gateway", flat=True)) == ["stripe"]
+
+
 def test_an_unknown_gateway_is_a_400_naming_the_allowed_ones(api, user, stripe_plan, both):
     subscription = pending(user, stripe_plan)
 
@@ -180,10 +176,22 @@ def test_an_unknown_gateway_is_a_400_naming_the_allowed_ones(api, user, stripe_p
     assert subscription.payment_method == ""
 
 
+@pytest.mark.parametrize("value", [["dummy"], {"name": "dummy"}, "dummy\x00", "d" * 31])
+def test_a_gateway_that_is_not_a_short_string_is_a_validation_error(
+    api, user, stripe_plan, both, value
+):
+    response = checkout(api, pending(user, stripe_plan), gateway=value)
+
+    assert response.status_code == 400
+    body = response.json()
+    assert body["code"] == "validation_error" and list(body["fields"]) == ["gateway"]
+    assert not CheckoutSession.objects.exists()
+
+
 def test_a_second_dummy_gateway_is_paid_on_its_own_page_and_webhook(
     api, user, stripe_plan, settings, dummy
 ):
-    offer(settings, DUMMY_GATEWAY, SECOND_DUMMY)
+    offer_gateways(settings, DUMMY_GATEWAY, SECOND_DUMMY)
     subscription = pay_with_dummy(api, pending(user, stripe_plan), gateway="dummy2")
 
     assert subscription.payment_method == "dummy2"
@@ -261,7 +269,7 @@ def test_a_subscription_whose_gateway_is_gone_cannot_be_cancelled_silently(
     api, user, stripe_plan, settings, both
 ):
     subscription = pay_with_stripe(api, pending(user, stripe_plan), both)
-    offer(settings, DUMMY_GATEWAY)
+    offer_gateways(settings, DUMMY_GATEWAY)
 
     response = api.delete(f"/api/subscriptions/{subscription.pk}/")
 
@@ -303,7 +311,7 @@ def test_each_gateway_has_its_webhook_and_the_plain_url_is_the_defaults(anon, bo
 
 
 def test_a_profit_share_is_charged_through_the_investors_own_gateway(settings, both):
-    offer(settings, STRIPE_GATEWAY, DUMMY_GATEWAY)
+    offer_gateways(settings, STRIPE_GATEWAY, DUMMY_GATEWAY)
     dummy_investor = make_trader(email="dummy@example.com")
     stripe_investor = make_trader(email="stripe@example.com")
     managed = make_offer()
@@ -360,67 +368,46 @@ def test_recovery_asks_every_gateway_or_the_one_named(both):
 # --- system checks ---------------------------------------------------------------------------
 
 
-def ids_with(**overrides):
-    from django.conf import settings
-
+def ids_with(settings, **overrides):
     with override_settings(TORGOVO_SUBSCRIPTIONS={**settings.TORGOVO_SUBSCRIPTIONS, **overrides}):
         return {m.id: m for m in check_settings()}
 
 
-def test_e080_both_settings_set():
-    found = ids_with(PAYMENT_GATEWAY_CLASS=DUMMY_GATEWAY, PAYMENT_GATEWAY_CLASSES=[DUMMY_GATEWAY])
-    assert list(found) == ["subscriptions.E080"]
-    assert "both set" in found["subscriptions.E080"].msg
-    with override_settings(
-        TORGOVO_SUBSCRIPTIONS={
-            "PAYMENT_GATEWAY_CLASS": DUMMY_GATEWAY,
-            "PAYMENT_GATEWAY_CLASSES": [DUMMY_GATEWAY],
-        }
-    ):
-        from django.core.exceptions import ImproperlyConfigured
+@pytest.mark.parametrize(
+    ("single", "classes", "check_id", "says"),
+    [
+        (DUMMY_GATEWAY, [DUMMY_GATEWAY], "subscriptions.E080", "are both set"),
+        (None, DUMMY_GATEWAY, "subscriptions.E081", "must be a list of dotted paths"),
+        (None, ["nowhere.Gateway"], "subscriptions.E081", "Could not import 'nowhere.Gateway'"),
+        (
+            None,
+            [DUMMY_GATEWAY, "tests.test_payments_gateways.DummyAgain"],
+            "subscriptions.E082",
+            "'dummy' is empty or used twice",
+        ),
+        (None, [DUMMY_GATEWAY, "tests.factories.make_plan"], "subscriptions.E036", "BaseGateway"),
+    ],
+)
+def test_unusable_gateway_settings_are_one_check_error_and_an_error_when_used(
+    settings, single, classes, check_id, says
+):
+    overrides = {"PAYMENT_GATEWAY_CLASS": single, "PAYMENT_GATEWAY_CLASSES": classes}
+    found = ids_with(settings, **overrides)
 
-        from django_torgovo_subscriptions.payments import get_gateway
-
-        with pytest.raises(ImproperlyConfigured, match="both set"):
-            get_gateway()
-
-
-def test_e081_not_a_list_of_importable_paths():
-    assert list(ids_with(PAYMENT_GATEWAY_CLASS=None, PAYMENT_GATEWAY_CLASSES=DUMMY_GATEWAY)) == [
-        "subscriptions.E081"
-    ]
-    found = ids_with(PAYMENT_GATEWAY_CLASS=None, PAYMENT_GATEWAY_CLASSES=["nowhere.Gateway"])
-    assert list(found) == ["subscriptions.E081"]
-    assert "Could not import 'nowhere.Gateway'" in found["subscriptions.E081"].msg
-
-
-def test_e082_two_gateways_of_one_name():
-    found = ids_with(
-        PAYMENT_GATEWAY_CLASS=None,
-        PAYMENT_GATEWAY_CLASSES=[DUMMY_GATEWAY, "tests.test_payments_gateways.DummyAgain"],
-    )
-    assert list(found) == ["subscriptions.E082"]
-    assert "'dummy' is empty or used twice" in found["subscriptions.E082"].msg
+    assert list(found) == [check_id] and says in found[check_id].msg
+    settings.TORGOVO_SUBSCRIPTIONS = {**settings.TORGOVO_SUBSCRIPTIONS, **overrides}
+    with pytest.raises(ImproperlyConfigured, match=re.escape(says)):
+        get_gateway()
 
 
-def test_e036_an_entry_that_is_no_gateway():
-    found = ids_with(
-        PAYMENT_GATEWAY_CLASS=None,
-        PAYMENT_GATEWAY_CLASSES=[DUMMY_GATEWAY, "tests.factories.make_plan"],
-    )
-    assert list(found) == ["subscriptions.E036"]
-
-
-def test_every_listed_gateway_runs_its_own_checks_and_the_deploy_warning(monkeypatch):
+def test_every_listed_gateway_runs_its_own_checks_and_the_deploy_warning(settings, monkeypatch):
     monkeypatch.delenv("STRIPE_SECRET_KEY", raising=False)
     monkeypatch.delenv("STRIPE_WEBHOOK_SECRET", raising=False)
     overrides = {
         "PAYMENT_GATEWAY_CLASS": None,
         "PAYMENT_GATEWAY_CLASSES": [STRIPE_GATEWAY, SECOND_DUMMY],
     }
-    assert set(ids_with(**overrides)) >= {"subscriptions.E032", "subscriptions.E033"}
-    from django.conf import settings
-
+    assert set(ids_with(settings, **overrides)) >= {"subscriptions.E032", "subscriptions.E033"}
     with override_settings(TORGOVO_SUBSCRIPTIONS={**settings.TORGOVO_SUBSCRIPTIONS, **overrides}):
         [warning] = check_payment_deploy()
     assert warning.id == "subscriptions.W030" and "'dummy2'" in warning.msg

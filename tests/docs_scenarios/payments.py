@@ -19,6 +19,7 @@ from django_torgovo_subscriptions.payments.dummy import RENEWALS_DECLINED, SUCCE
 from django_torgovo_subscriptions.services import payments as billing
 from django_torgovo_subscriptions.services import subscriptions as service
 from tests.docs_scenarios import Context, scenario
+from tests.payments_support import SECOND_DUMMY, offer_gateways
 
 
 def pay_with_dummy(subscription: UserSubscription, card: str = SUCCEEDS) -> UserSubscription:
@@ -139,3 +140,19 @@ def webhook_unknown_type(ctx: Context) -> dict:
 def webhook_malformed(ctx: Context) -> dict:
     """A correctly signed body that is not an event."""
     return {**_base(ctx), **_signed(ctx, b'{"hello": "world"}')}
+
+
+@scenario("two_gateways")
+def two_gateways(ctx: Context) -> dict:
+    """The server offers the dummy gateway (the default) and a second one, dummy2."""
+    offer_gateways(
+        ctx.settings, "django_torgovo_subscriptions.payments.dummy.DummyGateway", SECOND_DUMMY
+    )
+    return _base(ctx)
+
+
+@scenario("checkout_pending_two_gateways")
+def checkout_pending_two_gateways(ctx: Context) -> dict:
+    """Two gateways on offer, and the demo user's subscription waiting for payment."""
+    two_gateways(ctx)
+    return {**_base(ctx), "SUBSCRIPTION_ID": _pending(ctx).id}
