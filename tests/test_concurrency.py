@@ -31,3 +31,30 @@ def test_concurrent_subscribes_leave_exactly_one_open_row(user):
         assert sorted(r[0] for r in results) == [201] + [409] * 7
         assert {r[1] for r in results if r[0] == 409} == {"already_subscribed"}
         assert UserSubscription.objects.open().filter(user=user).count() == 1
+
+
+def test_concurrent_bot_creations_take_no_more_pairs_than_the_plan_allows(user):
+    """POST /api/bots/ on eight different pairs at once, on a two-pair plan:
+    the guard's lock on the subscription lets exactly two through."""
+    from model_bakery import baker
+
+    from tests.factories import make_subscription
+    from trading.models import Bot
+
+    token = Token.objects.create(user=user).key
+    make_subscription(user, make_plan(PlanType.CUSTOM_BOT, name="Duo", max_trading_pairs=2))
+    pairs = baker.make("trading.PairConfig", user=user, _quantity=8)
+
+    def create_bot(index):
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+        response = client.post("/api/bots/", {"pair_config": pairs[index].pk}, format="json")
+        return response.status_code, response.json()
+
+    results = run_concurrently(len(pairs), create_bot)
+    created = [body for status, body in results if status == 201]
+    assert sorted(status for status, _ in results) == [201] * 2 + [403] * 6
+    assert {body["code"] for status, body in results if status == 403} == {"pair_limit_reached"}
+    assert sorted(Bot.objects.values_list("pair_config_id", flat=True)) == sorted(
+        body["pair_config_id"] for body in created
+    )
