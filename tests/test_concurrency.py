@@ -58,3 +58,22 @@ def test_concurrent_bot_creations_take_no_more_pairs_than_the_plan_allows(user):
     assert sorted(Bot.objects.values_list("pair_config_id", flat=True)) == sorted(
         body["pair_config_id"] for body in created
     )
+
+
+def test_the_guard_outside_a_transaction_checks_without_a_lock(user):
+    """A host that calls guard_bot_creation() in autocommit mode gets the check
+    (no TransactionManagementError from a lock it cannot hold)."""
+    from model_bakery import baker
+
+    from django_torgovo_subscriptions.exceptions import PairLimitReached
+    from django_torgovo_subscriptions.services.quota import guard_bot_creation
+    from tests.factories import make_subscription
+    from trading.models import Bot
+
+    subscription = make_subscription(user, make_plan(PlanType.CUSTOM_BOT, max_trading_pairs=1))
+    first, second = baker.make("trading.PairConfig", user=user, _quantity=2)
+    assert connection.get_autocommit()
+    assert guard_bot_creation(user, first) == subscription
+    Bot.objects.create(user=user, pair_config=first)
+    with pytest.raises(PairLimitReached):
+        guard_bot_creation(user, second)
