@@ -33,11 +33,18 @@ def test_concurrent_subscribes_leave_exactly_one_open_row(user):
         assert UserSubscription.objects.open().filter(user=user).count() == 1
 
 
-def test_concurrent_bot_creations_take_no_more_pairs_than_the_plan_allows(user):
-    """POST /api/bots/ on eight different pairs at once, on a two-pair plan:
-    the guard's lock on the subscription lets exactly two through."""
+BOTS = ("/api/bots/",)
+BOTS_AND_WEBHOOKS = ("/api/bots/", "/api/custom-bot/webhook/generate/")
+
+
+@pytest.mark.parametrize("endpoints", [BOTS, BOTS_AND_WEBHOOKS], ids=["bots", "bots-and-webhooks"])
+def test_concurrent_creations_take_no_more_pairs_than_the_plan_allows(user, endpoints):
+    """Eight creations on eight different pairs at once, on a two-pair plan:
+    bots (POST /api/bots/), or bots and webhooks by turns. The lock on the
+    subscription, which both take, lets exactly two through."""
     from model_bakery import baker
 
+    from django_torgovo_subscriptions.models import CustomBotWebhook
     from tests.factories import make_subscription
     from trading.models import Bot
 
@@ -45,19 +52,20 @@ def test_concurrent_bot_creations_take_no_more_pairs_than_the_plan_allows(user):
     make_subscription(user, make_plan(PlanType.CUSTOM_BOT, name="Duo", max_trading_pairs=2))
     pairs = baker.make("trading.PairConfig", user=user, _quantity=8)
 
-    def create_bot(index):
+    def create(index):
         client = APIClient()
         client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
-        response = client.post("/api/bots/", {"pair_config": pairs[index].pk}, format="json")
+        endpoint = endpoints[index % len(endpoints)]
+        response = client.post(endpoint, {"pair_config": pairs[index].pk}, format="json")
         return response.status_code, response.json()
 
-    results = run_concurrently(len(pairs), create_bot)
-    created = [body for status, body in results if status == 201]
+    results = run_concurrently(len(pairs), create)
     assert sorted(status for status, _ in results) == [201] * 2 + [403] * 6
     assert {body["code"] for status, body in results if status == 403} == {"pair_limit_reached"}
-    assert sorted(Bot.objects.values_list("pair_config_id", flat=True)) == sorted(
-        body["pair_config_id"] for body in created
-    )
+    taken = {pairs[i].pk for i, (status, _) in enumerate(results) if status == 201}
+    recorded = [*Bot.objects.values_list("pair_config_id", flat=True)]
+    recorded += CustomBotWebhook.objects.values_list("pair_config_id", flat=True)
+    assert sorted(recorded) == sorted(taken)
 
 
 def test_the_guard_outside_a_transaction_checks_without_a_lock(user):
