@@ -5,6 +5,7 @@ from model_bakery import baker
 
 from django_torgovo_subscriptions.models import PlanType, SubscriptionStatus
 from tests.factories import make_plan, make_subscription
+from trading.models import Bot
 
 pytestmark = pytest.mark.django_db
 
@@ -134,7 +135,60 @@ def test_bot_creation_within_quota_reaches_the_trading_manager(api, user):
     pair = baker.make("trading.PairConfig", user=user, exchange="kraken")
     response = api.post("/api/bots/", {"pair_config": pair.pk}, format="json")
     assert response.status_code == 201
-    assert response.json() == {"user_id": user.pk, "pair_config_id": pair.pk, "exchange": "kraken"}
+    bot = Bot.objects.get()
+    assert (bot.user, bot.pair_config) == (user, pair)
+    assert response.json() == {
+        "id": bot.pk,
+        "user_id": user.pk,
+        "pair_config_id": pair.pk,
+        "exchange": "kraken",
+    }
+
+
+def bots_on(api, pairs):
+    return [
+        api.post("/api/bots/", {"pair_config": pair.pk}, format="json").json() for pair in pairs
+    ]
+
+
+def test_the_hosts_own_bots_count_against_the_pair_quota(api, user):
+    make_subscription(user, custom_plan(name="Basic", max_trading_pairs=1))
+    pairs = baker.make("trading.PairConfig", user=user, _quantity=3)
+    first, second, third = bots_on(api, pairs)
+    assert first["pair_config_id"] == pairs[0].pk
+    refused = {
+        "code": "pair_limit_reached",
+        "detail": "Your Basic plan allows 1 trading pair and all are in use. "
+        "Upgrade your plan or deactivate a bot first.",
+    }
+    assert second == third == refused
+    assert list(Bot.objects.values_list("pair_config_id", flat=True)) == [pairs[0].pk]
+    # Another bot on the pair in use takes no second slot (and no second row).
+    assert bots_on(api, pairs[:1])[0]["id"] == first["id"]
+    assert Bot.objects.count() == 1
+    # A bot's pair is taken for webhooks too, and a webhook's for bots.
+    response = api.post(
+        "/api/custom-bot/webhook/generate/", {"pair_config": pairs[1].pk}, format="json"
+    )
+    assert (response.status_code, response.json()) == (403, refused)
+    Bot.objects.all().delete()  # the admin's "delete": the pair is free again
+    response = api.post(
+        "/api/custom-bot/webhook/generate/", {"pair_config": pairs[1].pk}, format="json"
+    )
+    assert response.status_code == 201
+    assert bots_on(api, pairs[2:]) == [refused]
+    assert bots_on(api, pairs[1:2])[0]["pair_config_id"] == pairs[1].pk
+
+
+def test_a_bot_counts_under_the_plan_type_of_its_pair_config(api, user):
+    make_subscription(user, custom_plan(max_trading_pairs=1))
+    make_subscription(user, make_plan(PlanType.MANAGED_BOT, max_trading_pairs=1))
+    managed = baker.make("trading.PairConfig", user=user, is_managed=True)
+    custom = baker.make("trading.PairConfig", user=user)
+    assert [body["pair_config_id"] for body in bots_on(api, [managed, custom])] == [
+        managed.pk,
+        custom.pk,
+    ]
 
 
 def test_bot_creation_over_the_pair_quota_is_refused(api, user):

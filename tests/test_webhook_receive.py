@@ -601,18 +601,37 @@ def test_the_receiver_is_outside_atomic_requests():
     assert getattr(view, "_non_atomic_requests", None) and getattr(view, "csrf_exempt", False)
 
 
-@webhook_settings(
-    TRADING_MANAGER_CLASS="django_torgovo_subscriptions.trading.paper.PaperTradingManager"
-)
-def test_an_executed_alert_costs_a_fixed_number_of_queries(client, secret):
+PAPER = "django_torgovo_subscriptions.trading.paper.PaperTradingManager"
+
+
+def alert_statements(client, secret):
     post_alert(client, secret, alert_body(secret, price="1"))  # warm caches
     with CaptureQueriesContext(connection) as queries:
         assert post_alert(client, secret, alert_body(secret, price="2")).status_code == 200
+    # Savepoints belong to the test's transaction.
     statements = [q["sql"].split()[0] for q in queries.captured_queries]
+    return [s for s in statements if s not in ("SAVEPOINT", "RELEASE")]
+
+
+@webhook_settings(
+    TRADING_MANAGER_CLASS=PAPER,
+    PAIRS_IN_USE_FUNCTION="django_torgovo_subscriptions.services.quota.default_pairs_in_use",
+)
+def test_an_executed_alert_costs_a_fixed_number_of_queries(client, secret):
     # The webhook with its user, PairConfig and subscription; the event; the order;
-    # the event's outcome. (Savepoints belong to the test's transaction; last_used_at
-    # was written by the first alert, less than a minute ago.)
-    assert [s for s in statements if s not in ("SAVEPOINT", "RELEASE")] == [
+    # the event's outcome (last_used_at was written by the first alert, less than
+    # a minute ago). With the package's own pair count the quota costs nothing.
+    assert alert_statements(client, secret) == ["SELECT", "INSERT", "INSERT", "UPDATE"]
+
+
+@webhook_settings(TRADING_MANAGER_CLASS=PAPER)
+def test_a_host_that_counts_its_own_pairs_pays_for_the_count_per_alert(client, secret):
+    # Before the INSERTs: the plan's quota, then the example host's count
+    # (trading.quota.pairs_in_use): the active webhooks' pairs and the bots' pairs.
+    assert alert_statements(client, secret) == [
+        "SELECT",
+        "SELECT",
+        "SELECT",
         "SELECT",
         "INSERT",
         "INSERT",

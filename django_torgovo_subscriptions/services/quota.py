@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db import transaction
+
 from django_torgovo_subscriptions.conf import subscriptions_settings
 from django_torgovo_subscriptions.exceptions import PairLimitReached
 from django_torgovo_subscriptions.host import DefaultHostAdapter, get_host_adapter
@@ -52,6 +54,19 @@ def plan_type_for(pair_config: Any) -> str:
     return PlanType.MANAGED_BOT if is_managed else PlanType.CUSTOM_BOT
 
 
+def lock_subscription(subscription: UserSubscription) -> UserSubscription:
+    """
+    The subscription row again, locked until the transaction ends (with its
+    plan): requests that would each take the last free pair of one
+    subscription wait for each other, so the second counts the first's pair.
+    """
+    return (
+        UserSubscription.objects.select_for_update(of=("self",))
+        .select_related("plan")
+        .get(pk=subscription.pk)
+    )
+
+
 def check_pair_quota(subscription: UserSubscription, pair_config: Any) -> None:
     """Raise ``PairLimitReached`` if trading ``pair_config`` would exceed the plan."""
     in_use = get_host_adapter().pairs_in_use(subscription.user, subscription.plan_type)
@@ -69,9 +84,16 @@ def guard_bot_creation(user: Any, pair_config: Any) -> UserSubscription:
     Call before the host's ``create_bot()``: the user needs a live subscription
     of the right type, and the PairConfig must fit the plan's pair quota.
     Returns the subscription; raises a ``SubscriptionsError`` otherwise.
+
+    Inside a transaction (``transaction.atomic()`` around the guard and the
+    creation of the bot, or ``ATOMIC_REQUESTS``) the subscription row stays
+    locked until the bot is recorded, so concurrent creations cannot both take
+    the last free pair. Outside one it checks without a lock.
     """
     from django_torgovo_subscriptions.services.subscriptions import require_access
 
     subscription = require_access(user, plan_type_for(pair_config))
+    if transaction.get_connection().in_atomic_block:
+        subscription = lock_subscription(subscription)
     check_pair_quota(subscription, pair_config)
     return subscription

@@ -182,6 +182,8 @@ TORGOVO_SUBSCRIPTIONS = {
     },
     "PAIR_CONFIG_FIELDS": {"is_active": "is_active", "is_managed": "is_managed", "name": "name"},
     "PROTECTED_PATHS": [{"prefix": "/api/reports/", "plan_type": "managed_bot"}],
+    # The pair quota counts this host's own bots (POST /api/bots/) too.
+    "PAIRS_IN_USE_FUNCTION": "trading.quota.pairs_in_use",
     # Custom bots: webhook URLs are built on the origin the API is reached at,
     # unless the PUBLIC_BASE_URL environment variable names the one TradingView
     # posts alerts to (set it behind a proxy; check's W040 says so when DEBUG

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from trading.models import Indicator, Order, PairConfig
+from trading.models import Bot, Indicator, Order, PairConfig
 
 
 @admin.register(PairConfig)
@@ -8,6 +8,14 @@ class PairConfigAdmin(admin.ModelAdmin):
     list_display = ("name", "user", "exchange", "symbol", "is_managed", "is_active")
     list_filter = ("exchange", "is_managed", "is_active")
     search_fields = ("name", "symbol", "user__username")
+
+
+@admin.register(Bot)
+class BotAdmin(admin.ModelAdmin):
+    """Deleting a bot frees its pair in the plan's quota."""
+
+    list_display = ("id", "user", "pair_config", "created_at")
+    search_fields = ("user__username", "pair_config__name", "pair_config__symbol")
 
 
 @admin.register(Order)

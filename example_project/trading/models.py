@@ -1,4 +1,4 @@
-"""Torgovo's trading models: bot configurations, their indicators and orders."""
+"""Torgovo's trading models: bot configurations, their bots, indicators and orders."""
 
 from django.conf import settings
 from django.db import models
@@ -21,6 +21,25 @@ class PairConfig(models.Model):
 
     def __str__(self):
         return f"{self.name} ({self.exchange} {self.symbol})"
+
+
+class Bot(models.Model):
+    """A bot the user created on one of their configurations (POST /api/bots/).
+    Each counts against the plan's pair quota (trading.quota.pairs_in_use)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="bots"
+    )
+    pair_config = models.ForeignKey(PairConfig, on_delete=models.CASCADE, related_name="bots")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=("user", "pair_config"), name="one_bot_per_pair_config")
+        ]
+
+    def __str__(self):
+        return f"Bot on {self.pair_config}"
 
 
 class Indicator(models.Model):

@@ -1,5 +1,6 @@
 """The example host's own API: the user's bot configurations and bot creation."""
 
+from django.db import transaction
 from rest_framework import generics, permissions, serializers, status
 from rest_framework.decorators import api_view
 from rest_framework.response import Response
@@ -8,7 +9,7 @@ from django_torgovo_subscriptions.api.permissions import HasActiveSubscription
 from django_torgovo_subscriptions.decorators import subscription_required
 from django_torgovo_subscriptions.services.quota import guard_bot_creation
 from trading.bot_manager import TradingManager
-from trading.models import PairConfig
+from trading.models import Bot, PairConfig
 
 
 class PairConfigSerializer(serializers.ModelSerializer):
@@ -45,13 +46,17 @@ class CreateBotSerializer(serializers.Serializer):
 @api_view(["POST"])
 def create_bot(request):
     """Torgovo's bot creation, guarded: a live subscription of the right type
-    and room in the plan's pair quota come before TradingManager.create_bot()."""
+    and room in the plan's pair quota come before TradingManager.create_bot().
+    The bot is recorded (and so counted) in the transaction that holds the
+    guard's lock on the subscription."""
     data = CreateBotSerializer(data=request.data, context={"request": request})
     data.is_valid(raise_exception=True)
     pair_config = data.validated_data["pair_config"]
-    guard_bot_creation(request.user, pair_config)
-    bot = TradingManager().create_bot(request.user, pair_config)
-    return Response(bot, status=status.HTTP_201_CREATED)
+    with transaction.atomic():
+        guard_bot_creation(request.user, pair_config)
+        bot, _ = Bot.objects.get_or_create(user=request.user, pair_config=pair_config)
+        created = TradingManager().create_bot(request.user, pair_config)
+    return Response({"id": bot.pk, **created}, status=status.HTTP_201_CREATED)
 
 
 @api_view(["GET"])

@@ -24,10 +24,9 @@ from django_torgovo_subscriptions.exceptions import InvalidTransition
 from django_torgovo_subscriptions.models import (
     CustomBotWebhook,
     PlanType,
-    UserSubscription,
     WebhookPurpose,
 )
-from django_torgovo_subscriptions.services.quota import check_pair_quota
+from django_torgovo_subscriptions.services.quota import check_pair_quota, lock_subscription
 from django_torgovo_subscriptions.services.subscriptions import require_access
 
 SECRET_BYTES = 32
@@ -98,12 +97,7 @@ def generate_webhook(user: Any, pair_config: Any) -> IssuedSecret:
     room in its pair quota; the subscription row is locked so that concurrent
     requests cannot both take the last free pair.
     """
-    subscription = require_access(user, PlanType.CUSTOM_BOT)
-    subscription = (
-        UserSubscription.objects.select_for_update(of=("self",))
-        .select_related("plan")
-        .get(pk=subscription.pk)
-    )
+    subscription = lock_subscription(require_access(user, PlanType.CUSTOM_BOT))
     check_pair_quota(subscription, pair_config)
     secret, secret_hash = new_secret()
     webhook = CustomBotWebhook.objects.create(

@@ -1,0 +1,18 @@
+"""
+The example host's pair count (its PAIRS_IN_USE_FUNCTION): the package's own
+rows (active webhooks, managed-bot investments) and the bots the user created
+through POST /api/bots/, so the plan's max_trading_pairs holds for both.
+"""
+
+from django_torgovo_subscriptions.models import PlanType
+from django_torgovo_subscriptions.services.quota import default_pairs_in_use
+from trading.models import Bot
+
+
+def pairs_in_use(user, plan_type):
+    # A bot on a managed configuration counts under the managed-bot plan, any
+    # other under the custom-bot plan, as the bot-creation guard asks.
+    bots = Bot.objects.filter(
+        user=user, pair_config__is_managed=plan_type == PlanType.MANAGED_BOT
+    ).values_list("pair_config_id", flat=True)
+    return default_pairs_in_use(user, plan_type) | set(bots)
