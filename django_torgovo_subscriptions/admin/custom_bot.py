@@ -12,7 +12,7 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from django_torgovo_subscriptions.models import CustomBotWebhook, WebhookEvent
+from django_torgovo_subscriptions.models import CustomBotWebhook, WebhookEvent, WebhookRefusalCount
 from django_torgovo_subscriptions.services.custom_bot.issuing import rotate_secret
 
 
@@ -90,6 +90,24 @@ class WebhookEventAdmin(admin.ModelAdmin):
         "headers",
         "body",
     )
+    readonly_fields = fields
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(WebhookRefusalCount)
+class WebhookRefusalCountAdmin(admin.ModelAdmin):
+    """Floods: refused requests of an address over its limit, counted per minute. Read-only."""
+
+    list_display = ("minute", "source_ip", "count", "last_at")
+    list_filter = ("minute",)
+    search_fields = ("=source_ip",)
+    date_hierarchy = "minute"
+    fields = list_display
     readonly_fields = fields
 
     def has_add_permission(self, request) -> bool:

@@ -5,6 +5,7 @@ from django_torgovo_subscriptions.models.custom_bot import (
     WebhookEvent,
     WebhookOutcome,
     WebhookPurpose,
+    WebhookRefusalCount,
 )
 from django_torgovo_subscriptions.models.managed_bot import (
     ManagedBotOffer,
@@ -53,4 +54,5 @@ __all__ = [
     "WebhookEvent",
     "WebhookOutcome",
     "WebhookPurpose",
+    "WebhookRefusalCount",
 ]

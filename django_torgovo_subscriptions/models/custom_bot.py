@@ -204,3 +204,35 @@ class WebhookEvent(models.Model):
     def __str__(self) -> str:
         label = self.code or self.outcome
         return f"Webhook event #{self.pk} ({label})"
+
+
+class WebhookRefusalCount(models.Model):
+    """
+    Requests from one address in one minute that were refused without a
+    ``WebhookEvent`` each: the address had already been refused more than
+    ``WEBHOOK_RATE_LIMIT_PER_IP`` times in the limit's window, so its further
+    requests were answered 429 before any lookup, and only counted here. A flood
+    of guessed secrets from one address grows this table by one row a minute.
+    """
+
+    # "" when the client's address could not be told (a garbled X-Forwarded-For).
+    source_ip = models.CharField(_("source IP"), max_length=45, blank=True)
+    minute = models.DateTimeField(_("minute"), help_text=_("The minute the requests came in."))
+    count = models.PositiveIntegerField(_("requests"), default=0)
+    last_at = models.DateTimeField(_("last request at"))
+
+    class Meta:
+        app_label = "subscriptions"
+        ordering = ("-minute", "source_ip")
+        verbose_name = _("refused webhook requests (per address and minute)")
+        verbose_name_plural = _("refused webhook requests (per address and minute)")
+        constraints = [
+            models.UniqueConstraint(
+                fields=("source_ip", "minute"), name="subscriptions_whrefusal_minute"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return (
+            f"{self.count} refused from {self.source_ip or 'an unknown address'} at {self.minute}"
+        )

@@ -193,12 +193,23 @@ TORGOVO_SUBSCRIPTIONS = {
     "PUBLIC_BASE_URL": public_base_url(),
     "WEBHOOK_IP_ALLOWLIST": ["tradingview", "127.0.0.1", "::1"],
     "WEBHOOK_TRUSTED_PROXIES": ["127.0.0.1", "::1"],
+    # "celery": alerts are answered 202 and traded by `celery -A example_project
+    # worker` (example_project/celery.py, the broker below).
+    "WEBHOOK_EXECUTION": os.environ.get("WEBHOOK_EXECUTION", "inline"),
     # Subscribing gives pending_payment; pay on the dummy checkout page
     # (docs/PAYMENTS.md). For real payments use
     # "django_torgovo_subscriptions.payments.stripe.StripeGateway" and the
     # STRIPE_SECRET_KEY / STRIPE_WEBHOOK_SECRET environment variables.
     "PAYMENT_GATEWAY_CLASS": "django_torgovo_subscriptions.payments.dummy.DummyGateway",
 }
+
+# Celery (example_project/celery.py, the `celery` extra). A short connection
+# timeout: with the broker down the receiver trades inline, inside
+# TradingView's 3 seconds.
+CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "redis://127.0.0.1:6379/0")
+CELERY_BROKER_CONNECTION_TIMEOUT = 1
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TASK_IGNORE_RESULT = True
 
 LOGGING = {
     "version": 1,

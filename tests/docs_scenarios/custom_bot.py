@@ -16,9 +16,8 @@ from typing import Any
 
 import time_machine
 from django.contrib.auth import get_user_model
-from django.test import Client, RequestFactory
+from django.test import Client
 from django.utils import timezone
-from django_ratelimit.core import _split_rate  # test code: the window length of a rate
 from rest_framework.authtoken.models import Token
 
 from django_torgovo_subscriptions.conf import subscriptions_settings
@@ -29,6 +28,7 @@ from django_torgovo_subscriptions.models import (
 )
 from django_torgovo_subscriptions.services import subscriptions as service
 from django_torgovo_subscriptions.services.custom_bot import issuing, ratelimit
+from django_torgovo_subscriptions.services.custom_bot.issuing import hash_secret
 from tests.docs_scenarios import Context, scenario
 from trading.models import PairConfig
 
@@ -137,16 +137,13 @@ def custom_bot_alert_received(ctx: Context) -> dict:
 def custom_bot_rate_limited(ctx: Context) -> dict:
     """The webhook used up its rate limit (in this window and the next)."""
     variables = custom_bot_webhook(ctx)
-    request = RequestFactory().post("/")
-    rate = subscriptions_settings.WEBHOOK_RATE_LIMIT_PER_WEBHOOK
-    _count, period = _split_rate(rate)
+    limit, period = ratelimit.parse_rate(subscriptions_settings.WEBHOOK_RATE_LIMIT_PER_WEBHOOK)
+    key = hash_secret(variables["WEBHOOK_SECRET"])
     now = time.time()
     for offset in (0, period):  # the curl may run in the next window
         with time_machine.travel(now + offset, tick=False):
-            while not ratelimit.hit(
-                request, ratelimit.WEBHOOK_GROUP, str(variables["WEBHOOK_ID"]), rate
-            )["should_limit"]:
-                pass
+            for _ in range(limit):
+                ratelimit.count_request(None, key)
     return variables
 
 

@@ -2,6 +2,7 @@
 Delete old webhook events: ``prune_webhook_events --older-than 90``.
 
 Without ``--older-than`` the retention is ``WEBHOOK_EVENT_RETENTION_DAYS``.
+The per-minute counts of flood requests (``WebhookRefusalCount``) go with them.
 Rows go in batches, so a large backlog does not hold one long lock. Run it
 from cron or a periodic task; it is safe to run any time.
 """
@@ -14,7 +15,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from django_torgovo_subscriptions.conf import subscriptions_settings
-from django_torgovo_subscriptions.models import WebhookEvent
+from django_torgovo_subscriptions.models import WebhookEvent, WebhookRefusalCount
 
 
 class Command(BaseCommand):
@@ -59,7 +60,13 @@ class Command(BaseCommand):
                 .delete()[1]
                 .get(WebhookEvent._meta.label, 0)
             )
+        floods = WebhookRefusalCount.objects.filter(minute__lt=cutoff).delete()[0]
         self.stdout.write(
             f"Deleted {deleted} webhook event{'s' if deleted != 1 else ''} "
-            f"received before {cutoff:%Y-%m-%d %H:%M %Z}."
+            f"received before {cutoff:%Y-%m-%d %H:%M %Z}"
+            + (
+                f" and {floods} per-minute flood count{'s' if floods != 1 else ''}."
+                if floods
+                else "."
+            )
         )

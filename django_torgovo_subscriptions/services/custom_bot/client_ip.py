@@ -8,7 +8,8 @@ sending the header itself.
 
 ``WEBHOOK_IP_ALLOWLIST`` lists addresses and networks; the entry
 ``"tradingview"`` stands for ``TRADINGVIEW_IPS``, the addresses TradingView
-publishes for its webhook requests.
+publishes for its webhook requests. Those addresses, and the allowlist's, are
+never limited per address (services.custom_bot.ratelimit).
 """
 
 from __future__ import annotations
@@ -91,3 +92,10 @@ def ip_allowed(address: str | None) -> bool:
     if allowlist is None:
         return True
     return in_networks(parse_ip(address or ""), networks(allowlist))
+
+
+def never_limited(address: str | None) -> bool:
+    """True for TradingView's addresses and the allowlist's: they carry every user's alerts."""
+    parsed = parse_ip(address or "")
+    allowlist = subscriptions_settings.WEBHOOK_IP_ALLOWLIST or ()
+    return in_networks(parsed, networks((TRADINGVIEW_PRESET, *allowlist)))

@@ -6,9 +6,10 @@ Executing an accepted alert: inline in its request, or on a Celery worker.
 event as ``queued``, ``enqueue`` publishes the ``execute_webhook_event`` task
 (after commit, so the worker finds the row) and the receiver answers 202; the
 task runs ``run_queued_event``, which first moves the event from ``queued`` to
-``processing`` in one UPDATE, so a second delivery of the task executes
-nothing. When the broker cannot be reached, ``enqueue`` says so and the
-receiver executes the alert inline instead.
+``processing`` in one conditional UPDATE (on PostgreSQL the same statement
+returns the event with its webhook's user and PairConfig), so a second
+delivery of the task executes nothing. When the broker cannot be reached,
+``enqueue`` says so and the receiver executes the alert inline instead.
 
 Either way ``execute_event`` runs the alert through the trading manager and
 records on its ``WebhookEvent`` what the trade did: a failed trade is an event
@@ -133,16 +134,84 @@ def enqueue(event: WebhookEvent) -> bool:
     return True
 
 
+def _columns(model: Any, alias: str) -> list[str]:
+    quote = connection.ops.quote_name
+    return [f"{alias}.{quote(f.column)}" for f in model._meta.concrete_fields]
+
+
+def _load(model: Any, values: Any) -> Any:
+    """A model instance from the next of ``values``, converted as the ORM would."""
+    fields = model._meta.concrete_fields
+    row = []
+    for f in fields:
+        value = next(values)
+        expression = f.get_col(model._meta.db_table)
+        for convert in connection.ops.get_db_converters(expression) + f.get_db_converters(
+            connection
+        ):
+            value = convert(value, expression, connection)
+        row.append(value)
+    return model.from_db(connection.alias, [f.attname for f in fields], row)
+
+
+def claim_queued(event_id: int) -> WebhookEvent | None:
+    """
+    Move a queued event to ``processing`` and load it with its webhook's user
+    and PairConfig; None when it is not queued (a second delivery). On
+    PostgreSQL that is one statement: a conditional UPDATE ... RETURNING in a
+    WITH, joined to the three rows (elsewhere an UPDATE, then a SELECT).
+    """
+    claimed = WebhookEvent.objects.filter(pk=event_id, outcome=WebhookOutcome.QUEUED)
+    if connection.vendor != "postgresql":
+        if not claimed.update(outcome=WebhookOutcome.PROCESSING):
+            return None
+        return WebhookEvent.objects.select_related("webhook__user", "webhook__pair_config").get(
+            pk=event_id
+        )
+    webhook_model = WebhookEvent._meta.get_field("webhook").related_model
+    user_model = webhook_model._meta.get_field("user").related_model
+    pair_model = webhook_model._meta.get_field("pair_config").related_model
+    quote = connection.ops.quote_name
+    event_table = quote(WebhookEvent._meta.db_table)
+
+    def pk_of(model: Any) -> str:
+        return quote(model._meta.pk.column)
+
+    outcome = quote(WebhookEvent._meta.get_field("outcome").column)
+    sql = (
+        f"WITH e AS (UPDATE {event_table} SET {outcome} = %s "
+        f"WHERE {pk_of(WebhookEvent)} = %s AND {outcome} = %s RETURNING *) "
+        f"SELECT {', '.join(_columns(WebhookEvent, 'e') + _columns(webhook_model, 'w'))}, "
+        f"{', '.join(_columns(user_model, 'u') + _columns(pair_model, 'p'))} FROM e "
+        f"LEFT JOIN {quote(webhook_model._meta.db_table)} w ON w.{pk_of(webhook_model)} = "
+        f"e.{quote(WebhookEvent._meta.get_field('webhook').column)} "
+        f"LEFT JOIN {quote(user_model._meta.db_table)} u ON u.{pk_of(user_model)} = "
+        f"w.{quote(webhook_model._meta.get_field('user').column)} "
+        f"LEFT JOIN {quote(pair_model._meta.db_table)} p ON p.{pk_of(pair_model)} = "
+        f"w.{quote(webhook_model._meta.get_field('pair_config').column)}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [WebhookOutcome.PROCESSING, event_id, WebhookOutcome.QUEUED])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    values = iter(row)
+    event = _load(WebhookEvent, values)
+    webhook, user, pair_config = (_load(m, values) for m in (webhook_model, user_model, pair_model))
+    if event.webhook_id is None:
+        event.webhook = None
+    else:
+        webhook.user, webhook.pair_config = user, pair_config
+        event.webhook = webhook
+    return event
+
+
 def run_queued_event(event_id: int) -> WebhookEvent | None:
     """The Celery task's body: claim a queued event (once) and execute it."""
-    if not WebhookEvent.objects.filter(pk=event_id, outcome=WebhookOutcome.QUEUED).update(
-        outcome=WebhookOutcome.PROCESSING
-    ):
+    event = claim_queued(event_id)
+    if event is None:
         logger.info("Webhook event %s is not queued (already handled); skipped.", event_id)
         return None
-    event = WebhookEvent.objects.select_related("webhook__user", "webhook__pair_config").get(
-        pk=event_id
-    )
     webhook = event.webhook
     if webhook is None:
         event.outcome, event.code = WebhookOutcome.FAILED, "webhook_deleted"

@@ -4,10 +4,12 @@ Receiving TradingView alerts on a custom-bot webhook's secret URL.
 ``receive`` runs these checks in order; the first that fails decides the
 answer:
 
+0. the client IP's refusals, before anything     rate_limited (429): no event,
+   is looked up or written (ratelimit)            counted in WebhookRefusalCount
 1. the URL's secret, looked up by its hash        invalid_secret (403)
 2. the body's ``secret``, compared in constant    invalid_secret (403)
    time; then the webhook must be active          webhook_inactive (410)
-3. rate limits per webhook and per client IP      rate_limited (429)
+3. the rate limit per webhook                     rate_limited (429)
 4. the IP allowlist                               ip_not_allowed (403)
 5. the body (services.custom_bot.alerts) and its ticker     invalid_json, unreplaced_placeholder,
                                                   invalid_action, missing_ticker,
@@ -23,10 +25,12 @@ answer:
 An accepted alert is stored first (its row claims the dedupe key, so of many
 concurrent copies exactly one gets through), then executed inline, or handed
 to Celery and answered 202 (services.custom_bot.event_runner). Every request
-leaves exactly one ``WebhookEvent``. Every refusal is a 4xx, which TradingView
-does not retry; a failed trade is a 200 with ``status: failed``; only an alert
-that could not be recorded at all (database down) answers 503, which
-TradingView retries.
+leaves exactly one ``WebhookEvent``, except those of an address cut off at
+step 0, which are only counted. Every refusal counts against its client
+IP, unless the address is TradingView's or allowlisted. Every refusal is a
+4xx, which TradingView does not retry; a failed trade is a 200 with
+``status: failed``; only an alert that could not be recorded at all
+(database down) answers 503, which TradingView retries.
 
 A managed-signal webhook (the operator's, services.managed_bot.signal_webhooks)
 runs the same steps with its own body (``fraction`` instead of ``quantity``)
@@ -49,6 +53,7 @@ from typing import Any
 
 from django.core.exceptions import RequestDataTooBig
 from django.db import IntegrityError
+from django.db.models import F
 from django.utils import timezone
 
 from django_torgovo_subscriptions.conf import subscriptions_settings
@@ -71,6 +76,7 @@ from django_torgovo_subscriptions.models import (
     WebhookEvent,
     WebhookOutcome,
     WebhookPurpose,
+    WebhookRefusalCount,
 )
 from django_torgovo_subscriptions.services.custom_bot import alerts, client_ip, ratelimit, redaction
 from django_torgovo_subscriptions.services.custom_bot.event_runner import enqueue, execute_event
@@ -110,6 +116,8 @@ class Intake:
     parsed: alerts.ParsedBody = field(default_factory=lambda: alerts.ParsedBody(None))
     # The accepted alert's event once stored: from then on this request has its row.
     stored: WebhookEvent | None = None
+    # The rate limits' counts, read before the webhook is looked up.
+    limits: ratelimit.Usage = field(default_factory=lambda: ratelimit.Usage(now=0.0))
 
     @classmethod
     def read(cls, request: Any, secret: str) -> Intake:
@@ -179,8 +187,12 @@ RECEIVER_WEBHOOKS = CustomBotWebhook.objects.select_related(
 )
 
 
+def plausible(secret: str) -> bool:
+    return bool(secret) and len(secret) <= MAX_SECRET_LENGTH
+
+
 def find_webhook(secret: str) -> CustomBotWebhook:
-    if not secret or len(secret) > MAX_SECRET_LENGTH:
+    if not plausible(secret):
         raise InvalidWebhookSecret()
     try:
         return RECEIVER_WEBHOOKS.get(secret_hash=hash_secret(secret))
@@ -267,13 +279,16 @@ def check_age(alert: alerts.Alert, now: datetime) -> None:
 def receive(request: Any, secret: str) -> Receipt:
     """Handle one request to the receive endpoint (see the module docstring)."""
     intake = Intake.read(request, secret)
+    cut_off = flood_gate(intake, hash_secret(secret) if plausible(secret) else None)
+    if cut_off is not None:
+        return cut_off
     webhook = None
     try:
         webhook = find_webhook(secret)
         check_body_secret(intake)
         if not webhook.is_active:
             raise WebhookInactive()
-        ratelimit.check_rate_limits(request, webhook.pk, intake.client_ip)
+        intake.limits.check_webhook()
         if not client_ip.ip_allowed(intake.client_ip):
             raise IPNotAllowed()
         alert = read_alert(intake, webhook)
@@ -293,10 +308,47 @@ def receive(request: Any, secret: str) -> Receipt:
         )
 
 
+def flood_gate(intake: Intake, webhook_key: str | None) -> Receipt | None:
+    """Count the request (one cache round trip); the answer when its address is cut off."""
+    intake.limits = ratelimit.count_request(intake.client_ip, webhook_key)
+    exc = intake.limits.address_cut_off()
+    if exc is None:
+        return None
+    count_cut_off(intake)
+    return Receipt(429, error_payload(exc.code, exc.message), None, retry_after=exc.retry_after)
+
+
+def count_cut_off(intake: Intake) -> None:
+    """Add the request to its address's row for the minute (one UPDATE, once a minute an INSERT)."""
+    key = {
+        "source_ip": intake.client_ip or "",
+        "minute": intake.received_at.replace(second=0, microsecond=0),
+    }
+    rows = WebhookRefusalCount.objects.filter(**key)
+    try:
+        if rows.update(count=F("count") + 1, last_at=intake.received_at):
+            return
+        try:
+            with savepoint_if_in_transaction():
+                WebhookRefusalCount.objects.create(**key, count=1, last_at=intake.received_at)
+        except IntegrityError:  # a concurrent request of the flood created it
+            rows.update(count=F("count") + 1, last_at=intake.received_at)
+            return
+        logger.warning(
+            "Webhook requests from %s are refused until the rate limit's window ends (too many "
+            "refusals); they are counted per minute, without events.",
+            intake.client_ip or "an unknown address",
+        )
+    except Exception:  # the answer is a refusal either way
+        logger.exception("Refused webhook requests could not be counted.")
+
+
 def reject(
     intake: Intake, webhook: CustomBotWebhook | None, exc: SubscriptionsError, error: str = ""
 ) -> Receipt:
     """Record a refused request and build its answer (503 if even that fails)."""
+    if exc.status_code < 500:
+        ratelimit.count_refusal(intake.limits)
     event = intake.event(
         webhook,
         outcome=WebhookOutcome.REJECTED,
@@ -327,6 +379,9 @@ def reject(
 def reject_request(request: Any, secret: str, exc: SubscriptionsError) -> Receipt:
     """Record a request refused before the pipeline (e.g. a GET), on its webhook if known."""
     intake = Intake.read(request, secret)
+    cut_off = flood_gate(intake, None)
+    if cut_off is not None:
+        return cut_off
     with contextlib.suppress(InvalidWebhookSecret):
         return reject(intake, find_webhook(secret), exc)
     return reject(intake, None, exc)
