@@ -12,6 +12,7 @@ from model_bakery import baker
 
 from django_torgovo_subscriptions.models import UserSubscription, WebhookEvent
 from django_torgovo_subscriptions.services.managed_bot.fanout import fan_out
+from tests.factories import one_page
 from tests.fanout_support import invest, make_offer
 from tests.profit_support import make_trader
 from tests.webhook_support import alert_body, post_alert, subscribed_webhook
@@ -19,6 +20,7 @@ from trading.models import Order
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_rate_limits")]
 ORDERS = "/api/orders/"
+OUT_OF_RANGE = "Enter a time between the years 1 and 9999."
 LIVE_TRADING_UNAVAILABLE = "Live trading is not configured in the example project."
 
 
@@ -55,11 +57,8 @@ def test_lists_alert_and_managed_orders_newest_first_with_their_event(api, trade
     response = api.get(ORDERS)
 
     assert response.status_code == 200
-    assert response.json() == {
-        "count": 3,
-        "next": None,
-        "previous": None,
-        "results": [
+    assert response.json() == one_page(
+        [
             {
                 "id": str(managed.pk),
                 "pair_config": managed.pair_config_id,
@@ -100,7 +99,7 @@ def test_lists_alert_and_managed_orders_newest_first_with_their_event(api, trade
                 "webhook_event": executed_event.pk,
             },
         ],
-    }
+    )
 
 
 def test_the_hosts_own_orders_and_other_users_orders_are_not_listed(
@@ -170,7 +169,13 @@ def test_filters_by_source_pair_config_status_and_time(api, traded):
             "pair_config",
             "Ensure this value is less than or equal to 9223372036854775807.",
         ),
+        ("pair_config=0", "pair_config", "Ensure this value is greater than or equal to 1."),
         ("created_after=yesterday", "created_after", "Enter a valid date/time."),
+        ("status=%00", "status", "Unknown status '\x00'. Allowed: executed, failed."),
+        # Times that exist nowhere in UTC: never handed to the database.
+        ("created_after=9999-12-31T23:59:59-23:00", "created_after", OUT_OF_RANGE),
+        ("created_before=0001-01-01T00:00:00%2B05:00", "created_before", OUT_OF_RANGE),
+        ("created_after=0001-01-01T00:00:00", "created_after", OUT_OF_RANGE),  # Karachi
         (
             "created_after=2026-12-02T00:00:00Z&created_before=2026-12-01T00:00:00Z",
             "created_after",

@@ -8,7 +8,8 @@ from django.utils import timezone
 from model_bakery import baker
 
 from django_torgovo_subscriptions.services.custom_bot import issuing
-from tests.webhook_support import issue, subscribe
+from tests.factories import one_page
+from tests.webhook_support import issue, listed_pair, subscribe
 
 pytestmark = [pytest.mark.django_db]
 PAIRS = "/api/custom-bot/pairs/"
@@ -31,32 +32,13 @@ def test_lists_own_tradable_pairs_with_their_webhook_and_the_quota(api, user, ot
     response = api.get(PAIRS)
 
     assert response.status_code == 200
-    assert response.json() == {
-        "count": 2,
-        "next": None,
-        "previous": None,
-        "results": [
-            {
-                "id": eth.pk,
-                "name": "My ETH strategy",
-                "symbol": "ETH/USDT",
-                "exchange": "kraken",
-                "webhook_active": True,
-                "webhook_id": webhook.pk,
-                "in_use": True,
-            },
-            {
-                "id": btc.pk,
-                "name": "My BTC strategy",
-                "symbol": "BTC/USDT",
-                "exchange": "binance",
-                "webhook_active": False,
-                "webhook_id": None,
-                "in_use": False,
-            },
+    assert response.json() == one_page(
+        [
+            listed_pair(eth, "My ETH strategy", "ETH/USDT", "kraken", webhook),
+            listed_pair(btc, "My BTC strategy", "BTC/USDT", "binance"),
         ],
-        "pair_quota": {"max_trading_pairs": 2, "used": 1, "left": 1},
-    }
+        pair_quota={"max_trading_pairs": 2, "used": 1, "left": 1},
+    )
 
 
 def test_a_full_quota_has_none_left_and_the_newest_active_webhook_is_named(api, user):

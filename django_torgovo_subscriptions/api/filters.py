@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import datetime
+
 import django_filters
 from django import forms
+from django.core.exceptions import ValidationError
+from django_filters.fields import IsoDateTimeField
 
 from django_torgovo_subscriptions.models import PlanType, SubscriptionPlan
 from django_torgovo_subscriptions.services import orders
@@ -37,6 +41,27 @@ class IdFilter(django_filters.NumberFilter):
         super().__init__(*args, **kwargs)
 
 
+class TimeField(IsoDateTimeField):
+    """An ISO 8601 time that also exists in UTC, so the database can be asked about it
+    (``0001-01-01T00:00:00+05:00`` does not)."""
+
+    default_error_messages = {"out_of_range": "Enter a time between the years 1 and 9999."}
+
+    def to_python(self, value):
+        try:
+            parsed = super().to_python(value)
+            if parsed is not None:
+                parsed.astimezone(datetime.UTC)
+        except OverflowError as exc:
+            message = self.error_messages["out_of_range"]
+            raise ValidationError(message, code="out_of_range") from exc
+        return parsed
+
+
+class TimeFilter(django_filters.IsoDateTimeFilter):
+    field_class = TimeField
+
+
 class OrderFilterForm(forms.Form):
     def clean(self):
         data = super().clean()
@@ -65,10 +90,10 @@ class OrderFilter(django_filters.FilterSet):
             "invalid_choice": f"Unknown status '%(value)s'. Allowed: {ALLOWED_ORDER_STATUSES}."
         },
     )
-    created_after = django_filters.IsoDateTimeFilter(
+    created_after = TimeFilter(
         method="filter_time", help_text="Placed at or after this time (ISO 8601)."
     )
-    created_before = django_filters.IsoDateTimeFilter(
+    created_before = TimeFilter(
         method="filter_time", help_text="Placed before this time (ISO 8601)."
     )
 

@@ -15,6 +15,7 @@ from django_torgovo_subscriptions.services.managed_bot.signal_webhooks import (
     generate_signal_webhook,
 )
 from tests.brokerage.models import Strategy, Trade
+from tests.factories import one_page
 from tests.fanout_support import invest, make_offer
 from tests.profit_support import make_trader
 from tests.webhook_support import alert_body, issue, post_alert, subscribe
@@ -53,11 +54,8 @@ def test_lists_the_uuid_keyed_trades_through_the_field_map(api, user, traded):
     assert response.status_code == 200
     body = response.json()
     assert uuid.UUID(body["results"][0]["id"]) == managed.pk
-    assert body == {
-        "count": 2,
-        "next": None,
-        "previous": None,
-        "results": [
+    assert body == one_page(
+        [
             {
                 "id": str(managed.pk),
                 "pair_config": managed.strategy_id,
@@ -85,7 +83,7 @@ def test_lists_the_uuid_keyed_trades_through_the_field_map(api, user, traded):
                 "webhook_event": event.pk,
             },
         ],
-    }
+    )
 
 
 def test_filters_and_nobody_elses_trades(api, user, traded):

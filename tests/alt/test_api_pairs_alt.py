@@ -5,7 +5,8 @@ import pytest
 from model_bakery import baker
 
 from tests.brokerage.models import Strategy
-from tests.webhook_support import issue, subscribe
+from tests.factories import one_page
+from tests.webhook_support import issue, listed_pair, subscribe
 
 pytestmark = [pytest.mark.django_db]
 
@@ -22,32 +23,13 @@ def test_every_enabled_strategy_is_listed_with_this_traders_webhook(api, user, o
     response = api.get("/api/custom-bot/pairs/")
 
     assert response.status_code == 200
-    assert response.json() == {
-        "count": 2,
-        "next": None,
-        "previous": None,
-        "results": [
-            {
-                "id": eth.pk,
-                "name": "ETH momentum",
-                "symbol": "ETH/USDT",
-                "exchange": "kraken",
-                "webhook_active": True,
-                "webhook_id": webhook.pk,
-                "in_use": True,
-            },
-            {
-                "id": btc.pk,
-                "name": "BTC swing",
-                "symbol": "BTC/USDT",
-                "exchange": "bybit",
-                "webhook_active": False,
-                "webhook_id": None,
-                "in_use": False,
-            },
+    assert response.json() == one_page(
+        [
+            listed_pair(eth, "ETH momentum", "ETH/USDT", "kraken", webhook),
+            listed_pair(btc, "BTC swing", "BTC/USDT", "bybit"),
         ],
-        "pair_quota": {"max_trading_pairs": 3, "used": 1, "left": 2},
-    }
+        pair_quota={"max_trading_pairs": 3, "used": 1, "left": 2},
+    )
 
 
 def test_the_query_count_does_not_grow_with_the_strategies(api, user, django_assert_num_queries):
