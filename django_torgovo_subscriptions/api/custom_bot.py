@@ -125,7 +125,9 @@ class WebhookEventSerializer(serializers.ModelSerializer):
 class TradablePairSerializer(serializers.Serializer):
     """A PairConfig a custom bot may trade, with the user's webhook on it."""
 
-    id = serializers.IntegerField(source="pk", help_text="The pair_config to generate with.")
+    id = serializers.IntegerField(
+        source="pk", read_only=True, help_text="The pair_config to generate with."
+    )
     name = serializers.SerializerMethodField()
     symbol = PairConfigValueField("symbol", source="*")
     exchange = PairConfigValueField("exchange", source="*")

@@ -101,7 +101,7 @@ class OrderFilter(django_filters.FilterSet):
         form = OrderFilterForm
 
     def filter_source(self, queryset, name, value):
-        return orders.of_source(queryset, value)
+        return orders.of_source(queryset, self.request.user, value)
 
     def filter_pair_config(self, queryset, name, value):
         return orders.of_pair_config(queryset, value)

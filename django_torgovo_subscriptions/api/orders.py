@@ -115,4 +115,4 @@ class OrderListView(PackageAPIViewMixin, generics.ListAPIView):
 
     def paginate_queryset(self, queryset):
         page = super().paginate_queryset(queryset)
-        return orders.attach_webhook_events(page, self.request.user)
+        return orders.attach_links(page, self.request.user)

@@ -8,13 +8,13 @@ custom-bot webhook placed, and ``ManagedTrade.order_id``, an investor's Order
 for a managed signal; each holds the Order's primary key as text
 (``str(order.pk)``).
 
-``user_orders(user)`` is those Orders of the user, newest first, each
-annotated with its source (``custom_bot`` or ``managed_bot``, the plan types).
-The records are matched in SQL against the Order's key rendered as text, so
-integer and UUID keys both work and an id that names no Order is simply not
-matched. ``of_source``, ``of_status``, ``of_pair_config`` and
-``placed_between`` narrow it; ``attach_webhook_events`` adds, for one page, the
-id of the event each custom-bot Order came from (one query).
+``user_orders(user)`` is those Orders of the user, newest first. The records
+are matched in SQL against the Order's key rendered as text, so integer and
+UUID keys both work and an id that names no Order is simply not matched.
+``of_source``, ``of_status``, ``of_pair_config`` and ``placed_between`` narrow
+it; ``attach_links`` adds, for one page, each Order's source (``custom_bot`` or
+``managed_bot``, the plan types) and the id of the event a custom-bot Order
+came from (one query).
 
 ``WebhookEvent.order_id`` has no index, on purpose: the receiver writes it with
 an UPDATE that changes no indexed column, which PostgreSQL keeps on the same
@@ -29,7 +29,7 @@ from datetime import datetime
 from typing import Any
 
 from django.db import connections, models, router
-from django.db.models import Case, CharField, F, QuerySet, Value, When
+from django.db.models import CharField, F, Q, QuerySet, Value
 from django.db.models.functions import Cast, Replace
 
 from django_torgovo_subscriptions.exceptions import OrderTimeUnknown
@@ -71,40 +71,31 @@ def stored_keys(model: type[models.Model], records: QuerySet) -> QuerySet:
 
 
 def user_orders(user: Any) -> QuerySet:
-    """The user's host Orders placed through the package, newest first, annotated
-    with ``torgovo_source``."""
+    """The user's host Orders placed through the package, newest first. Their source and
+    webhook event are read for one page at a time (``attach_links``)."""
     model = get_order_model()
     adapter = get_host_adapter()
-    source = Case(
-        When(
-            **{f"{KEY}__in": stored_keys(model, alert_events(user))},
-            then=Value(PlanType.CUSTOM_BOT),
-        ),
-        When(
-            **{f"{KEY}__in": stored_keys(model, managed_trades(user))},
-            then=Value(PlanType.MANAGED_BOT),
-        ),
-        default=Value(None),
-        output_field=CharField(),
-    )
     created = adapter.order_field("created_at")
     ordering = (f"-{created}", "-pk") if created else ("-pk",)
     return (
         model._default_manager.filter(**{adapter.order_field("user"): user})
         .annotate(**{KEY: Cast("pk", output_field=CharField())})
-        .annotate(**{SOURCE: source})
-        .filter(**{f"{SOURCE}__isnull": False})
+        .filter(named_by(alert_events(user), model) | named_by(managed_trades(user), model))
         .order_by(*ordering)
     )
 
 
-def order_source(order: Any) -> str:
-    """``custom_bot`` or ``managed_bot``, for an Order read through ``user_orders()``."""
-    return getattr(order, SOURCE)
+def named_by(records: QuerySet, model: type[models.Model]) -> Q:
+    """Orders whose key one of ``records`` holds in ``order_id``."""
+    return Q(**{f"{KEY}__in": stored_keys(model, records)})
 
 
-def of_source(orders: QuerySet, source: str) -> QuerySet:
-    return orders.filter(**{SOURCE: source})
+def of_source(orders: QuerySet, user: Any, source: str) -> QuerySet:
+    """``user_orders(user)`` placed by an alert (custom_bot) or a managed bot (managed_bot)."""
+    alerts = named_by(alert_events(user), orders.model)
+    if source == PlanType.CUSTOM_BOT:
+        return orders.filter(alerts)
+    return orders.filter(named_by(managed_trades(user), orders.model)).exclude(alerts)
 
 
 def of_status(orders: QuerySet, status: str) -> QuerySet:
@@ -135,22 +126,30 @@ def placed_between(
     return orders
 
 
-def attach_webhook_events(orders: Sequence[Any], user: Any) -> Sequence[Any]:
-    """Set ``torgovo_webhook_event_id`` on each Order of a page: the user's webhook event
-    that placed it, or None (managed-bot trades). One query, none without a custom-bot Order."""
-    keys = [str(order.pk) for order in orders if order_source(order) == PlanType.CUSTOM_BOT]
+def attach_links(orders: Sequence[Any], user: Any) -> Sequence[Any]:
+    """Set on each Order of a page of ``user_orders(user)`` its source and the id of the
+    user's webhook event that placed it (None for a managed bot's trade): one query.
+    An Order no alert of the user names is a managed bot's: the page holds no other."""
+    keys = [str(order.pk) for order in orders]
     events: dict[str, int] = {}
     if keys:
         rows = alert_events(user).filter(order_id__in=keys).order_by("pk")
         for order_id, pk in rows.values_list("order_id", "pk"):
             events.setdefault(order_id, pk)
     for order in orders:
-        setattr(order, WEBHOOK_EVENT, events.get(str(order.pk)))
+        event_id = events.get(str(order.pk))
+        setattr(order, WEBHOOK_EVENT, event_id)
+        setattr(order, SOURCE, PlanType.MANAGED_BOT if event_id is None else PlanType.CUSTOM_BOT)
     return orders
 
 
+def order_source(order: Any) -> str:
+    """``custom_bot`` or ``managed_bot``, as ``attach_links()`` set it."""
+    return getattr(order, SOURCE)
+
+
 def webhook_event_id(order: Any) -> int | None:
-    """What ``attach_webhook_events()`` set."""
+    """What ``attach_links()`` set."""
     return getattr(order, WEBHOOK_EVENT)
 
 
