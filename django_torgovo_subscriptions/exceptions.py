@@ -134,6 +134,13 @@ class InvalidDateRange(SubscriptionsError):
     default_detail = "from and to must be dates (YYYY-MM-DD), from not after to."
 
 
+class OrderTimeUnknown(SubscriptionsError):
+    """``orders/?created_after=`` on a host whose Orders have no time (``ORDER_FIELDS``)."""
+
+    default_code = "order_time_unknown"
+    default_detail = "This server's orders have no time to filter by."
+
+
 # --- Payments (docs/PAYMENTS.md) ----------------------------------------------
 
 

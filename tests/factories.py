@@ -27,3 +27,8 @@ def make_subscription(user, plan=None, status=SubscriptionStatus.ACTIVE, days_le
         status=status,
         **kwargs,
     )
+
+
+def one_page(results, **extra):
+    """A list endpoint's whole answer when ``results`` fit on its first page."""
+    return {"count": len(results), "next": None, "previous": None, "results": results, **extra}

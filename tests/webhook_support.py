@@ -79,3 +79,17 @@ def subscribed_webhook(user):
     returns (webhook, secret)."""
     subscribe(user)
     return issue(user, btc_pair_config(user))
+
+
+def listed_pair(pair_config, name, symbol, exchange, webhook=None):
+    """A ``custom-bot/pairs/`` item as the API answers it; with the package's own
+    counting, a pair is in use exactly when a webhook is active on it."""
+    return {
+        "id": pair_config.pk,
+        "name": name,
+        "symbol": symbol,
+        "exchange": exchange,
+        "webhook_active": webhook is not None,
+        "webhook_id": None if webhook is None else webhook.pk,
+        "in_use": webhook is not None,
+    }

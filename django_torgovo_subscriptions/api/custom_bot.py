@@ -21,7 +21,7 @@ from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
-from django_torgovo_subscriptions.api.base import PackageAPIViewMixin
+from django_torgovo_subscriptions.api.base import PackageAPIViewMixin, SubscriptionsPagination
 from django_torgovo_subscriptions.api.fields import PairConfigValueField
 from django_torgovo_subscriptions.api.permissions import HasActiveSubscription
 from django_torgovo_subscriptions.api.schema import AUTH_ERRORS, error
@@ -39,7 +39,7 @@ from django_torgovo_subscriptions.models import (
     WebhookEvent,
     WebhookPurpose,
 )
-from django_torgovo_subscriptions.services.custom_bot import issuing, receiver
+from django_torgovo_subscriptions.services.custom_bot import issuing, pairs, receiver
 
 # --- serializers -------------------------------------------------------------
 
@@ -133,7 +133,97 @@ class WebhookEventSerializer(serializers.ModelSerializer):
         return data
 
 
+class TradablePairSerializer(serializers.Serializer):
+    """A PairConfig a custom bot may trade, with the user's webhook on it."""
+
+    id = serializers.IntegerField(
+        source="pk", read_only=True, help_text="The pair_config to generate with."
+    )
+    name = serializers.SerializerMethodField()
+    symbol = PairConfigValueField("symbol", source="*")
+    exchange = PairConfigValueField("exchange", source="*")
+    webhook_active = serializers.SerializerMethodField(
+        help_text="Whether one of your webhooks is active on it."
+    )
+    webhook_id = serializers.SerializerMethodField(help_text="That webhook's id, or null.")
+    in_use = serializers.SerializerMethodField(
+        help_text="Whether it counts against your plan's pair quota."
+    )
+
+    def get_name(self, pair_config: Any) -> str:
+        return get_host_adapter().pair_config_name(pair_config)
+
+    def get_webhook_active(self, pair_config: Any) -> bool:
+        return pairs.active_webhook_id(pair_config) is not None
+
+    def get_webhook_id(self, pair_config: Any) -> int | None:
+        return pairs.active_webhook_id(pair_config)
+
+    def get_in_use(self, pair_config: Any) -> bool:
+        return pair_config.pk in self.context["pair_quota"].in_use
+
+
+class PairQuotaSerializer(serializers.Serializer):
+    max_trading_pairs = serializers.IntegerField(help_text="What your plan allows.")
+    used = serializers.IntegerField(help_text="Pairs in use: with an active bot or webhook.")
+    left = serializers.IntegerField(help_text="Pairs you may still add a webhook on.")
+
+
+class TradablePairsPagination(SubscriptionsPagination):
+    """A page of pairs, with the plan's ``pair_quota`` beside it."""
+
+    def get_paginated_response_schema(self, schema: dict) -> dict:
+        paginated = super().get_paginated_response_schema(schema)
+        fields = PairQuotaSerializer().fields
+        paginated["properties"]["pair_quota"] = {
+            "type": "object",
+            "properties": {
+                name: {"type": "integer", "description": field.help_text}
+                for name, field in fields.items()
+            },
+            "required": list(fields),
+        }
+        paginated.setdefault("required", []).append("pair_quota")
+        return paginated
+
+
 # --- owner endpoints -----------------------------------------------------------
+
+
+@extend_schema(
+    tags=["custom bots"],
+    responses={
+        200: TradablePairSerializer(many=True),
+        403: error("subscription_required or subscription_expired."),
+        **AUTH_ERRORS,
+    },
+)
+class TradablePairListView(PackageAPIViewMixin, generics.ListAPIView):
+    """The PairConfigs you may put a custom bot on, and what your plan's pair quota has left."""
+
+    serializer_class = TradablePairSerializer
+    pagination_class = TradablePairsPagination
+    subscriptions_throttle_scope = "custom_bot"
+    permission_classes = [
+        permissions.IsAuthenticated,
+        HasActiveSubscription.of(plan_type=PlanType.CUSTOM_BOT),
+    ]
+
+    def get_queryset(self):
+        return pairs.tradable_pairs(self.request.user)
+
+    def list(self, request, *args, **kwargs):
+        # request.subscription: the live subscription HasActiveSubscription found.
+        self.quota = pairs.pair_quota(request.user, request.subscription)
+        return super().list(request, *args, **kwargs)
+
+    def get_serializer_context(self):
+        return {**super().get_serializer_context(), "pair_quota": getattr(self, "quota", None)}
+
+    def get_paginated_response(self, data):
+        response = super().get_paginated_response(data)
+        response.data["pair_quota"] = PairQuotaSerializer(self.quota).data
+        return response
 
 
 class WebhookGenerateView(PackageAPIViewMixin, generics.GenericAPIView):

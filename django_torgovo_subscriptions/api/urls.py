@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from django_torgovo_subscriptions.api import custom_bot, managed_bot, payments
+from django_torgovo_subscriptions.api import custom_bot, managed_bot, orders, payments
 from django_torgovo_subscriptions.api import subscriptions as views
 
 app_name = "subscriptions"
@@ -30,6 +30,7 @@ urlpatterns = [
         custom_bot.WebhookReceiveView.as_view(),
         name="webhook-receive",
     ),
+    path("custom-bot/pairs/", custom_bot.TradablePairListView.as_view(), name="custom-bot-pairs"),
     path("custom-bot/webhooks/", custom_bot.WebhookListView.as_view(), name="webhook-list"),
     path(
         "custom-bot/webhooks/<int:pk>/",
@@ -66,6 +67,7 @@ urlpatterns = [
         managed_bot.ManagedBotPerformanceHistoryView.as_view(),
         name="managed-bot-performance-history",
     ),
+    path("orders/", orders.OrderListView.as_view(), name="order-list"),
     path("payments/gateways/", payments.GatewayListView.as_view(), name="payment-gateways"),
     path(
         "payments/create-checkout/",

@@ -11,6 +11,8 @@ Modules:
   ``reject_request``, ``Receipt``);
 - ``event_runner``: executing an accepted alert inline or on a Celery worker
   (``execute_event``, ``enqueue``, ``run_queued_event``);
+- ``pairs``: the PairConfigs a custom bot may trade, each with its active
+  webhook, and the plan's pair quota (``tradable_pairs``, ``pair_quota``);
 - ``alerts``: parsing and validating an alert body;
 - ``ratelimit``: the receiver's limits per webhook and per client IP;
 - ``client_ip``: the caller's address behind trusted proxies, and the IP allowlist;
