@@ -5,8 +5,10 @@ webhook event that placed each; filters, pagination, and nobody else's orders.
 """
 
 from datetime import timedelta
+from io import StringIO
 
 import pytest
+from django.core.management import call_command
 from django.utils import timezone
 from model_bakery import baker
 
@@ -220,3 +222,13 @@ def test_a_host_orders_without_a_time_are_listed_newest_key_first(api, traded, s
         "code": "order_time_unknown",
         "detail": "This server's orders have no time to filter by.",
     }
+
+
+def test_pruning_the_webhook_log_keeps_the_orders_history(api, traded):
+    WebhookEvent.objects.update(received_at=timezone.now() - timedelta(days=400))
+    call_command("prune_webhook_events", stdout=StringIO())
+    assert [o["source"] for o in api.get(ORDERS).json()["results"]] == [
+        "managed_bot",
+        "custom_bot",
+        "custom_bot",
+    ]

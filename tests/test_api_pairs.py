@@ -10,6 +10,7 @@ from model_bakery import baker
 from django_torgovo_subscriptions.services.custom_bot import issuing
 from tests.factories import one_page
 from tests.webhook_support import issue, listed_pair, subscribe
+from trading.models import PairConfig
 
 pytestmark = [pytest.mark.django_db]
 PAIRS = "/api/custom-bot/pairs/"
@@ -78,3 +79,26 @@ def test_the_query_count_does_not_grow_with_the_pairs(api, user, django_assert_n
     with django_assert_num_queries(5):
         body = api.get(PAIRS + "?page_size=100").json()
     assert body["count"] == 31 and body["pair_quota"]["used"] == 16
+
+
+def host_bots_in_use(user, plan_type):
+    """A host that counts its own running bots (PAIRS_IN_USE_FUNCTION): those named "Host bot"."""
+    return set(PairConfig.objects.filter(user=user, name="Host bot").values_list("pk", flat=True))
+
+
+def test_pairs_the_host_counts_are_in_use_without_a_webhook(api, user, settings):
+    settings.TORGOVO_SUBSCRIPTIONS = {
+        **settings.TORGOVO_SUBSCRIPTIONS,
+        "PAIRS_IN_USE_FUNCTION": f"{__name__}.host_bots_in_use",
+    }
+    subscribe(user, max_pairs=3)
+    host_bot = make_pair(user, "Host bot")
+    free = make_pair(user, "Free")
+
+    body = api.get(PAIRS).json()
+
+    assert [(p["id"], p["webhook_active"], p["in_use"]) for p in body["results"]] == [
+        (host_bot.pk, False, True),
+        (free.pk, False, False),
+    ]
+    assert body["pair_quota"] == {"max_trading_pairs": 3, "used": 1, "left": 2}

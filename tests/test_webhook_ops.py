@@ -161,11 +161,15 @@ def test_prune_deletes_only_older_events_in_batches(user, pair_config):
         for age in ages
     }
     WebhookEvent.objects.create(outcome="duplicate", duplicate_of=events[45])
+    # An event that placed an Order is how orders/ knows the Order: it stays.
+    placed = WebhookEvent.objects.create(
+        webhook=webhook, outcome="executed", order_id="7", received_at=now - timedelta(days=400)
+    )
 
     out = StringIO()
     call_command("prune_webhook_events", "--older-than", "30", "--dry-run", stdout=out)
     assert "Would delete 4 webhook events" in out.getvalue()
-    assert WebhookEvent.objects.count() == 7
+    assert WebhookEvent.objects.count() == 8
 
     call_command("prune_webhook_events", "--older-than", "30", "--batch-size", "3", stdout=out)
     assert "Deleted 4 webhook events" in out.getvalue()
@@ -174,6 +178,7 @@ def test_prune_deletes_only_older_events_in_batches(user, pair_config):
         events[29].pk,
     ]
     assert WebhookEvent.objects.get(outcome="duplicate").duplicate_of is None
+    assert WebhookEvent.objects.filter(pk=placed.pk).exists()
 
     call_command("prune_webhook_events", stdout=out)  # default: 90 days; nothing that old is left
     assert "Deleted 0 webhook events" in out.getvalue()

@@ -95,6 +95,11 @@ class WebhookEventQuerySet(models.QuerySet):
     def older_than(self, moment) -> WebhookEventQuerySet:
         return self.filter(received_at__lt=moment)
 
+    def prunable(self, moment) -> WebhookEventQuerySet:
+        """Received before ``moment`` and placed no Order. An event that placed one is
+        kept: it is how ``orders/`` knows the Order came from an alert (services.orders)."""
+        return self.older_than(moment).filter(order_id="")
+
 
 class WebhookEvent(models.Model):
     """

@@ -2,6 +2,8 @@
 Delete old webhook events: ``prune_webhook_events --older-than 90``.
 
 Without ``--older-than`` the retention is ``WEBHOOK_EVENT_RETENTION_DAYS``.
+Events that placed an Order are kept whatever their age: they are the record
+of which host Orders came from alerts, read by ``GET orders/``.
 The per-minute counts of flood requests (``WebhookRefusalCount``) go with them.
 Rows go in batches, so a large backlog does not hold one long lock. Run it
 from cron or a periodic task; it is safe to run any time.
@@ -19,7 +21,10 @@ from django_torgovo_subscriptions.models import WebhookEvent, WebhookRefusalCoun
 
 
 class Command(BaseCommand):
-    help = "Delete webhook events received more than --older-than DAYS ago."
+    help = (
+        "Delete webhook events received more than --older-than DAYS ago, except those "
+        "that placed an order."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument(
@@ -42,7 +47,7 @@ class Command(BaseCommand):
         if batch_size < 1:
             raise CommandError("--batch-size must be at least 1.")
         cutoff = timezone.now() - timedelta(days=days)
-        old = WebhookEvent.objects.older_than(cutoff)
+        old = WebhookEvent.objects.prunable(cutoff)
         if dry_run:
             count = old.count()
             self.stdout.write(
