@@ -6,6 +6,7 @@ Payment gateways (issue 6; docs/PAYMENTS.md).
 off. Shipped gateways:
 
 * ``django_torgovo_subscriptions.payments.stripe.StripeGateway``
+* ``django_torgovo_subscriptions.payments.btcpay.BtcPayGateway`` (BTCPay Server, crypto)
 * ``django_torgovo_subscriptions.payments.dummy.DummyGateway`` (demo and tests)
 """
 
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
     from django_torgovo_subscriptions.payments.base import BaseGateway
 
 STRIPE_GATEWAY = "django_torgovo_subscriptions.payments.stripe.StripeGateway"
+BTCPAY_GATEWAY = "django_torgovo_subscriptions.payments.btcpay.BtcPayGateway"
 DUMMY_GATEWAY = "django_torgovo_subscriptions.payments.dummy.DummyGateway"
 
 

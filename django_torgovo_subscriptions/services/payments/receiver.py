@@ -135,6 +135,10 @@ def process_event(
             error="".join(traceback.format_exception(exc)),
             attempts=F("attempts") + 1,
         )
+        if isinstance(exc, GatewayError):
+            # The gateway could not be asked (BTCPay's invoice re-read): its own
+            # 502/503 and stable code; the event is stored and retried.
+            raise exc
         raise PaymentProcessingError(
             f"The event {event.event_id} was stored but could not be processed; it can be retried."
         ) from exc
@@ -156,6 +160,8 @@ def reprocess(
             results.append((event, process_event(event, force=force).outcome))
         except PaymentProcessingError as exc:
             results.append((event, f"failed: {exc.__cause__!r}"))
+        except GatewayError as exc:
+            results.append((event, f"failed: {exc!r}"))
     return results
 
 
@@ -184,6 +190,6 @@ def recover_from_gateway(gateway: BaseGateway, since: datetime) -> dict[str, int
         try:
             process_event(event, gateway)
             counts["processed"] += 1
-        except PaymentProcessingError:
+        except (PaymentProcessingError, GatewayError):
             counts["failed"] += 1
     return counts
