@@ -28,9 +28,10 @@ import re
 import threading
 import time
 from decimal import ROUND_HALF_UP, Decimal
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import SplitResult, parse_qs
+
+from tests.fake_http import LocalHTTPFake
 
 RATE = Decimal("50000.00")  # the invoice currency per BTC
 SATS = Decimal("0.00000001")
@@ -40,7 +41,7 @@ def sign(body: bytes, secret: str) -> str:
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
-class FakeBtcPay:
+class FakeBtcPay(LocalHTTPFake):
     """State and behaviour of one BTCPay store."""
 
     def __init__(
@@ -60,58 +61,14 @@ class FakeBtcPay:
         self.fail_status: int | None = None  # answer every request with this status
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
-        self.server: ThreadingHTTPServer | None = None
 
-    # -- server ----------------------------------------------------------------------
-
-    def start(self, port: int = 0) -> FakeBtcPay:
-        """Serve on ``port`` (0: any free one; the old one to come back after ``stop``)."""
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args: Any) -> None:
-                pass
-
-            def _serve(self, method: str) -> None:
-                parts = urlsplit(self.path)
-                length = int(self.headers.get("Content-Length") or 0)
-                raw = self.rfile.read(length) if length else b""
-                if fake.delay:
-                    time.sleep(fake.delay)
-                status, body = fake.handle(method, parts.path, parts.query, raw, self.headers)
-                payload = json.dumps(body).encode()
-                try:
-                    self.send_response(status)
-                    self.send_header("Content-Type", "application/json")
-                    self.send_header("Content-Length", str(len(payload)))
-                    self.end_headers()
-                    self.wfile.write(payload)
-                except (BrokenPipeError, ConnectionResetError):
-                    pass  # the client gave up waiting (the slow-server tests)
-
-            def do_GET(self) -> None:
-                self._serve("GET")
-
-            def do_POST(self) -> None:
-                self._serve("POST")
-
-        ThreadingHTTPServer.allow_reuse_address = True
-        self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
-        self.server.daemon_threads = True
-        threading.Thread(
-            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        ).start()
-        return self
-
-    def stop(self) -> None:
-        if self.server:
-            self.server.shutdown()
-            self.server.server_close()
-
-    @property
-    def url(self) -> str:
-        host, port = self.server.server_address[:2]
-        return f"http://{host}:{port}"
+    def respond(
+        self, method: str, url: SplitResult, raw: bytes, headers: Any
+    ) -> tuple[int, Any, dict[str, str]]:
+        if self.delay:
+            time.sleep(self.delay)
+        status, body = self.handle(method, url.path, url.query, raw, headers)
+        return status, body, {}
 
     def handle(
         self, method: str, path: str, query: str, raw: bytes, headers: Any
@@ -268,9 +225,7 @@ class FakeBtcPay:
                 invoice_id,
                 afterExpiration=late,
                 paymentMethodId="BTC-CHAIN",
-                payment={
-                    k: v for k, v in self.payment_methods(invoice_id)[0]["payments"][-1].items()
-                },
+                payment=self.payment_methods(invoice_id)[0]["payments"][-1],
             )
         ]
         total = self.paid(invoice_id)

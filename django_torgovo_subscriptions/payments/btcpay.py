@@ -35,7 +35,6 @@ from __future__ import annotations
 import json
 import logging
 import math
-import os
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -54,7 +53,13 @@ from django_torgovo_subscriptions.exceptions import (
 )
 from django_torgovo_subscriptions.payments import events as kinds
 from django_torgovo_subscriptions.payments import signing
-from django_torgovo_subscriptions.payments.base import BaseGateway, CheckoutResult
+from django_torgovo_subscriptions.payments.base import (
+    BaseGateway,
+    CheckoutResult,
+    missing_env_error,
+    missing_package_error,
+)
+from django_torgovo_subscriptions.payments.base import env as _env
 from django_torgovo_subscriptions.payments.btcpay_client import (
     READ_TIMEOUT_SECONDS,
     BtcPayClient,
@@ -106,10 +111,6 @@ INVOICE_EVENTS = frozenset(
 MIN_INVOICE_LIFETIME = timedelta(hours=1)
 
 
-def _env(name: str) -> str:
-    return os.environ.get(name, "").strip()
-
-
 class BtcPayGateway(BaseGateway):
     """Greenfield invoices, ``BTCPay-Sig`` webhooks, renewals as new invoices."""
 
@@ -124,11 +125,7 @@ class BtcPayGateway(BaseGateway):
             import requests  # noqa: F401
         except ImportError:
             errors.append(
-                Error(
-                    "PAYMENT_GATEWAY_CLASS is the BTCPay gateway but requests is not installed.",
-                    hint="pip install 'django-torgovo-subscriptions[btcpay]'",
-                    id="subscriptions.E085",
-                )
+                missing_package_error("BTCPay", "requests", "btcpay", "subscriptions.E085")
             )
         url = _env(URL_ENV)
         parts = urlsplit(url)
@@ -147,15 +144,7 @@ class BtcPayGateway(BaseGateway):
             (WEBHOOK_SECRET_ENV, "the secret of the store's webhook", "subscriptions.E089"),
         ):
             if not _env(env):
-                errors.append(
-                    Error(
-                        f"The BTCPay gateway is configured but the environment variable {env} "
-                        "is not set.",
-                        hint=f"Export {env} ({purpose}) in the server's environment. Keys are "
-                        "never read from settings or the database.",
-                        id=check_id,
-                    )
-                )
+                errors.append(missing_env_error("BTCPay", env, check_id, purpose))
         return errors
 
     def client(self) -> BtcPayClient:
