@@ -85,11 +85,14 @@ class FakeBtcPay(LocalHTTPFake):
                     return 403, {"code": "forbidden", "message": "Not your store."}
                 if method == "POST":
                     return self.create_invoice(json.loads(raw))
-                wanted = parse_qs(query).get("orderId", [])
+                query_params = parse_qs(query)
+                orders = query_params.get("orderId")
+                since = int(query_params.get("startDate", ["0"])[0])
                 return 200, [
                     self.invoice_data(i)
                     for i in self.invoices.values()
-                    if i["metadata"].get("orderId") in wanted
+                    if (orders is None or i["metadata"].get("orderId") in orders)
+                    and i["createdTime"] >= since
                 ]
             match = re.fullmatch(r"/api/v1/invoices/([^/]+)(/payment-methods)?", path)
             if match and method == "GET":

@@ -7,8 +7,11 @@ signed ``BTCPay-Sig`` through POST /api/payments/webhook/btcpay/.
 import json
 from datetime import timedelta
 from decimal import Decimal
+from io import StringIO
 
 import pytest
+from django.core.management import CommandError, call_command
+from django.utils import timezone
 
 from django_torgovo_subscriptions import signals
 from django_torgovo_subscriptions.checks import check_settings
@@ -354,6 +357,28 @@ def test_btcpay_failing_during_the_re_read_is_retried_and_nothing_is_half_writte
     [answer] = deliver(api, fake_btcpay, settled)
     assert answer["status"] == "processed"
     assert subscription_of(user).status == "active"
+
+
+def test_missed_deliveries_are_recovered_from_the_invoices(api, user, fake_btcpay, invoice_id):
+    since = (timezone.now() - timedelta(hours=1)).isoformat()
+    fake_btcpay.pay(invoice_id)
+    fake_btcpay.confirm(invoice_id)  # the webhook endpoint was down: nothing delivered
+    fake_btcpay.create_invoice({"amount": "5.00", "metadata": {"orderId": "not-ours"}})
+
+    call_command("process_payment_events", "--from-gateway", "--since", since, stdout=StringIO())
+    call_command("process_payment_events", "--from-gateway", "--since", since, stdout=StringIO())
+
+    subscription = subscription_of(user)
+    assert subscription.status == "active"
+    assert subscription.end_date == add_months(subscription.start_date, 1)
+    [event] = PaymentEvent.objects.all()
+    assert event.event_id == f"api-{invoice_id}-Settled-None" and event.status == "processed"
+
+
+def test_recovery_with_btcpay_down_is_a_command_error(fake_btcpay):
+    fake_btcpay.fail_status = 503
+    with pytest.raises(CommandError, match="BTCPay could not list the invoices"):
+        call_command("process_payment_events", "--from-gateway", stdout=StringIO())
 
 
 # --- renewals ------------------------------------------------------------------------

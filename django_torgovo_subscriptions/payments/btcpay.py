@@ -196,7 +196,7 @@ class BtcPayGateway(BaseGateway):
     def _open_invoice(self, order_id: str, **create: Any) -> Invoice:
         """The store's still payable invoice for ``order_id``, or a new one (a
         run that died after creating one never makes a second)."""
-        for invoice in self.client().find_invoices(order_id):
+        for invoice in self.client().list_invoices(orderId=order_id):
             if invoice.metadata.get("orderId") == order_id and invoice.status == "New":
                 return invoice
         return self._create_invoice(order_id=order_id, **create)
@@ -403,10 +403,33 @@ class BtcPayGateway(BaseGateway):
         return invoice.id
 
     def list_events(self, since: datetime) -> list[dict[str, Any]]:
-        raise GatewayError(
-            "BTCPay keeps no event log to replay: redeliver the failed deliveries from the "
-            "store's webhook page (Store settings > Webhooks), or reprocess the stored events."
-        )
+        """
+        BTCPay's deliveries can only be read with a key that may also modify
+        webhooks, so recovery asks the invoices instead: one event per invoice
+        of ours created since ``since`` and no longer New, with an id naming
+        its current state (each state is processed once). ``parse_event``
+        re-reads the invoice, as for a delivery.
+        """
+        store_id = _env(STORE_ID_ENV)
+        events = []
+        for invoice in self.client().list_invoices(startDate=int(since.timestamp())):
+            if invoice.status not in ("Processing", "Expired", "Invalid", "Settled"):
+                continue
+            if not invoice.metadata.get(KIND_KEY):
+                continue  # not an invoice of this server
+            created = int(invoice.created.timestamp()) if invoice.created else 0
+            events.append(
+                {
+                    "id": f"api-{invoice.id}-{invoice.status}-{invoice.additional_status}",
+                    "type": f"Invoice{invoice.status}",
+                    "created": created,
+                    "timestamp": created,
+                    "storeId": store_id,
+                    "invoiceId": invoice.id,
+                    "metadata": invoice.metadata,
+                }
+            )
+        return events
 
 
 def _now() -> datetime:

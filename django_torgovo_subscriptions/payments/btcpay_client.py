@@ -2,7 +2,7 @@
 A small typed client of BTCPay Server's Greenfield API (``/api/v1``), over ``requests``.
 
 Only what the gateway needs: create an invoice, read one and its payment
-methods, find invoices by ``orderId``. Every request carries
+methods, list the store's invoices (by ``orderId``, or created since a time). Every request carries
 ``Authorization: token <API key>`` and connect/read timeouts. Failures map to
 the package's errors with stable codes:
 
@@ -158,12 +158,10 @@ class BtcPayClient:
             raise GatewayError("BTCPay's payment methods answer is not a list.")
         return [method for method in data if isinstance(method, dict)]
 
-    def find_invoices(self, order_id: str) -> list[Invoice]:
+    def list_invoices(self, **params: Any) -> list[Invoice]:
+        """The store's invoices, filtered by Greenfield's query (``orderId``, ``startDate``...)."""
         data = self.request(
-            "GET",
-            f"/stores/{self.store_id}/invoices",
-            "look the invoice up",
-            params={"orderId": order_id},
+            "GET", f"/stores/{self.store_id}/invoices", "list the invoices", params=params
         )
         if not isinstance(data, list):
             raise GatewayError("BTCPay's invoice list is not a list.")

@@ -15,6 +15,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from django_torgovo_subscriptions.exceptions import GatewayError
 from django_torgovo_subscriptions.models import PaymentEvent
 from django_torgovo_subscriptions.models.payments import PaymentEventStatus
 from django_torgovo_subscriptions.payments import get_gateway
@@ -53,7 +54,10 @@ class Command(BaseCommand):
             start = parse_datetime(since) if since else timezone.now() - timedelta(days=3)
             if start is None or timezone.is_naive(start):
                 raise CommandError("--since must be an ISO 8601 time with a UTC offset.")
-            counts = recover_from_gateway(gateway, start)
+            try:
+                counts = recover_from_gateway(gateway, start)
+            except GatewayError as exc:
+                raise CommandError(exc.message) from exc
             self.stdout.write(
                 f"Fetched {counts['fetched']} events ({counts['new']} new): processed "
                 f"{counts['processed']}, failed {counts['failed']}."
