@@ -222,14 +222,16 @@ def test_settled_activates_the_subscription_once_for_a_month(api, user, fake_btc
 
 
 def test_the_webhook_is_a_hint_the_api_decides(api, user, fake_btcpay, invoice_id):
-    """A correctly signed "settled" for an invoice the API says is unpaid changes nothing."""
+    """A correctly signed "settled" for an invoice the API says is part paid changes nothing."""
+    fake_btcpay.pay(invoice_id, "10.00")
     forged = fake_btcpay.delivery("InvoiceSettled", invoice_id, manuallyMarked=False)
 
     [answer] = deliver(api, fake_btcpay, forged)
 
     assert answer["status"] == "processed"
     assert subscription_of(user).status == "pending_payment"
-    assert Payment.objects.get().status == "pending"
+    payment = Payment.objects.get()
+    assert payment.status == "pending" and payment.amount_received == Decimal("10.00")
     assert fake_btcpay.requests_to("GET", rf"/api/v1/invoices/{invoice_id}")
     assert fake_btcpay.requests_to("GET", rf"/api/v1/invoices/{invoice_id}/payment-methods")
 
@@ -307,6 +309,29 @@ def test_invalid_is_a_failed_payment(api, user, fake_btcpay, invoice_id):
     payment = Payment.objects.get()
     assert payment.status == "failed" and "invalid" in payment.failure_reason
     assert subscription_of(user).status == "pending_payment"
+
+
+def test_an_invoice_not_opened_here_pays_for_nothing(api, user, fake_btcpay, invoice_id):
+    """Someone with access to the store copies our metadata onto a cheaper invoice."""
+    _, forged = fake_btcpay.create_invoice(
+        {
+            "amount": "0.01",
+            "currency": "EUR",
+            "metadata": fake_btcpay.invoices[invoice_id]["metadata"],
+        }
+    )
+    fake_btcpay.pay(forged["id"])
+
+    answers = deliver(api, fake_btcpay, *fake_btcpay.confirm(forged["id"]))
+
+    assert {a["status"] for a in answers} == {"ignored"}
+    assert subscription_of(user).status == "pending_payment"
+    assert not Payment.objects.exists()
+
+
+def test_an_invoice_created_delivery_records_nothing(api, user, fake_btcpay, invoice_id):
+    [answer] = deliver(api, fake_btcpay, fake_btcpay.delivery("InvoiceCreated", invoice_id))
+    assert answer["status"] == "ignored" and not Payment.objects.exists()
 
 
 def test_another_stores_delivery_is_ignored_without_asking_btcpay(
@@ -466,13 +491,28 @@ def test_btcpay_down_at_renewal_is_reported_and_retried(api, user, fake_btcpay, 
 
 
 def test_a_renewal_invoice_left_by_a_crashed_run_is_reused(api, user, fake_btcpay, active):
-    order_id = f"torgovo-{active.pk}-renewal-{int(active.end_date.timestamp())}"
-    fake_btcpay.create_invoice(
-        {"amount": "29.00", "currency": "EUR", "metadata": {"orderId": order_id}}
-    )
+    run_billing_before_the_end(active)
+    renewal = Payment.objects.get(status="pending")
+    orphan = renewal.gateway_invoice_id
+    renewal.delete()  # the run died before its transaction committed
 
     run_billing_before_the_end(active)
 
     assert len(fake_btcpay.invoices) == 2  # the checkout's and the orphan, no third
     renewal = Payment.objects.get(status="pending")
-    assert fake_btcpay.invoices[renewal.gateway_invoice_id]["metadata"]["orderId"] == order_id
+    assert renewal.gateway_invoice_id == orphan
+
+
+def test_an_invoice_with_our_order_id_but_another_price_is_not_reused(
+    api, user, fake_btcpay, active
+):
+    order_id = f"torgovo-{active.pk}-renewal-{int(active.end_date.timestamp())}"
+    _, planted = fake_btcpay.create_invoice(
+        {"amount": "0.50", "currency": "EUR", "metadata": {"orderId": order_id}}
+    )
+
+    run_billing_before_the_end(active)
+
+    renewal = Payment.objects.get(status="pending")
+    assert renewal.gateway_invoice_id != planted["id"] and renewal.amount == Decimal("29.00")
+    assert len(fake_btcpay.invoices) == 3

@@ -19,11 +19,14 @@ the invoice (and its payment methods) from the API and decides from that:
 invoice (as the API reports it)        billing event
 =====================================  =============================================
 Settled (also PaidLate, PaidOver)      paid (checkout completed / invoice paid)
+New (nothing paid yet)                 nothing
 New, Processing                        pending: amounts recorded, nothing changes
 Expired with money received            pending (PaidPartial): the amount missing shows
 Expired, nothing received              checkout expired / renewal failed
 Invalid                                failed
 =====================================  =============================================
+
+An invoice this server did not open (``opened_here``) changes nothing.
 
 Crypto has no pull payments (``native_recurring = False``): the billing
 command calls ``charge_renewal``, which opens the next period's invoice and
@@ -194,10 +197,16 @@ class BtcPayGateway(BaseGateway):
         return self.client().create_invoice(body)
 
     def _open_invoice(self, order_id: str, **create: Any) -> Invoice:
-        """The store's still payable invoice for ``order_id``, or a new one (a
-        run that died after creating one never makes a second)."""
+        """The store's still payable invoice for ``order_id`` with the same price and
+        metadata, or a new one (a run that died after creating one never makes a second)."""
+        wanted = {"orderId": order_id, **create["metadata"]}
         for invoice in self.client().list_invoices(orderId=order_id):
-            if invoice.metadata.get("orderId") == order_id and invoice.status == "New":
+            if (
+                invoice.status == "New"
+                and invoice.paid_amount == 0
+                and (invoice.amount, invoice.currency) == (create["amount"], create["currency"])
+                and all(invoice.metadata.get(k) == v for k, v in wanted.items())
+            ):
                 return invoice
         return self._create_invoice(order_id=order_id, **create)
 
@@ -290,8 +299,36 @@ class BtcPayGateway(BaseGateway):
         # The delivery is a hint: act on what the API says now.
         client = self.client()
         invoice = client.get_invoice(invoice_id)
+        if not self.opened_here(invoice):
+            logger.warning("BTCPay invoice %s was not opened by this server", invoice.id)
+            return BillingEvent(**common, kind=kinds.UNHANDLED, invoice_id=invoice.id)
         methods = client.get_payment_methods(invoice.id)
         return invoice_event(invoice, methods, common)
+
+    def opened_here(self, invoice: Invoice) -> bool:
+        """
+        Whether this server opened ``invoice`` for what its metadata names: a
+        checkout session, a renewal or a profit-share payment with its id.
+        Anyone who can make an invoice in the store (a point of sale, another
+        key) can copy our metadata onto a cheaper one; such an invoice pays for
+        nothing here.
+        """
+        from django_torgovo_subscriptions.models import CheckoutSession, Payment
+
+        metadata = invoice.metadata
+        charge = metadata.get(KIND_KEY)
+        reference = kinds._reference(metadata.get(REFERENCE_KEY))
+        if charge == CHECKOUT:
+            return CheckoutSession.objects.filter(
+                gateway=self.name, session_id=invoice.id, subscription_id=reference
+            ).exists()
+        payments = Payment.objects.filter(gateway=self.name, gateway_invoice_id=invoice.id)
+        if charge == RENEWAL:
+            return payments.filter(subscription_id=reference).exists()
+        if charge == PROFIT_SHARE:
+            share = kinds._reference(metadata.get(PROFIT_SHARE_KEY))
+            return payments.filter(pk=share).exists()
+        return False
 
     # -- renewals -----------------------------------------------------------------
 
@@ -496,6 +533,8 @@ def invoice_event(
         if charge == CHECKOUT:
             return BillingEvent(**fields, kind=kinds.CHECKOUT_COMPLETED, payment_status="paid")
         return BillingEvent(**fields, kind=kinds.INVOICE_PAID)
+    if status == "New" and paid == 0:
+        return BillingEvent(**common, kind=kinds.UNHANDLED, invoice_id=invoice.id)
     if status in ("New", "Processing") or (status == "Expired" and paid > 0):
         due = _due(methods)
         return BillingEvent(
