@@ -38,6 +38,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import secrets
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -110,8 +111,9 @@ INVOICE_EVENTS = frozenset(
         "InvoiceInvalid",
     }
 )
-# The least time a renewal or profit-share invoice stays payable.
+# The least time a renewal invoice stays payable; how long a profit share's does.
 MIN_INVOICE_LIFETIME = timedelta(hours=1)
+PROFIT_SHARE_INVOICE_LIFETIME = timedelta(days=1)
 
 
 class BtcPayGateway(BaseGateway):
@@ -204,7 +206,8 @@ class BtcPayGateway(BaseGateway):
             if (
                 invoice.status == "New"
                 and invoice.paid_amount == 0
-                and (invoice.amount, invoice.currency) == (create["amount"], create["currency"])
+                and invoice.amount == create["amount"]
+                and invoice.currency == create["currency"].upper()
                 and all(invoice.metadata.get(k) == v for k, v in wanted.items())
             ):
                 return invoice
@@ -236,8 +239,6 @@ class BtcPayGateway(BaseGateway):
     ) -> CheckoutResult:
         """An invoice for the first month; its period starts when it is paid, so the
         metadata names none."""
-        import secrets
-
         plan = subscription.plan
         if plan.monthly_price is None or plan.monthly_price <= 0:
             raise PriceNotConfigured(f"The plan {plan.name!r} has no monthly price to invoice.")
@@ -253,9 +254,6 @@ class BtcPayGateway(BaseGateway):
         )
 
     # -- webhooks -----------------------------------------------------------------
-
-    def sign(self, body: bytes) -> str:
-        return signing.btcpay_sign(body, _env(WEBHOOK_SECRET_ENV))
 
     def verify_event(self, body: bytes, headers: Mapping[str, str]) -> dict[str, Any]:
         header = headers.get(self.signature_header, "")
@@ -428,7 +426,7 @@ class BtcPayGateway(BaseGateway):
                 PROFIT_SHARE_MONTH_KEY: payment.profit_share_month,
                 "itemDesc": f"Profit share {payment.profit_share_month}",
             },
-            expires_at=now + MIN_INVOICE_LIFETIME * 24,
+            expires_at=now + PROFIT_SHARE_INVOICE_LIFETIME,
             now=now,
         )
         PaymentModel.objects.filter(pk=payment.pk).update(
@@ -541,7 +539,7 @@ def invoice_event(
             **fields,
             kind=kinds.INVOICE_PENDING,
             status=f"{status}/{extra}",
-            failure_reason=f"Due: {due}." if due else "",
+            detail=f"Due: {due}." if due else "",
         )
     if status == "Expired" and charge == CHECKOUT:
         return BillingEvent(**fields, kind=kinds.CHECKOUT_EXPIRED)

@@ -75,6 +75,8 @@ class BillingEvent:
     amount_received: Decimal | None = None
     # Where the payer pays an open invoice (BTCPay's checkout link).
     payment_url: str = ""
+    # A pending invoice: what is left to pay, in the gateway's words.
+    detail: str = ""
     paid_at: datetime | None = None
     billing_reason: str = ""
     # checkout.session: paid | unpaid | no_payment_required

@@ -229,7 +229,7 @@ def _received_note(payment: Payment, event: BillingEvent) -> str:
     received = payment.amount_received or Decimal("0")
     missing = max(payment.amount - received, Decimal("0"))
     text = f"Received {received} of {payment.amount} {payment.currency}; {missing} missing."
-    return f"{text} {event.failure_reason}".strip()
+    return f"{text} {event.detail}".strip()
 
 
 def _on_subscription_updated(gateway: BaseGateway, event: BillingEvent) -> HandlerResult:

@@ -53,7 +53,8 @@ def receive_webhook(
     """
     The webhook receiver (``POST payments/webhook/``), also called in-process by
     the dummy gateway. Raises a ``WebhookRejected`` subclass (400) after logging
-    the delivery, or ``PaymentProcessingError`` (500) after recording the error.
+    the delivery, or ``PaymentProcessingError`` (500) after recording the error
+    (the gateway's own ``GatewayError``, 502/503, when processing had to ask it).
     Must not run inside a transaction that the error would roll back.
     """
     headers = CaseInsensitiveMapping(dict(headers))
