@@ -115,8 +115,9 @@ DEFAULTS: dict[str, Any] = {
     # Dotted path of the payment gateway class: the shorthand for a
     # PAYMENT_GATEWAY_CLASSES of one entry (set one of the two, not both).
     # None: no payments, and a new subscription is active at once (free
-    # plans). Shipped: django_torgovo_subscriptions.payments.stripe.StripeGateway
-    # and django_torgovo_subscriptions.payments.dummy.DummyGateway (demo, tests).
+    # plans). Shipped: django_torgovo_subscriptions.payments.stripe.StripeGateway,
+    # django_torgovo_subscriptions.payments.btcpay.BtcPayGateway (crypto) and
+    # django_torgovo_subscriptions.payments.dummy.DummyGateway (demo, tests).
     "PAYMENT_GATEWAY_CLASS": None,
     # Dotted paths of the gateways users choose among at checkout (each
     # subscription pays through the one it chose); the first is the default.

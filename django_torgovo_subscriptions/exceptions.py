@@ -178,6 +178,16 @@ class GatewayError(SubscriptionsError):
     default_detail = "The payment provider could not be reached. Nothing was charged; try again."
 
 
+class GatewayUnavailable(GatewayError):
+    """The payment gateway did not answer in time or answered 5xx: try again later."""
+
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_code = "gateway_unavailable"
+    default_detail = (
+        "The payment provider is not answering right now. Nothing was charged; try again."
+    )
+
+
 class UnknownGateway(SubscriptionsError):
     """The webhook URL names a gateway this server does not use."""
 

@@ -34,6 +34,13 @@ payment_confirmed = Signal()
 # inside the event's processing transaction. kwargs: payment, subscription.
 payment_failed = Signal()
 
+# A gateway without pull payments (BTCPay) opened the invoice of a subscription's
+# next period: e-mail the user payment.payment_url (it expires at
+# payment.expires_at; unpaid, the subscription goes past_due). Sent once per
+# invoice, by the billing run, inside the transaction that records the pending
+# payment. kwargs: payment, subscription.
+renewal_invoice_created = Signal()
+
 # A settled period (a month's end, or the exit) of a managed-bot investment
 # whose plan guarantees a monthly return found the cumulative net profit short
 # of the guarantee. Sent by the monthly settlement (settle_period,

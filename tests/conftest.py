@@ -25,10 +25,11 @@ from django.conf import settings as django_settings
 from django.test import Client
 
 from django_torgovo_subscriptions.models import PlanType
-from django_torgovo_subscriptions.payments import DUMMY_GATEWAY, STRIPE_GATEWAY
+from django_torgovo_subscriptions.payments import BTCPAY_GATEWAY, DUMMY_GATEWAY, STRIPE_GATEWAY
 from django_torgovo_subscriptions.payments import dummy as dummy_module
 from tests.celery_support import BROKERS, make_app, remove_queue
 from tests.factories import make_plan
+from tests.fake_btcpay import FakeBtcPay
 from tests.fake_stripe import FakeStripe
 from tests.payments_support import PRICE_ID, use_gateway
 from tests.profit_support import NOW, at
@@ -89,6 +90,20 @@ def without_gateway(settings):
     """No payment gateway, so subscriptions are active at once (the example host
     configures the dummy gateway)."""
     use_gateway(settings, None)
+
+
+@pytest.fixture
+def fake_btcpay(settings, monkeypatch):
+    """BTCPay configured from the environment and served by a local fake over HTTP."""
+    fake = FakeBtcPay().start()
+    monkeypatch.setenv("BTCPAY_URL", fake.url)
+    monkeypatch.setenv("BTCPAY_API_KEY", fake.api_key)
+    monkeypatch.setenv("BTCPAY_STORE_ID", fake.store_id)
+    monkeypatch.setenv("BTCPAY_WEBHOOK_SECRET", fake.webhook_secret)
+    monkeypatch.setenv("BTCPAY_TIMEOUT_SECONDS", "2")
+    use_gateway(settings, BTCPAY_GATEWAY)
+    yield fake
+    fake.stop()
 
 
 @pytest.fixture

@@ -31,11 +31,12 @@ import re
 import threading
 import time
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import SplitResult, parse_qsl
 
 from dateutil.relativedelta import relativedelta
+
+from tests.fake_http import LocalHTTPFake
 
 API_VERSION = "2025-04-30.basil"
 
@@ -105,7 +106,7 @@ class StripeError(Exception):
         }
 
 
-class FakeStripe:
+class FakeStripe(LocalHTTPFake):
     """State and behaviour of a Stripe test-mode account."""
 
     def __init__(
@@ -129,58 +130,18 @@ class FakeStripe:
         self.fail_next: StripeError | None = None
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
-        self.server: ThreadingHTTPServer | None = None
 
     # -- server ----------------------------------------------------------------------
 
-    def start(self) -> FakeStripe:
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args: Any) -> None:
-                pass
-
-            def _serve(self, method: str) -> None:
-                parts = urlsplit(self.path)
-                length = int(self.headers.get("Content-Length") or 0)
-                raw = self.rfile.read(length).decode() if length else ""
-                params = decode_form(
-                    parse_qsl(parts.query, keep_blank_values=True)
-                    + parse_qsl(raw, keep_blank_values=True)
-                )
-                status, body = fake.handle(method, parts.path, params, dict(self.headers))
-                payload = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(payload)))
-                self.send_header("Request-Id", f"req_fake_{next(fake._ids)}")
-                self.end_headers()
-                self.wfile.write(payload)
-
-            def do_GET(self) -> None:
-                self._serve("GET")
-
-            def do_POST(self) -> None:
-                self._serve("POST")
-
-            def do_DELETE(self) -> None:
-                self._serve("DELETE")
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(
-            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        ).start()
-        return self
-
-    def stop(self) -> None:
-        if self.server:
-            self.server.shutdown()
-            self.server.server_close()
-
-    @property
-    def url(self) -> str:
-        host, port = self.server.server_address[:2]
-        return f"http://{host}:{port}"
+    def respond(
+        self, method: str, url: SplitResult, raw: bytes, headers: Any
+    ) -> tuple[int, dict[str, Any], dict[str, str]]:
+        params = decode_form(
+            parse_qsl(url.query, keep_blank_values=True)
+            + parse_qsl(raw.decode(), keep_blank_values=True)
+        )
+        status, body = self.handle(method, url.path, params, dict(headers))
+        return status, body, {"Request-Id": f"req_fake_{next(self._ids)}"}
 
     # -- request handling --------------------------------------------------------------
 

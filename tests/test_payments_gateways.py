@@ -370,7 +370,7 @@ def test_recovery_asks_every_gateway_or_the_one_named(both):
 
 def ids_with(settings, **overrides):
     with override_settings(TORGOVO_SUBSCRIPTIONS={**settings.TORGOVO_SUBSCRIPTIONS, **overrides}):
-        # Errors only: the example host's warnings (no PUBLIC_BASE_URL) are not these tests' business.
+        # Errors only: the example host's warnings (no PUBLIC_BASE_URL) are not theirs.
         return {m.id: m for m in check_settings() if m.is_serious()}
 
 

@@ -5,6 +5,7 @@ events, payment history, and the dummy gateway's checkout page.
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
@@ -84,6 +85,14 @@ class PaymentSerializer(PackageModelSerializer):
     managed_bot_performance_id = serializers.IntegerField(
         allow_null=True, help_text="Profit share only: the investment (performance id)."
     )
+    amount_missing = serializers.SerializerMethodField(
+        help_text="What is left to pay (amount less amount_received); null when the gateway "
+        "reports no received amount (cards)."
+    )
+    amount_overpaid = serializers.SerializerMethodField(
+        help_text="What was paid above amount (refunded or credited by a person); null as "
+        "for amount_missing."
+    )
 
     class Meta:
         model = Payment
@@ -98,6 +107,11 @@ class PaymentSerializer(PackageModelSerializer):
             "status",
             "amount",
             "currency",
+            "amount_received",
+            "amount_missing",
+            "amount_overpaid",
+            "payment_url",
+            "expires_at",
             "billing_reason",
             "period_start",
             "period_end",
@@ -112,6 +126,18 @@ class PaymentSerializer(PackageModelSerializer):
 
     def get_plan(self, payment: Payment) -> str | None:
         return payment.subscription.plan.name if payment.subscription else None
+
+    def get_amount_missing(self, payment: Payment) -> str | None:
+        return self._difference(payment.amount, payment.amount_received)
+
+    def get_amount_overpaid(self, payment: Payment) -> str | None:
+        return self._difference(payment.amount_received, payment.amount)
+
+    @staticmethod
+    def _difference(larger: Decimal | None, smaller: Decimal | None) -> str | None:
+        if larger is None or smaller is None:
+            return None
+        return f"{max(larger - smaller, Decimal('0')):.2f}"
 
 
 class WebhookAnswerSerializer(serializers.Serializer):
@@ -140,7 +166,8 @@ class DummyPaySerializer(serializers.Serializer):
         400: error("validation_error, or unknown_gateway: not one of the configured gateways."),
         404: error("not_found: no such subscription of yours."),
         409: error("not_pending_payment, payments_disabled or price_not_configured."),
-        502: error("gateway_error: the payment provider could not be reached."),
+        502: error("gateway_error: the payment provider refused the request."),
+        503: error("gateway_unavailable: the payment provider did not answer; try again."),
         **AUTH_ERRORS,
     },
 )
@@ -210,6 +237,8 @@ class PaymentHistoryView(PackageAPIViewMixin, generics.ListAPIView):
         400: error("missing_signature, invalid_signature, stale_signature or malformed_event."),
         404: error("unknown_gateway."),
         500: error("processing_error: stored; the gateway retries."),
+        502: error("gateway_error: the gateway refused the re-read of the event; retried."),
+        503: error("gateway_unavailable: the gateway did not answer the re-read; retried."),
     },
 )
 class PaymentWebhookView(PackageAPIViewMixin, APIView):

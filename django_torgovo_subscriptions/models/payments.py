@@ -81,6 +81,16 @@ class Payment(models.Model):
         help_text=_("Profit share only: the month settled, YYYY-MM in TIME_ZONE."),
     )
     amount = money_field(_("amount"))
+    amount_received = money_field(
+        _("amount received"),
+        default=None,
+        null=True,
+        blank=True,
+        help_text=_(
+            "What the payer sent, in currency, when the gateway reports it (BTCPay): less "
+            "than amount on a partial payment, more on an overpayment."
+        ),
+    )
     currency = models.CharField(_("currency"), max_length=3, help_text=_("ISO 4217, upper case."))
     billing_reason = models.CharField(
         _("billing reason"),
@@ -101,6 +111,15 @@ class Payment(models.Model):
     )
     gateway_customer_id = models.CharField(_("gateway customer id"), max_length=255, blank=True)
     checkout_session_id = models.CharField(_("checkout session id"), max_length=255, blank=True)
+    payment_url = models.CharField(
+        _("payment URL"),
+        max_length=2000,
+        blank=True,
+        help_text=_("Where the user pays an open invoice (BTCPay's checkout link)."),
+    )
+    expires_at = models.DateTimeField(
+        _("expires at"), null=True, blank=True, help_text=_("When the open invoice expires.")
+    )
     period_start = models.DateTimeField(
         _("period start"),
         null=True,

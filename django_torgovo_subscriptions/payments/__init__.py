@@ -15,6 +15,7 @@ payments are off.
 Shipped gateways:
 
 * ``django_torgovo_subscriptions.payments.stripe.StripeGateway``
+* ``django_torgovo_subscriptions.payments.btcpay.BtcPayGateway`` (BTCPay Server, crypto)
 * ``django_torgovo_subscriptions.payments.dummy.DummyGateway`` (demo and tests)
 """
 
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
     from django_torgovo_subscriptions.payments.base import BaseGateway
 
 STRIPE_GATEWAY = "django_torgovo_subscriptions.payments.stripe.StripeGateway"
+BTCPAY_GATEWAY = "django_torgovo_subscriptions.payments.btcpay.BtcPayGateway"
 DUMMY_GATEWAY = "django_torgovo_subscriptions.payments.dummy.DummyGateway"
 
 

@@ -26,12 +26,13 @@ The rules every gateway follows:
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from django.core.checks import CheckMessage
+from django.core.checks import CheckMessage, Error
 
 from django_torgovo_subscriptions.exceptions import MalformedEvent
 from django_torgovo_subscriptions.payments.events import BillingEvent
@@ -149,3 +150,28 @@ def load_event(body: bytes) -> dict[str, Any]:
     ):
         raise MalformedEvent()
     return payload
+
+
+# --- configuration from the environment (the Stripe and BTCPay gateways) ------------
+
+
+def env(name: str) -> str:
+    """A gateway's key or address: from the environment only, never settings or the database."""
+    return os.environ.get(name, "").strip()
+
+
+def missing_package_error(gateway: str, module: str, extra: str, check_id: str) -> Error:
+    return Error(
+        f"The {gateway} gateway is configured but {module} is not installed.",
+        hint=f"pip install 'django-torgovo-subscriptions[{extra}]'",
+        id=check_id,
+    )
+
+
+def missing_env_error(gateway: str, name: str, check_id: str, purpose: str) -> Error:
+    return Error(
+        f"The {gateway} gateway is configured but the environment variable {name} is not set.",
+        hint=f"Export {name} ({purpose}) in the server's environment. Keys are never read "
+        "from settings or the database.",
+        id=check_id,
+    )

@@ -23,6 +23,8 @@ CHECKOUT_COMPLETED = "checkout_completed"
 CHECKOUT_EXPIRED = "checkout_expired"
 INVOICE_PAID = "invoice_paid"
 INVOICE_PAYMENT_FAILED = "invoice_payment_failed"
+# Money seen but not final (crypto: unconfirmed, or less than the price): recorded, no change.
+INVOICE_PENDING = "invoice_pending"
 SUBSCRIPTION_UPDATED = "subscription_updated"
 SUBSCRIPTION_DELETED = "subscription_deleted"
 UNHANDLED = "unhandled"
@@ -69,6 +71,12 @@ class BillingEvent:
     checkout_session_id: str = ""
     amount: Decimal | None = None
     currency: str = ""
+    # What the payer sent so far in ``currency`` (BTCPay), when the gateway says.
+    amount_received: Decimal | None = None
+    # Where the payer pays an open invoice (BTCPay's checkout link).
+    payment_url: str = ""
+    # A pending invoice: what is left to pay, in the gateway's words.
+    detail: str = ""
     paid_at: datetime | None = None
     billing_reason: str = ""
     # checkout.session: paid | unpaid | no_payment_required

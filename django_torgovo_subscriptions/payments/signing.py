@@ -1,5 +1,6 @@
 """
-Webhook signatures in Stripe's documented scheme, shared by every gateway here.
+Webhook signatures: Stripe's documented scheme (shared by the Stripe and the dummy
+gateway) and BTCPay Server's (below).
 
     Stripe-Signature: t=1700000000,v1=5257a869e7ecebeda32affa62cdca3fa51cad7e77a0e56ff...
 
@@ -70,3 +71,29 @@ def verify(body: bytes, header: str, secret: str, tolerance: int, now: float | N
             f"clock; at most {tolerance} are accepted."
         )
     return timestamp
+
+
+# --- BTCPay Server ------------------------------------------------------------------
+#
+#     BTCPay-Sig: sha256=b438519edde5c8144a4f9bcec51a9d346eca6506887c2ceeae1c0092884a97b9
+#
+# HMAC-SHA256 of the raw body keyed with the webhook's secret (UTF-8), hex encoded.
+# There is no timestamp: replays are caught by the delivery id, and the state acted on
+# is re-read from BTCPay's API, never taken from the body.
+
+BTCPAY_PREFIX = "sha256="
+
+
+def btcpay_sign(body: bytes, secret: str) -> str:
+    """The ``BTCPay-Sig`` header value for ``body``."""
+    return BTCPAY_PREFIX + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def btcpay_verify(body: bytes, header: str, secret: str) -> None:
+    """Raise ``InvalidSignature`` unless ``header`` is ``body``'s BTCPay signature."""
+    if not header.startswith(BTCPAY_PREFIX):
+        raise InvalidSignature("The signature header is malformed: expected sha256=<hex HMAC>.")
+    # Bytes: compare_digest refuses str with non-ASCII characters (a hostile header).
+    given = header.strip().encode("utf-8", "surrogatepass")
+    if not hmac.compare_digest(btcpay_sign(body, secret).encode(), given):
+        raise InvalidSignature()

@@ -19,7 +19,6 @@ with the same version so events arrive in the shapes read here.
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -34,7 +33,14 @@ from django_torgovo_subscriptions.exceptions import (
     PriceNotConfigured,
 )
 from django_torgovo_subscriptions.payments import signing
-from django_torgovo_subscriptions.payments.base import BaseGateway, CheckoutResult, load_event
+from django_torgovo_subscriptions.payments.base import (
+    BaseGateway,
+    CheckoutResult,
+    load_event,
+    missing_env_error,
+    missing_package_error,
+)
+from django_torgovo_subscriptions.payments.base import env as _env
 from django_torgovo_subscriptions.payments.events import (
     PROFIT_SHARE_KEY,
     PROFIT_SHARE_MONTH_KEY,
@@ -70,17 +76,8 @@ def _timestamp(value: Any) -> datetime | None:
     return _time(value)
 
 
-def _env(name: str) -> str:
-    return os.environ.get(name, "").strip()
-
-
 def _missing_error(name: str, check_id: str, purpose: str) -> Error:
-    return Error(
-        f"The Stripe gateway is configured but the environment variable {name} is not set.",
-        hint=f"Export {name} ({purpose}) in the server's environment. Keys are never read "
-        "from settings or the database.",
-        id=check_id,
-    )
+    return missing_env_error("Stripe", name, check_id, purpose)
 
 
 class StripeGateway(BaseGateway):
@@ -98,11 +95,7 @@ class StripeGateway(BaseGateway):
             import stripe  # noqa: F401
         except ImportError:
             errors.append(
-                Error(
-                    "The Stripe gateway is configured but the stripe SDK is not installed.",
-                    hint="pip install 'django-torgovo-subscriptions[stripe]'",
-                    id="subscriptions.E031",
-                )
+                missing_package_error("Stripe", "the stripe SDK", "stripe", "subscriptions.E031")
             )
         secret_key = _env(SECRET_KEY_ENV)
         if not secret_key:

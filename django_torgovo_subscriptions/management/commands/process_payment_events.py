@@ -8,7 +8,8 @@ Process stored payment events again, or fetch missed ones from the gateway.
 
 ``--gateway NAME`` limits either mode to one configured gateway; without it,
 ``--from-gateway`` asks every configured gateway's log in turn and reprocessing
-takes stored events of any gateway.
+takes stored events of any gateway. A gateway that cannot be reached is a
+command error, after the others have been recovered.
 
 Processing is idempotent: an invoice already applied is never applied again,
 so reprocessing a processed event is harmless.
@@ -20,7 +21,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from django_torgovo_subscriptions.exceptions import UnknownGateway
+from django_torgovo_subscriptions.exceptions import GatewayError, UnknownGateway
 from django_torgovo_subscriptions.models import PaymentEvent
 from django_torgovo_subscriptions.models.payments import PaymentEventStatus
 from django_torgovo_subscriptions.payments import gateway_named, gateway_names, get_gateways
@@ -44,8 +45,9 @@ class Command(BaseCommand):
         parser.add_argument(
             "--from-gateway",
             action="store_true",
-            help="Fetch events from the gateway's own event log (Stripe keeps 30 days) "
-            "and process those not processed here yet.",
+            help="Fetch events from each gateway's own records (Stripe's event log keeps "
+            "30 days; BTCPay's are the store's invoices) and process those not processed "
+            "here yet.",
         )
         parser.add_argument(
             "--since", help="With --from-gateway: ISO 8601 time (default: 3 days ago)."
@@ -63,14 +65,21 @@ class Command(BaseCommand):
             start = parse_datetime(since) if since else timezone.now() - timedelta(days=3)
             if start is None or timezone.is_naive(start):
                 raise CommandError("--since must be an ISO 8601 time with a UTC offset.")
-            failed = 0
+            failed, unreachable = 0, []
             for selected in gateways:
-                counts = recover_from_gateway(selected, start)
+                # One gateway that cannot be reached does not keep the others from recovering.
+                try:
+                    counts = recover_from_gateway(selected, start)
+                except GatewayError as exc:
+                    unreachable.append(f"{selected.name}: {exc.message}")
+                    continue
                 self.stdout.write(
                     f"{selected.name}: fetched {counts['fetched']} events ({counts['new']} new): "
                     f"processed {counts['processed']}, failed {counts['failed']}."
                 )
                 failed += counts["failed"]
+            if unreachable:
+                raise CommandError(" ".join(unreachable))
             if failed:
                 raise SystemExit(1)
             return

@@ -12,7 +12,9 @@ event, through ``receive_webhook``:
    subscription row's (always in that order), so concurrent deliveries of the
    same event, or of different events about the same invoice, apply once;
 4. on error, record the traceback on the event outside that transaction and
-   raise ``PaymentProcessingError`` (500), so the gateway retries.
+   raise ``PaymentProcessingError`` (500), so the gateway retries; a
+   ``GatewayError`` (the gateway's API asked while processing, 502/503) is
+   raised as it is, equally retried.
 
 One invoice pays for one calendar month: ``Payment`` is unique per gateway and
 invoice id, and a paid invoice is never applied twice, whichever of

@@ -33,6 +33,7 @@ from django_torgovo_subscriptions.periods import add_months, next_period_end
 from django_torgovo_subscriptions.services import subscription_state as state
 from django_torgovo_subscriptions.services import subscriptions as lifecycle
 from django_torgovo_subscriptions.services.payments import profit_share_events
+from django_torgovo_subscriptions.services.payments.overpayment import overpaid_note
 from django_torgovo_subscriptions.services.subscription_state import Event
 
 logger = logging.getLogger(__name__)
@@ -55,6 +56,7 @@ def dispatch(gateway: BaseGateway, event: BillingEvent) -> HandlerResult:
         kinds.CHECKOUT_EXPIRED: _on_checkout_expired,
         kinds.INVOICE_PAID: _on_invoice_paid,
         kinds.INVOICE_PAYMENT_FAILED: _on_invoice_payment_failed,
+        kinds.INVOICE_PENDING: _on_invoice_pending,
         kinds.SUBSCRIPTION_UPDATED: _on_subscription_updated,
         kinds.SUBSCRIPTION_DELETED: _on_subscription_deleted,
     }.get(event.kind)
@@ -201,6 +203,35 @@ def _on_invoice_payment_failed(gateway: BaseGateway, event: BillingEvent) -> Han
     return _processed(subscription)
 
 
+def _on_invoice_pending(gateway: BaseGateway, event: BillingEvent) -> HandlerResult:
+    """
+    Money seen but not final (BTCPay: unconfirmed, or short of the price):
+    record what was received on the invoice's pending payment; no status
+    changes. An invoice already paid or failed keeps its outcome.
+    """
+    subscription, note = _resolve(gateway, event)
+    if subscription is None:
+        return _ignored(note)
+    if event.profit_share_payment is not None:
+        return profit_share_events.on_pending(gateway, event, subscription)
+    payment = Payment.objects.filter(
+        gateway=gateway.name, gateway_invoice_id=event.invoice_id
+    ).first()
+    if payment is not None and payment.status != PaymentStatus.PENDING:
+        return _processed(subscription, f"The invoice is {payment.status} already.")
+    payment = payment or Payment(gateway=gateway.name, gateway_invoice_id=event.invoice_id)
+    _fill(payment, subscription, event)
+    payment.save()
+    return _processed(subscription, _received_note(payment, event))
+
+
+def _received_note(payment: Payment, event: BillingEvent) -> str:
+    received = payment.amount_received or Decimal("0")
+    missing = max(payment.amount - received, Decimal("0"))
+    text = f"Received {received} of {payment.amount} {payment.currency}; {missing} missing."
+    return f"{text} {event.detail}".strip()
+
+
 def _on_subscription_updated(gateway: BaseGateway, event: BillingEvent) -> HandlerResult:
     subscription, note = _resolve(gateway, event)
     if subscription is None:
@@ -294,6 +325,9 @@ def _fill(payment: Payment, subscription: UserSubscription, event: BillingEvent)
     )
     payment.gateway_customer_id = event.gateway_customer_id or payment.gateway_customer_id
     payment.checkout_session_id = event.checkout_session_id or payment.checkout_session_id
+    if event.amount_received is not None:
+        payment.amount_received = event.amount_received
+    payment.payment_url = event.payment_url or payment.payment_url
 
 
 def _record_paid(
@@ -316,7 +350,7 @@ def _record_paid(
     payment.period_start, payment.period_end = period_start, period_end
     payment.paid_at = paid_at
     payment.failure_reason = ""
-    payment.note = note
+    payment.note = " ".join(filter(None, [note, overpaid_note(payment)]))
     payment.attempt_count = max(payment.attempt_count, event.attempt_count, 1)
     payment.save()
     signals.payment_confirmed.send(sender=Payment, payment=payment, subscription=subscription)

@@ -22,6 +22,7 @@ from django_torgovo_subscriptions.models.payments import PaymentEventStatus, Pay
 from django_torgovo_subscriptions.payments.base import BaseGateway
 from django_torgovo_subscriptions.payments.events import BillingEvent
 from django_torgovo_subscriptions.services.managed_bot import charges
+from django_torgovo_subscriptions.services.payments.overpayment import overpaid_note
 
 logger = logging.getLogger(__name__)
 
@@ -59,6 +60,9 @@ def on_paid(
     if event.amount is not None and event.amount != payment.amount:
         note = f"The gateway reports {event.amount} paid for a share of {payment.amount}."
         logger.error("Profit share payment %s: %s", payment.pk, note)
+    if event.amount_received is not None:
+        payment.amount_received = event.amount_received
+        note = " ".join(filter(None, [note, overpaid_note(payment)]))
     now = timezone.now()
     payment.status = PaymentStatus.PAID
     payment.paid_at = min(event.paid_at or now, now)
@@ -68,6 +72,19 @@ def on_paid(
     charges.apply_paid(payment, subscription)
     signals.payment_confirmed.send(sender=Payment, payment=payment, subscription=subscription)
     return PaymentEventStatus.PROCESSED, subscription, note
+
+
+def on_pending(
+    gateway: BaseGateway, event: BillingEvent, subscription: UserSubscription
+) -> HandlerResult:
+    """Money seen for the share but not final: record how much, change nothing else."""
+    payment = _payment(gateway, event, subscription)
+    if payment is None:
+        return PaymentEventStatus.IGNORED, subscription, _UNKNOWN
+    if payment.status == PaymentStatus.PENDING and event.amount_received is not None:
+        payment.amount_received = event.amount_received
+    payment.save()
+    return PaymentEventStatus.PROCESSED, subscription, ""
 
 
 def on_failed(

@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.datastructures import CaseInsensitiveMapping
 
 from django_torgovo_subscriptions.exceptions import (
+    GatewayError,
     PaymentProcessingError,
     SubscriptionsError,
 )
@@ -52,7 +53,8 @@ def receive_webhook(
     """
     The webhook receiver (``POST payments/webhook/``), also called in-process by
     the dummy gateway. Raises a ``WebhookRejected`` subclass (400) after logging
-    the delivery, or ``PaymentProcessingError`` (500) after recording the error.
+    the delivery, or ``PaymentProcessingError`` (500) after recording the error
+    (the gateway's own ``GatewayError``, 502/503, when processing had to ask it).
     Must not run inside a transaction that the error would roll back.
     """
     headers = CaseInsensitiveMapping(dict(headers))
@@ -132,6 +134,10 @@ def process_event(
             error="".join(traceback.format_exception(exc)),
             attempts=F("attempts") + 1,
         )
+        if isinstance(exc, GatewayError):
+            # The gateway could not be asked (BTCPay's invoice re-read): its own
+            # 502/503 and stable code; the event is stored and retried.
+            raise exc
         raise PaymentProcessingError(
             f"The event {event.event_id} was stored but could not be processed; it can be retried."
         ) from exc
@@ -153,6 +159,8 @@ def reprocess(
             results.append((event, process_event(event, force=force).outcome))
         except PaymentProcessingError as exc:
             results.append((event, f"failed: {exc.__cause__!r}"))
+        except GatewayError as exc:
+            results.append((event, f"failed: {exc!r}"))
     return results
 
 
@@ -181,6 +189,6 @@ def recover_from_gateway(gateway: BaseGateway, since: datetime) -> dict[str, int
         try:
             process_event(event, gateway)
             counts["processed"] += 1
-        except PaymentProcessingError:
+        except (PaymentProcessingError, GatewayError):
             counts["failed"] += 1
     return counts
