@@ -107,7 +107,7 @@ def dummy(settings):
     through a local server (checkout pages requested with
     ``HTTP_HOST=dummy.host``)."""
     use_gateway(settings, DUMMY_GATEWAY)
-    server = WebhookServer().start()
+    server = WebhookServer()
     yield server
     server.stop()
 

@@ -35,7 +35,8 @@ class WebhookServer:
     Django, in the test's own database connections (the test is blocked in
     its checkout request meanwhile, so they are never used at once). A
     checkout page requested with ``HTTP_HOST=server.host`` sends its events
-    here; ``deliveries`` records each one's URL, status and answer.
+    here (the server starts then); ``deliveries`` records each one's URL,
+    status and answer.
     """
 
     def __init__(self) -> None:
@@ -94,6 +95,8 @@ class WebhookServer:
     @property
     def host(self) -> str:
         """``127.0.0.1:<port>``: the Host to request checkout pages on."""
+        if self.server is None:
+            self.start()
         assert self.server is not None
         host, port = self.server.server_address[:2]
         return f"{host}:{port}"
