@@ -17,21 +17,18 @@ from __future__ import annotations
 import uuid
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
 import pytest
 import time_machine
 from django.conf import settings as django_settings
-from django.test import Client
 
 from django_torgovo_subscriptions.models import PlanType
 from django_torgovo_subscriptions.payments import BTCPAY_GATEWAY, DUMMY_GATEWAY, STRIPE_GATEWAY
-from django_torgovo_subscriptions.payments import dummy as dummy_module
 from tests.celery_support import BROKERS, make_app, remove_queue
 from tests.factories import make_plan
 from tests.fake_btcpay import FakeBtcPay
 from tests.fake_stripe import FakeStripe
-from tests.payments_support import PRICE_ID, use_gateway
+from tests.payments_support import PRICE_ID, WebhookServer, use_gateway
 from tests.profit_support import NOW, at
 from tests.webhook_support import btc_pair_config, clear_rate_limits, issue, subscribe
 
@@ -120,25 +117,14 @@ def fake_stripe(settings, monkeypatch):
 
 
 @pytest.fixture
-def dummy(settings, monkeypatch):
-    """The dummy gateway, its HTTP deliveries routed through the Django test client."""
+def dummy(settings):
+    """The dummy gateway; what it POSTs over HTTP reaches this server's webhook
+    through a local server (checkout pages requested with
+    ``HTTP_HOST=dummy.host``)."""
     use_gateway(settings, DUMMY_GATEWAY)
-    deliveries: list[dict[str, Any]] = []
-
-    def post_json(url: str, body: bytes, headers: dict[str, str]):
-        from urllib.parse import urlsplit
-
-        meta = {
-            f"HTTP_{k.upper().replace('-', '_')}": v
-            for k, v in headers.items()
-            if k.lower() != "content-type"
-        }
-        response = Client().post(urlsplit(url).path, body, content_type="application/json", **meta)
-        deliveries.append({"url": url, "status": response.status_code, "body": response.json()})
-        return response.status_code, response.json()
-
-    monkeypatch.setattr(dummy_module, "post_json", post_json)
-    return deliveries
+    server = WebhookServer()
+    yield server
+    server.stop()
 
 
 @pytest.fixture

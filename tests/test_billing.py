@@ -18,6 +18,7 @@ from django_torgovo_subscriptions.payments import STRIPE_GATEWAY
 from django_torgovo_subscriptions.payments.dummy import RENEWALS_DECLINED, SUCCEEDS, DummyGateway
 from django_torgovo_subscriptions.periods import add_months
 from django_torgovo_subscriptions.services import payments as billing
+from tests.db_faults import inserts_fail
 from tests.factories import make_plan, make_subscription
 from tests.payments_support import pending, use_gateway
 
@@ -204,7 +205,7 @@ def test_old_rejected_deliveries_are_pruned(settings, dummy):
     assert billing.run_billing().rejected_pruned == 0
 
 
-def test_the_command_reports_and_fails_loudly_on_errors(user, dummy, monkeypatch):
+def test_the_command_reports_and_fails_loudly_on_errors(user, dummy):
     subscription = paid(user)
     with time_machine.travel(subscription.end_date - timedelta(minutes=30), tick=False):
         out = StringIO()
@@ -218,12 +219,17 @@ def test_the_command_reports_and_fails_loudly_on_errors(user, dummy, monkeypatch
         assert "Renewals charged: 0" in again.getvalue()
 
     subscription.refresh_from_db()
-    monkeypatch.setattr(DummyGateway, "charge_renewal", lambda self, s, now: 1 / 0)
-    with time_machine.travel(subscription.end_date - timedelta(minutes=30), tick=False):
+    # The renewal's payment cannot be stored, so the webhook answers 500 to the gateway.
+    with (
+        time_machine.travel(subscription.end_date - timedelta(minutes=30), tick=False),
+        inserts_fail(Payment, "database hiccup"),
+    ):
         err = StringIO()
         with pytest.raises(SystemExit) as exit_info:
             call_command("billing", stdout=StringIO(), stderr=err)
-    assert exit_info.value.code == 1 and "division by zero" in err.getvalue()
+    assert exit_info.value.code == 1
+    assert f"subscription {subscription.pk}: " in err.getvalue()
+    assert "was not accepted" in err.getvalue() and "could not be processed" in err.getvalue()
 
 
 def test_without_a_gateway_billing_only_expires(user, settings):

@@ -24,6 +24,7 @@ from django_torgovo_subscriptions.payments.dummy import DummyGateway
 from django_torgovo_subscriptions.periods import add_months
 from django_torgovo_subscriptions.services import payments as billing
 from django_torgovo_subscriptions.services import subscriptions as service
+from tests.db_faults import inserts_fail
 from tests.factories import make_plan, make_subscription
 from tests.payments_support import pending
 
@@ -81,7 +82,9 @@ def test_paying_sends_signed_events_through_the_webhook(anon, user, started, dum
     )
     try:
         response = anon.post(
-            f"/api/payments/dummy/checkout/{body['checkout_id']}/", {"card": "4242424242424242"}
+            f"/api/payments/dummy/checkout/{body['checkout_id']}/",
+            {"card": "4242424242424242"},
+            HTTP_HOST=dummy.host,
         )
     finally:
         signals.subscription_activated.disconnect(dispatch_uid="test-dummy-activated")
@@ -94,7 +97,7 @@ def test_paying_sends_signed_events_through_the_webhook(anon, user, started, dum
         ("invoice.paid", 200),
     ]
     # Delivered over the webhook URL, signed, and logged like Stripe's events.
-    assert [d["url"] for d in dummy] == ["http://testserver/api/payments/webhook/dummy/"] * 2
+    assert [d["url"] for d in dummy.deliveries] == [f"{dummy.url}/api/payments/webhook/dummy/"] * 2
     assert list(PaymentEvent.objects.order_by("id").values_list("event_type", "status")) == [
         ("checkout.session.completed", "processed"),
         ("invoice.paid", "processed"),
@@ -114,7 +117,9 @@ def test_paying_sends_signed_events_through_the_webhook(anon, user, started, dum
     )
 
     again = anon.post(
-        f"/api/payments/dummy/checkout/{body['checkout_id']}/", {"card": "4242424242424242"}
+        f"/api/payments/dummy/checkout/{body['checkout_id']}/",
+        {"card": "4242424242424242"},
+        HTTP_HOST=dummy.host,
     )
     assert (again.status_code, again.json()["code"]) == (409, "checkout_closed")
 
@@ -136,25 +141,28 @@ def test_paying_twice_at_once_applies_once(started):
         ("4000000000009995", "Your card has insufficient funds."),
     ],
 )
-def test_declined_cards_change_nothing_and_the_checkout_stays_open(anon, started, card, message):
+def test_declined_cards_change_nothing_and_the_checkout_stays_open(
+    anon, started, dummy, card, message
+):
     subscription, body = started
     url = f"/api/payments/dummy/checkout/{body['checkout_id']}/"
     response = anon.post(url, {"card": card})
     assert response.status_code == 402
     assert response.json() == {"code": "card_declined", "detail": message}
     assert not PaymentEvent.objects.exists() and not Payment.objects.exists()
-    assert anon.post(url, {"card": "4242424242424242"}).status_code == 200
+    assert anon.post(url, {"card": "4242424242424242"}, HTTP_HOST=dummy.host).status_code == 200
 
 
-def test_bad_requests_to_the_page(anon, started, settings):
+def test_bad_requests_to_the_page(anon, started, dummy, settings):
     subscription, body = started
     url = f"/api/payments/dummy/checkout/{body['checkout_id']}/"
     response = anon.post(url, {"card": "1234"})
     assert (response.status_code, response.json()["code"]) == (400, "validation_error")
     assert anon.get("/api/payments/dummy/checkout/cs_dummy_nope/").status_code == 404
     service.cancel(subscription)
-    response = anon.post(url, {"card": "4242424242424242"}, format="json")
+    response = anon.post(url, {"card": "4242424242424242"}, format="json", HTTP_HOST=dummy.host)
     assert (response.status_code, response.json()["code"]) == (409, "not_pending_payment")
+    assert dummy.deliveries == []
     settings.TORGOVO_SUBSCRIPTIONS = {
         **settings.TORGOVO_SUBSCRIPTIONS,
         "PAYMENT_GATEWAY_CLASS": None,
@@ -162,25 +170,31 @@ def test_bad_requests_to_the_page(anon, started, settings):
     assert anon.get(url).status_code == 404
 
 
-def test_the_html_page_shows_the_result_and_errors(anon, started):
+def test_the_html_page_shows_the_result_and_errors(anon, started, dummy):
     _, body = started
     url = f"/api/payments/dummy/checkout/{body['checkout_id']}/"
     declined = anon.post(url, {"card": "4000000000000002"}, HTTP_ACCEPT="text/html")
     assert declined.status_code == 402 and b"Your card was declined." in declined.content
-    paid = anon.post(url, {"card": "4242424242424242"}, HTTP_ACCEPT="text/html")
+    paid = anon.post(
+        url, {"card": "4242424242424242"}, HTTP_ACCEPT="text/html", HTTP_HOST=dummy.host
+    )
     assert paid.status_code == 200 and b"<strong>active</strong>" in paid.content
 
 
-def test_a_delivery_failure_is_a_502(anon, started, monkeypatch):
-    from django_torgovo_subscriptions.payments import dummy as dummy_module
-
+def test_a_delivery_failure_is_a_502(anon, started, dummy):
     _, body = started
-    monkeypatch.setattr(
-        dummy_module, "post_json", lambda url, body, headers: (500, {"code": "processing_error"})
-    )
-    response = anon.post(
-        f"/api/payments/dummy/checkout/{body['checkout_id']}/", {"card": "4242424242424242"}
-    )
+    url = f"/api/payments/dummy/checkout/{body['checkout_id']}/"
+    # The webhook cannot store the payment, so it answers 500 processing_error.
+    with inserts_fail(Payment, "database hiccup"):
+        response = anon.post(url, {"card": "4242424242424242"}, HTTP_HOST=dummy.host)
+    assert (response.status_code, response.json()["code"]) == (502, "gateway_error")
+    assert [(d["status"], json.loads(d["body"])["code"]) for d in dummy.deliveries] == [
+        (500, "processing_error")
+    ]
+    # And when the webhook cannot be reached at all.
+    host = dummy.host
+    dummy.stop()
+    response = anon.post(url, {"card": "4242424242424242"}, HTTP_HOST=host)
     assert (response.status_code, response.json()["code"]) == (502, "gateway_error")
 
 

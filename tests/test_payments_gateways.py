@@ -53,10 +53,14 @@ def checkout(api, subscription, **extra):
     )
 
 
-def pay_with_dummy(api, subscription, gateway="dummy"):
+def pay_with_dummy(api, subscription, dummy, gateway="dummy"):
     body = checkout(api, subscription, gateway=gateway).json()
     assert body["gateway"] == gateway, body
-    response = api.post(f"/api/payments/dummy/checkout/{body['checkout_id']}/", {"card": SUCCEEDS})
+    response = api.post(
+        f"/api/payments/dummy/checkout/{body['checkout_id']}/",
+        {"card": SUCCEEDS},
+        HTTP_HOST=dummy.host,
+    )
     assert response.status_code == 200, response.content
     subscription.refresh_from_db()
     assert subscription.status == "active"
@@ -192,15 +196,15 @@ def test_a_second_dummy_gateway_is_paid_on_its_own_page_and_webhook(
     api, user, stripe_plan, settings, dummy
 ):
     offer_gateways(settings, DUMMY_GATEWAY, SECOND_DUMMY)
-    subscription = pay_with_dummy(api, pending(user, stripe_plan), gateway="dummy2")
+    subscription = pay_with_dummy(api, pending(user, stripe_plan), dummy, gateway="dummy2")
 
     assert subscription.payment_method == "dummy2"
-    assert {d["url"] for d in dummy} == {"http://testserver/api/payments/webhook/dummy2/"}
+    assert {d["url"] for d in dummy.deliveries} == {f"{dummy.url}/api/payments/webhook/dummy2/"}
     assert list(Payment.objects.values_list("gateway", flat=True)) == ["dummy2"]
 
 
-def test_history_shows_each_payments_gateway(api, user, other_user, stripe_plan, both):
-    pay_with_dummy(api, pending(user, stripe_plan))
+def test_history_shows_each_payments_gateway(api, user, other_user, stripe_plan, both, dummy):
+    pay_with_dummy(api, pending(user, stripe_plan), dummy)
     other = client_for(other_user)
     pay_with_stripe(other, pending(other_user, stripe_plan), both)
 
@@ -217,9 +221,9 @@ def test_history_shows_each_payments_gateway(api, user, other_user, stripe_plan,
 
 
 def test_the_billing_run_charges_only_the_dummy_gateways_own_renewals(
-    api, user, other_user, stripe_plan, both
+    api, user, other_user, stripe_plan, both, dummy
 ):
-    by_dummy = pay_with_dummy(api, pending(user, stripe_plan))
+    by_dummy = pay_with_dummy(api, pending(user, stripe_plan), dummy)
     by_stripe = pay_with_stripe(client_for(other_user), pending(other_user, stripe_plan), both)
     asked = len(both.requests)
 
@@ -234,8 +238,10 @@ def test_the_billing_run_charges_only_the_dummy_gateways_own_renewals(
     assert len(both.requests) == asked
 
 
-def test_cancelling_goes_to_the_subscriptions_own_gateway(api, user, other_user, stripe_plan, both):
-    by_dummy = pay_with_dummy(api, pending(user, stripe_plan))
+def test_cancelling_goes_to_the_subscriptions_own_gateway(
+    api, user, other_user, stripe_plan, both, dummy
+):
+    by_dummy = pay_with_dummy(api, pending(user, stripe_plan), dummy)
     other = client_for(other_user)
     by_stripe = pay_with_stripe(other, pending(other_user, stripe_plan), both)
     stripe_id = by_stripe.gateway_subscription_id
@@ -251,9 +257,9 @@ def test_cancelling_goes_to_the_subscriptions_own_gateway(api, user, other_user,
 
 
 def test_a_long_past_due_row_is_cancelled_at_its_own_gateway(
-    api, user, other_user, stripe_plan, both
+    api, user, other_user, stripe_plan, both, dummy
 ):
-    by_dummy = pay_with_dummy(api, pending(user, stripe_plan))
+    by_dummy = pay_with_dummy(api, pending(user, stripe_plan), dummy)
     by_stripe = pay_with_stripe(client_for(other_user), pending(other_user, stripe_plan), both)
     UserSubscription.objects.filter(pk__in=[by_dummy.pk, by_stripe.pk]).update(status="past_due")
 

@@ -8,7 +8,6 @@ different ones (the same invoice reported by several events).
 """
 
 import json
-import time
 from decimal import Decimal
 
 import pytest
@@ -19,8 +18,8 @@ from django_torgovo_subscriptions.models import Payment, PaymentEvent, UserSubsc
 from django_torgovo_subscriptions.payments.dummy import DummyGateway
 from django_torgovo_subscriptions.periods import add_months
 from django_torgovo_subscriptions.services import payments as billing
-from django_torgovo_subscriptions.services.payments import event_handlers as handlers
 from tests.concurrency import run_concurrently
+from tests.db_faults import lock_held
 from tests.factories import make_plan
 from tests.fake_stripe import sign
 from tests.payments_support import STRIPE_WEBHOOK, deliver, pending
@@ -113,17 +112,12 @@ def test_concurrent_billing_runs_charge_a_renewal_once(user, dummy):
     assert UserSubscription.objects.get().status == "active"
 
 
-def test_a_replay_while_the_first_delivery_is_still_processing_waits_for_it(
-    active, fake_stripe, monkeypatch
-):
+def test_a_replay_while_the_first_delivery_is_still_processing_waits_for_it(active, fake_stripe):
     [renewal] = fake_stripe.renew(active.gateway_subscription_id)
-    original = handlers._record_paid
-
-    def slow(*args, **kwargs):
-        time.sleep(0.5)  # the first delivery holds the event row's lock meanwhile
-        return original(*args, **kwargs)
-
-    monkeypatch.setattr(handlers, "_record_paid", slow)
-    results = run_concurrently(2, lambda i: post_signed(renewal, fake_stripe.webhook_secret))
+    # Payments cannot be written for a while, so the first delivery to take the
+    # event row's lock holds it while the replay arrives.
+    payments = connection.ops.quote_name(Payment._meta.db_table)
+    with lock_held(f"LOCK TABLE {payments} IN EXCLUSIVE MODE", seconds=0.5):
+        results = run_concurrently(2, lambda i: post_signed(renewal, fake_stripe.webhook_secret))
     assert sorted(outcome for _, outcome in results) == ["duplicate", "processed"]
     assert Payment.objects.filter(gateway_invoice_id=renewal["data"]["object"]["id"]).count() == 1

@@ -9,6 +9,7 @@ from io import StringIO
 
 import pytest
 from django.contrib.admin.sites import site
+from django.contrib.messages.storage.cookie import CookieStorage
 from django.core.management import call_command
 from django.db import connection
 from django.test import RequestFactory
@@ -16,7 +17,7 @@ from django.test import RequestFactory
 from django_torgovo_subscriptions.models import Payment, PaymentEvent, UserSubscription
 from django_torgovo_subscriptions.payments.dummy import DummyGateway, webhook_secret
 from django_torgovo_subscriptions.services import payments as billing
-from django_torgovo_subscriptions.services.payments import event_handlers as handlers
+from tests.db_faults import inserts_fail
 from tests.factories import make_plan
 from tests.payments_support import DUMMY_WEBHOOK, STRIPE_WEBHOOK, pending, post_event
 
@@ -189,38 +190,31 @@ def test_unknown_types_are_stored_and_acknowledged(anon, dummy):
     assert row.status == "ignored" and "not acted on" in row.error and row.payload == event
 
 
-def test_a_processing_error_is_a_500_kept_for_retry_then_reprocessed(
-    anon, pending_subscription, monkeypatch
-):
+def test_a_processing_error_is_a_500_kept_for_retry_then_reprocessed(anon, pending_subscription):
     event = invoice_paid(pending_subscription)
 
-    def boom(*args, **kwargs):
-        raise RuntimeError("database hiccup")
+    with inserts_fail(Payment, "database hiccup"):
+        response = post_dummy(anon, event)
+        assert response.status_code == 500
+        assert response.json()["code"] == "processing_error"
+        row = PaymentEvent.objects.get()
+        assert (row.status, row.error_code, row.attempts) == ("failed", "IntegrityError", 1)
+        assert "database hiccup" in row.error and "Traceback" in row.error
+        pending_subscription.refresh_from_db()
+        assert pending_subscription.status == "pending_payment"  # rolled back with the event
 
-    monkeypatch.setattr(handlers, "_record_paid", boom)
-    response = post_dummy(anon, event)
-    assert response.status_code == 500
-    assert response.json()["code"] == "processing_error"
-    row = PaymentEvent.objects.get()
-    assert (row.status, row.error_code, row.attempts) == ("failed", "RuntimeError", 1)
-    assert "database hiccup" in row.error and "Traceback" in row.error
-    pending_subscription.refresh_from_db()
-    assert pending_subscription.status == "pending_payment"  # rolled back with the event
-
-    # The gateway retries: still failing, then fixed.
-    assert post_dummy(anon, event).status_code == 500
-    monkeypatch.undo()
+        # The gateway retries: still failing, then fixed.
+        assert post_dummy(anon, event).status_code == 500
     assert post_dummy(anon, event).json()["status"] == "processed"
     row.refresh_from_db()
     assert (row.status, row.attempts, row.error) == ("processed", 3, "")
 
 
-def test_failed_events_are_reprocessed_by_the_command(pending_subscription, monkeypatch):
+def test_failed_events_are_reprocessed_by_the_command(pending_subscription):
     event = invoice_paid(pending_subscription)
-    monkeypatch.setattr(handlers, "_record_paid", lambda *a, **k: 1 / 0)
-    status, _ = DummyGateway().deliver(event)
+    with inserts_fail(Payment, "database hiccup"):
+        status, _ = DummyGateway().deliver(event)
     assert status == 500
-    monkeypatch.undo()
 
     out = StringIO()
     call_command("process_payment_events", stdout=out)
@@ -234,23 +228,20 @@ def test_failed_events_are_reprocessed_by_the_command(pending_subscription, monk
     )  # forced: still one payment
 
 
-def test_the_admin_reprocess_action(admin_user, pending_subscription, monkeypatch):
+def test_the_admin_reprocess_action(admin_user, pending_subscription):
     event = invoice_paid(pending_subscription)
-    monkeypatch.setattr(handlers, "_record_paid", lambda *a, **k: 1 / 0)
-    DummyGateway().deliver(event)
-    monkeypatch.undo()
+    with inserts_fail(Payment, "database hiccup"):
+        assert DummyGateway().deliver(event)[0] == 500
     rejected = PaymentEvent.objects.create(
         gateway="dummy", status="rejected", error_code="invalid_signature"
     )
-    model_admin = site._registry[PaymentEvent]
+    # The action itself (the alt host mounts no admin URLs), its messages in a real store.
     request = RequestFactory().post("/admin/")
     request.user = admin_user
-    messages = []
-    monkeypatch.setattr(
-        model_admin, "message_user", lambda request, message, level: messages.append(message)
-    )
+    request._messages = CookieStorage(request)
 
-    model_admin.reprocess(request, PaymentEvent.objects.all())
+    site._registry[PaymentEvent].reprocess(request, PaymentEvent.objects.all())
+    messages = [str(m) for m in request._messages]
 
     pending_subscription.refresh_from_db()
     assert pending_subscription.status == "active"
@@ -265,8 +256,8 @@ def test_the_log_survives_atomic_requests(anon, user, dummy, monkeypatch):
     monkeypatch.setitem(connection.settings_dict, "ATOMIC_REQUESTS", True)
     subscription = pending(user, make_plan(slug="basic"))
     anon.post(DUMMY_WEBHOOK, b"{}", content_type="application/json")
-    monkeypatch.setattr(handlers, "_record_paid", lambda *a, **k: 1 / 0)
-    assert post_dummy(anon, invoice_paid(subscription)).status_code == 500
+    with inserts_fail(Payment, "database hiccup"):
+        assert post_dummy(anon, invoice_paid(subscription)).status_code == 500
     assert sorted(PaymentEvent.objects.values_list("status", flat=True)) == ["failed", "rejected"]
     assert UserSubscription.objects.get().status == "pending_payment"
 

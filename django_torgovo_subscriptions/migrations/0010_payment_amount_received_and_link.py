@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('subscriptions', '0008_managed_signals'),
+        ('subscriptions', '0009_webhook_refusal_counts'),
     ]
 
     operations = [

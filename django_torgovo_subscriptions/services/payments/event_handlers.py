@@ -3,13 +3,14 @@ What each gateway event does to payments and subscriptions.
 
 Every handler runs inside the event's processing transaction (see
 ``receiver.process_event``), takes the subscription's row lock first
-(``_resolve``) and is idempotent: an invoice already recorded paid is never
+(``_own_subscription``) and is idempotent: an invoice already recorded paid is never
 applied again.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
 
@@ -40,6 +41,8 @@ logger = logging.getLogger(__name__)
 
 # (PaymentEvent status, the subscription concerned, a note for the event row)
 HandlerResult = tuple[str, UserSubscription | None, str]
+ProfitShareHandler = Callable[[BaseGateway, BillingEvent, UserSubscription], HandlerResult]
+SECOND_SUBSCRIPTION_EVENT = "The event is about a second gateway subscription."
 
 
 def _processed(subscription: UserSubscription, note: str = "") -> HandlerResult:
@@ -101,6 +104,33 @@ def _resolve(gateway: BaseGateway, event: BillingEvent) -> tuple[UserSubscriptio
     return subscription, ""
 
 
+def _own_subscription(
+    gateway: BaseGateway,
+    event: BillingEvent,
+    *,
+    second_note: str | None = None,
+    profit_share: ProfitShareHandler | None = None,
+) -> tuple[UserSubscription, None] | tuple[None, HandlerResult]:
+    """
+    ``(subscription, None)``: the event's subscription, locked, for the handler
+    to act on; or ``(None, result)`` when the event is settled here: ignored
+    when it names none of ours; ``profit_share``'s result for a profit share
+    invoice; for another gateway subscription than the row's, ignored with
+    ``second_note``, or without one (a paid checkout or invoice) that second
+    subscription cancelled (``_second_gateway_subscription``).
+    """
+    subscription, note = _resolve(gateway, event)
+    if subscription is None:
+        return None, _ignored(note)
+    if profit_share is not None and event.profit_share_payment is not None:
+        return None, profit_share(gateway, event, subscription)
+    if _is_other_gateway_subscription(subscription, event):
+        if second_note is not None:
+            return None, _ignored(second_note, subscription)
+        return None, _second_gateway_subscription(gateway, subscription, event)
+    return subscription, None
+
+
 def _is_other_gateway_subscription(subscription: UserSubscription, event: BillingEvent) -> bool:
     return bool(
         subscription.gateway_subscription_id
@@ -139,11 +169,9 @@ def _on_checkout_completed(gateway: BaseGateway, event: BillingEvent) -> Handler
     CheckoutSession.objects.filter(
         gateway=gateway.name, session_id=event.checkout_session_id
     ).update(status=CheckoutStatus.COMPLETE)
-    subscription, note = _resolve(gateway, event)
+    subscription, settled = _own_subscription(gateway, event)
     if subscription is None:
-        return _ignored(note)
-    if _is_other_gateway_subscription(subscription, event):
-        return _second_gateway_subscription(gateway, subscription, event)
+        return settled
     _link(gateway, subscription, event)
     if event.payment_status == "paid" and event.invoice_id:
         payment = _record_paid(gateway, subscription, event)
@@ -160,29 +188,25 @@ def _on_checkout_expired(gateway: BaseGateway, event: BillingEvent) -> HandlerRe
 
 
 def _on_invoice_paid(gateway: BaseGateway, event: BillingEvent) -> HandlerResult:
-    subscription, note = _resolve(gateway, event)
+    subscription, settled = _own_subscription(
+        gateway, event, profit_share=profit_share_events.on_paid
+    )
     if subscription is None:
-        return _ignored(note)
-    if event.profit_share_payment is not None:
-        return profit_share_events.on_paid(gateway, event, subscription)
-    if _is_other_gateway_subscription(subscription, event):
-        return _second_gateway_subscription(gateway, subscription, event)
+        return settled
     _link(gateway, subscription, event)
     payment = _record_paid(gateway, subscription, event)
     return _processed(subscription, payment.note)
 
 
 def _on_invoice_payment_failed(gateway: BaseGateway, event: BillingEvent) -> HandlerResult:
-    subscription, note = _resolve(gateway, event)
+    subscription, settled = _own_subscription(
+        gateway,
+        event,
+        second_note="The invoice belongs to a second gateway subscription, which was cancelled.",
+        profit_share=profit_share_events.on_failed,
+    )
     if subscription is None:
-        return _ignored(note)
-    if event.profit_share_payment is not None:
-        return profit_share_events.on_failed(gateway, event, subscription)
-    if _is_other_gateway_subscription(subscription, event):
-        return _ignored(
-            "The invoice belongs to a second gateway subscription, which was cancelled.",
-            subscription,
-        )
+        return settled
     _link(gateway, subscription, event)
     payment = Payment.objects.filter(
         gateway=gateway.name, gateway_invoice_id=event.invoice_id
@@ -233,11 +257,9 @@ def _received_note(payment: Payment, event: BillingEvent) -> str:
 
 
 def _on_subscription_updated(gateway: BaseGateway, event: BillingEvent) -> HandlerResult:
-    subscription, note = _resolve(gateway, event)
+    subscription, settled = _own_subscription(gateway, event, second_note=SECOND_SUBSCRIPTION_EVENT)
     if subscription is None:
-        return _ignored(note)
-    if _is_other_gateway_subscription(subscription, event):
-        return _ignored("The event is about a second gateway subscription.", subscription)
+        return settled
     last_change = subscription.updated_at
     _link(gateway, subscription, event)
     if event.status in ("canceled", "incomplete_expired"):
@@ -280,11 +302,9 @@ def _apply_gateway_renewal(subscription: UserSubscription, *, renew: bool) -> No
 
 
 def _on_subscription_deleted(gateway: BaseGateway, event: BillingEvent) -> HandlerResult:
-    subscription, note = _resolve(gateway, event)
+    subscription, settled = _own_subscription(gateway, event, second_note=SECOND_SUBSCRIPTION_EVENT)
     if subscription is None:
-        return _ignored(note)
-    if _is_other_gateway_subscription(subscription, event):
-        return _ignored("The event is about a second gateway subscription.", subscription)
+        return settled
     return _end(subscription)
 
 
