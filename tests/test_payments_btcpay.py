@@ -446,6 +446,39 @@ def test_the_billing_run_opens_one_renewal_invoice_and_signals_it(api, user, fak
     assert listed["payment_url"] == invoice["checkoutLink"] and listed["expires_at"]
 
 
+def test_the_api_shows_the_pending_renewal_with_its_link_and_what_is_missing(
+    api, user, fake_btcpay, active
+):
+    assert (
+        api.get("/api/subscriptions/my-subscription/").json()["custom_bot"]["pending_renewal"]
+        is None
+    )
+    run_billing_before_the_end(active)
+    renewal = Payment.objects.get(status="pending")
+    invoice = fake_btcpay.invoices[renewal.gateway_invoice_id]
+
+    shown = api.get("/api/subscriptions/my-subscription/").json()["custom_bot"]["pending_renewal"]
+
+    assert shown["payment_url"] == invoice["checkoutLink"] == renewal.payment_url
+    assert shown["amount"] == "29.00" and shown["currency"] == "EUR"
+    assert shown["expires_at"] and shown["amount_missing"] is None
+    assert api.get(f"/api/subscriptions/{active.pk}/").json()["pending_renewal"] == shown
+    [listed] = api.get("/api/subscriptions/").json()["results"]
+    assert listed["pending_renewal"] == shown
+
+    deliver(api, fake_btcpay, *fake_btcpay.pay(renewal.gateway_invoice_id, "20.00"))
+    shown = api.get(f"/api/subscriptions/{active.pk}/").json()["pending_renewal"]
+    assert shown["amount_missing"] == "9.00"
+
+    deliver(
+        api,
+        fake_btcpay,
+        *fake_btcpay.pay(renewal.gateway_invoice_id, "9.00"),
+        *fake_btcpay.confirm(renewal.gateway_invoice_id),
+    )
+    assert api.get(f"/api/subscriptions/{active.pk}/").json()["pending_renewal"] is None
+
+
 def test_a_paid_renewal_extends_the_period(api, user, fake_btcpay, active):
     run_billing_before_the_end(active)
     renewal = Payment.objects.get(status="pending")

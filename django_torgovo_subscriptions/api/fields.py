@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from django.db import models
@@ -25,6 +26,13 @@ class PackageModelSerializer(serializers.ModelSerializer):
         **serializers.ModelSerializer.serializer_field_mapping,
         models.DecimalField: StringDecimalField,
     }
+
+
+def shortfall(larger: Decimal | None, smaller: Decimal | None) -> str | None:
+    """``larger`` less ``smaller`` (never below zero) as a money string; None if either is."""
+    if larger is None or smaller is None:
+        return None
+    return f"{max(larger - smaller, Decimal('0')):.2f}"
 
 
 @extend_schema_field(OpenApiTypes.STR)

@@ -5,7 +5,6 @@ events, payment history, and the dummy gateway's checkout page.
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
@@ -19,7 +18,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from django_torgovo_subscriptions.api.base import PackageAPIViewMixin
-from django_torgovo_subscriptions.api.fields import PackageModelSerializer
+from django_torgovo_subscriptions.api.fields import PackageModelSerializer, shortfall
 from django_torgovo_subscriptions.api.schema import AUTH_ERRORS, THROTTLED, error
 from django_torgovo_subscriptions.compat import extend_schema, inline_serializer
 from django_torgovo_subscriptions.exceptions import (
@@ -128,16 +127,10 @@ class PaymentSerializer(PackageModelSerializer):
         return payment.subscription.plan.name if payment.subscription else None
 
     def get_amount_missing(self, payment: Payment) -> str | None:
-        return self._difference(payment.amount, payment.amount_received)
+        return shortfall(payment.amount, payment.amount_received)
 
     def get_amount_overpaid(self, payment: Payment) -> str | None:
-        return self._difference(payment.amount_received, payment.amount)
-
-    @staticmethod
-    def _difference(larger: Decimal | None, smaller: Decimal | None) -> str | None:
-        if larger is None or smaller is None:
-            return None
-        return f"{max(larger - smaller, Decimal('0')):.2f}"
+        return shortfall(payment.amount_received, payment.amount)
 
 
 class WebhookAnswerSerializer(serializers.Serializer):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from django_torgovo_subscriptions.api.fields import PackageModelSerializer
+from django_torgovo_subscriptions.api.fields import PackageModelSerializer, shortfall
 from django_torgovo_subscriptions.compat import OpenApiTypes, extend_schema_field
 from django_torgovo_subscriptions.exceptions import StatusNotSettable
 from django_torgovo_subscriptions.models import (
@@ -12,6 +12,7 @@ from django_torgovo_subscriptions.models import (
     SubscriptionStatus,
     UserSubscription,
 )
+from django_torgovo_subscriptions.models.payments import Payment, pending_renewal
 
 
 class SubscriptionPlanSerializer(PackageModelSerializer):
@@ -33,10 +34,32 @@ class SubscriptionPlanSerializer(PackageModelSerializer):
         read_only_fields = fields
 
 
+class PendingRenewalSerializer(PackageModelSerializer):
+    """The open invoice of a subscription's next period, which the user pays by following
+    ``payment_url`` (BTCPay: crypto has no pull payments)."""
+
+    amount_missing = serializers.SerializerMethodField(
+        help_text="What is left to pay after a partial payment (amount less what arrived); "
+        "null while nothing has arrived."
+    )
+
+    class Meta:
+        model = Payment
+        fields = ("amount", "currency", "payment_url", "expires_at", "amount_missing")
+        read_only_fields = fields
+
+    def get_amount_missing(self, payment: Payment) -> str | None:
+        return shortfall(payment.amount, payment.amount_received)
+
+
 class UserSubscriptionSerializer(PackageModelSerializer):
     plan = SubscriptionPlanSerializer(read_only=True)
     is_live = serializers.SerializerMethodField(
         help_text="True while the subscription grants access (status and end_date both count)."
+    )
+    pending_renewal = serializers.SerializerMethodField(
+        help_text="The next period's invoice waiting to be paid (BTCPay renewals), with its "
+        "link; null when there is none (card gateways renew on their own)."
     )
 
     class Meta:
@@ -53,11 +76,17 @@ class UserSubscriptionSerializer(PackageModelSerializer):
             "payment_method",
             "cancelled_at",
             "created_at",
+            "pending_renewal",
         )
         read_only_fields = fields
 
     def get_is_live(self, subscription: UserSubscription) -> bool:
         return subscription.is_live()
+
+    @extend_schema_field(PendingRenewalSerializer(allow_null=True))
+    def get_pending_renewal(self, subscription: UserSubscription) -> dict | None:
+        payment = pending_renewal(subscription)
+        return PendingRenewalSerializer(payment).data if payment is not None else None
 
 
 @extend_schema_field(OpenApiTypes.INT)

@@ -19,6 +19,7 @@ from django_torgovo_subscriptions.api.serializers import (
 from django_torgovo_subscriptions.compat import extend_schema
 from django_torgovo_subscriptions.exceptions import NoLiveSubscription
 from django_torgovo_subscriptions.models import SubscriptionPlan, UserSubscription
+from django_torgovo_subscriptions.models.payments import prefetch_open_renewals
 from django_torgovo_subscriptions.services import subscriptions as service
 
 
@@ -46,7 +47,11 @@ class OwnSubscriptionsMixin(PackageAPIViewMixin):
     subscriptions_throttle_scope = "subscriptions"
 
     def get_queryset(self):
-        return UserSubscription.objects.filter(user=self.request.user).select_related("plan")
+        return (
+            UserSubscription.objects.filter(user=self.request.user)
+            .select_related("plan")
+            .prefetch_related(prefetch_open_renewals())
+        )
 
 
 @extend_schema(

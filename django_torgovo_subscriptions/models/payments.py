@@ -171,6 +171,44 @@ class Payment(models.Model):
         return f"{self.amount} {self.currency} {self.status} ({invoice})"
 
 
+# ``billing_reason`` of a renewal (the gateways use Stripe's words).
+RENEWAL_REASON = "subscription_cycle"
+
+
+def open_renewals() -> models.QuerySet[Payment]:
+    """
+    Renewal invoices still open for the user to pay (a gateway without pull
+    payments, BTCPay, leaves them with a link), newest first.
+    """
+    return Payment.objects.filter(
+        kind=PaymentKind.SUBSCRIPTION,
+        status=PaymentStatus.PENDING,
+        billing_reason=RENEWAL_REASON,
+    ).exclude(payment_url="")
+
+
+# ``prefetch_related`` of a subscription queryset that ``pending_renewal`` then reads.
+OPEN_RENEWALS_ATTR = "open_renewal_payments"
+
+
+def prefetch_open_renewals() -> models.Prefetch:
+    return models.Prefetch("payments", queryset=open_renewals(), to_attr=OPEN_RENEWALS_ATTR)
+
+
+def pending_renewal(subscription) -> Payment | None:
+    """The open invoice of the period after ``subscription.end_date``, or None."""
+    if subscription.end_date is None:
+        return None
+    prefetched = getattr(subscription, OPEN_RENEWALS_ATTR, None)
+    if prefetched is not None:
+        return next((p for p in prefetched if p.period_start == subscription.end_date), None)
+    return (
+        open_renewals()
+        .filter(subscription_id=subscription.pk, period_start=subscription.end_date)
+        .first()
+    )
+
+
 class PaymentEventStatus(models.TextChoices):
     RECEIVED = "received", _("Received")
     PROCESSED = "processed", _("Processed")

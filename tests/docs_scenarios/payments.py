@@ -11,11 +11,13 @@ from __future__ import annotations
 import json
 import time
 from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from django_torgovo_subscriptions.models import UserSubscription
+from django_torgovo_subscriptions.models import Payment, UserSubscription
 from django_torgovo_subscriptions.payments.dummy import RENEWALS_DECLINED, SUCCEEDS, DummyGateway
+from django_torgovo_subscriptions.periods import add_months
 from django_torgovo_subscriptions.services import payments as billing
 from django_torgovo_subscriptions.services import subscriptions as service
 from tests.docs_scenarios import Context, scenario
@@ -92,6 +94,35 @@ def renewal_failed(ctx: Context) -> dict:
     billing.run_billing(now=subscription.end_date - timedelta(minutes=30))
     subscription.refresh_from_db()
     assert subscription.status == "past_due", subscription.status
+    return {**_base(ctx), "SUBSCRIPTION_ID": subscription.id}
+
+
+@scenario("renewal_invoice_open")
+def renewal_invoice_open(ctx: Context) -> dict:
+    """
+    An active subscription paying through BTCPay whose next period's invoice the
+    billing run opened, 20.00 of 29.00 received: the rows as that run and the
+    partial payment's webhook leave them (tests/test_payments_btcpay.py makes
+    them over HTTP; the example host has no BTCPay server).
+    """
+    subscription = pay_with_dummy(_pending(ctx))
+    UserSubscription.objects.filter(pk=subscription.pk).update(
+        payment_method="btcpay", gateway_subscription_id=f"btcpay-{subscription.pk}"
+    )
+    Payment.objects.create(
+        user=ctx.user,
+        subscription=subscription,
+        gateway="btcpay",
+        amount=Decimal("29.00"),
+        amount_received=Decimal("20.00"),
+        currency="USD",
+        billing_reason="subscription_cycle",
+        gateway_invoice_id="LJ8Zt3uMGuxwFaRv000002",
+        period_start=subscription.end_date,
+        period_end=add_months(subscription.start_date, 2),
+        payment_url="https://pay.example.com/i/LJ8Zt3uMGuxwFaRv000002",
+        expires_at=subscription.end_date,
+    )
     return {**_base(ctx), "SUBSCRIPTION_ID": subscription.id}
 
 
