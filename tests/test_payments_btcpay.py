@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from django_torgovo_subscriptions import signals
 from django_torgovo_subscriptions.checks import check_settings
+from django_torgovo_subscriptions.conf import subscriptions_settings
 from django_torgovo_subscriptions.models import (
     CheckoutSession,
     Payment,
@@ -510,6 +511,62 @@ def test_an_unpaid_renewal_goes_past_due_then_expires(api, user, fake_btcpay, ac
     report = billing.run_billing(now=subscription.end_date + timedelta(seconds=grace + 60))
     assert report.past_due_expired == 1 and not report.errors
     assert subscription_of(user).status == "expired"
+
+
+def test_a_past_due_subscription_gets_a_fresh_renewal_invoice_for_its_grace_period(
+    api, user, fake_btcpay, active
+):
+    created = []
+    signals.renewal_invoice_created.connect(
+        lambda **kw: created.append(kw["payment"].gateway_invoice_id), weak=False
+    )
+    try:
+        run_billing_before_the_end(active)
+        expired = Payment.objects.get(status="pending")
+        deliver(api, fake_btcpay, *fake_btcpay.expire(expired.gateway_invoice_id))
+        assert subscription_of(user).status == "past_due"
+        after_the_end = active.end_date + timedelta(hours=2)
+
+        first = billing.run_billing(now=after_the_end)
+        second = billing.run_billing(now=after_the_end + timedelta(minutes=5))
+    finally:
+        signals.renewal_invoice_created.receivers.clear()
+
+    assert not first.errors and not second.errors
+    fresh = Payment.objects.get(status="pending")
+    assert fresh.gateway_invoice_id != expired.gateway_invoice_id
+    assert created == [expired.gateway_invoice_id, fresh.gateway_invoice_id]
+    assert len(fake_btcpay.invoices) == 3  # checkout, expired renewal, fresh renewal
+    assert fresh.period_start == active.end_date and fresh.payment_url
+    # Open until the grace period ends (the fake counts the minutes from its own clock).
+    grace = timedelta(seconds=subscriptions_settings.PAST_DUE_GRACE_SECONDS)
+    *_, opened = fake_btcpay.requests_to("POST", r"/api/v1/stores/[^/]+/invoices")
+    minutes = json.loads(opened["raw"])["checkout"]["expirationMinutes"]
+    assert minutes == (active.end_date + grace - after_the_end).total_seconds() // 60
+    shown = api.get(f"/api/subscriptions/{active.pk}/").json()["pending_renewal"]
+    assert shown["payment_url"] == fresh.payment_url
+
+    deliver(
+        api,
+        fake_btcpay,
+        *fake_btcpay.pay(fresh.gateway_invoice_id),
+        *fake_btcpay.confirm(fresh.gateway_invoice_id),
+    )
+    subscription = subscription_of(user)
+    assert subscription.status == "active"
+    assert subscription.end_date == add_months(active.start_date, 2)
+
+
+def test_no_fresh_renewal_invoice_once_the_grace_period_is_over(api, user, fake_btcpay, active):
+    run_billing_before_the_end(active)
+    expired = Payment.objects.get(status="pending")
+    deliver(api, fake_btcpay, *fake_btcpay.expire(expired.gateway_invoice_id))
+    grace = subscriptions_settings.PAST_DUE_GRACE_SECONDS
+
+    report = billing.run_billing(now=active.end_date + timedelta(seconds=grace + 60))
+
+    assert report.renewals_charged == 0 and report.past_due_expired == 1
+    assert not Payment.objects.filter(status="pending").exists()
 
 
 def test_btcpay_down_at_renewal_is_reported_and_retried(api, user, fake_btcpay, active):

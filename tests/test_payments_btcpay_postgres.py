@@ -119,3 +119,24 @@ def test_concurrent_billing_runs_open_one_renewal_invoice(settled, fake_btcpay):
     assert len(fake_btcpay.invoices) == invoices + 1
     assert Payment.objects.filter(status="pending").count() == 1
     assert UserSubscription.objects.get().status == "active"
+
+
+def test_concurrent_billing_runs_open_one_fresh_invoice_for_a_past_due_subscription(
+    settled, fake_btcpay
+):
+    subscription, delivery = settled
+    assert post_signed(delivery, fake_btcpay.webhook_secret) == (200, "processed")
+    subscription.refresh_from_db()
+    billing.run_billing(now=subscription.end_date - timedelta(minutes=30))
+    renewal = Payment.objects.get(status="pending")
+    [expired] = fake_btcpay.expire(renewal.gateway_invoice_id)
+    assert post_signed(expired, fake_btcpay.webhook_secret) == (200, "processed")
+    assert UserSubscription.objects.get().status == "past_due"
+    invoices = len(fake_btcpay.invoices)
+    now = subscription.end_date + timedelta(hours=1)
+
+    reports = run_concurrently(10, lambda i: billing.run_billing(now=now))
+
+    assert not any(report.errors for report in reports)
+    assert len(fake_btcpay.invoices) == invoices + 1
+    assert Payment.objects.filter(status="pending").count() == 1

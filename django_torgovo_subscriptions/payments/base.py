@@ -63,6 +63,10 @@ class BaseGateway:
     signature_header: str = ""
     #: True when the gateway charges renewals itself and reports them as events.
     native_recurring: bool = True
+    #: Without native recurring: True when a past_due subscription is asked to
+    #: ``charge_renewal`` again during PAST_DUE_GRACE_SECONDS (the user pays a
+    #: fresh invoice; a card gateway's declined charge is not retried here).
+    renews_past_due: bool = False
 
     @classmethod
     def check(cls) -> list[CheckMessage]:

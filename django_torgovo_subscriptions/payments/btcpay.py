@@ -49,6 +49,7 @@ from django.core.checks import CheckMessage, Error
 from django.db import transaction
 
 from django_torgovo_subscriptions import signals
+from django_torgovo_subscriptions.conf import subscriptions_settings
 from django_torgovo_subscriptions.exceptions import (
     GatewayError,
     MalformedEvent,
@@ -123,6 +124,7 @@ class BtcPayGateway(BaseGateway):
     display_name = "Crypto (BTCPay Server)"
     signature_header = "BTCPay-Sig"
     native_recurring = False
+    renews_past_due = True
 
     @classmethod
     def check(cls) -> list[CheckMessage]:
@@ -340,12 +342,21 @@ class BtcPayGateway(BaseGateway):
     def charge_renewal(self, subscription: UserSubscription, now: datetime) -> str:
         """
         Open the invoice of the period after ``subscription.end_date`` (once: a
-        later run finds its pending ``Payment``), record it as that pending
-        payment with its link, and send ``renewal_invoice_created``. It expires
-        at the period's end (at least an hour after it is opened): unpaid, the
-        subscription goes past_due as after a declined card.
+        later run finds its pending or paid ``Payment``), record it as that
+        pending payment with its link, and send ``renewal_invoice_created``. It
+        expires at the period's end (at least an hour after it is opened):
+        unpaid, the subscription goes past_due as after a declined card. A
+        past_due subscription (the billing run asks again during its grace
+        period) gets a fresh invoice in place of the one that failed, open until
+        the grace period ends.
         """
-        from django_torgovo_subscriptions.models import Payment, PaymentKind, UserSubscription
+        from django_torgovo_subscriptions.models import (
+            Payment,
+            PaymentKind,
+            SubscriptionStatus,
+            UserSubscription,
+        )
+        from django_torgovo_subscriptions.models.payments import PaymentStatus
 
         with transaction.atomic():
             subscription = (
@@ -356,14 +367,24 @@ class BtcPayGateway(BaseGateway):
             start = subscription.end_date
             if start is None or subscription.start_date is None:
                 raise GatewayError(f"Subscription {subscription.pk} has no period to renew.")
-            existing = Payment.objects.filter(
-                gateway=self.name,
-                subscription=subscription,
-                kind=PaymentKind.SUBSCRIPTION,
-                period_start=start,
-            ).first()
+            # A failed invoice (expired or invalid) is history: the period gets another.
+            existing = (
+                Payment.objects.filter(
+                    gateway=self.name,
+                    subscription=subscription,
+                    kind=PaymentKind.SUBSCRIPTION,
+                    period_start=start,
+                )
+                .exclude(status=PaymentStatus.FAILED)
+                .first()
+            )
             if existing is not None:
                 return existing.gateway_invoice_id
+            expires_at = start
+            if subscription.status == SubscriptionStatus.PAST_DUE:
+                expires_at = start + timedelta(
+                    seconds=subscriptions_settings.PAST_DUE_GRACE_SECONDS
+                )
             end = next_period_end(subscription.start_date, start)
             plan = subscription.plan
             metadata = {
@@ -376,7 +397,7 @@ class BtcPayGateway(BaseGateway):
                 amount=plan.monthly_price,
                 currency=plan.currency,
                 metadata=metadata,
-                expires_at=max(start, now + MIN_INVOICE_LIFETIME),
+                expires_at=max(expires_at, now + MIN_INVOICE_LIFETIME),
                 now=now,
             )
             payment = Payment.objects.create(

@@ -77,15 +77,24 @@ def _seconds(name: str) -> timedelta:
 
 
 def charge_due_renewals(gateway: BaseGateway, now: datetime, report: BillingReport) -> None:
-    """Ask ``gateway`` to charge the next period of the subscriptions that pay through it."""
-    due = (
-        UserSubscription.objects.filter(
-            payment_method=gateway.name,
-            status__in=[SubscriptionStatus.ACTIVE, SubscriptionStatus.TRIAL],
-            auto_renew=True,
-            end_date__lte=now + _seconds("RENEWAL_LEAD_SECONDS"),
-            end_date__gt=now - _seconds("RENEWAL_GRACE_SECONDS"),
+    """
+    Ask ``gateway`` to charge the next period of the subscriptions that pay
+    through it; a gateway that ``renews_past_due`` also the past_due ones still
+    in their grace period (their renewal invoice expired unpaid: the gateway
+    opens a fresh one, or finds the open one).
+    """
+    window = Q(
+        status__in=[SubscriptionStatus.ACTIVE, SubscriptionStatus.TRIAL],
+        end_date__lte=now + _seconds("RENEWAL_LEAD_SECONDS"),
+        end_date__gt=now - _seconds("RENEWAL_GRACE_SECONDS"),
+    )
+    if gateway.renews_past_due:
+        window |= Q(
+            status=SubscriptionStatus.PAST_DUE,
+            end_date__gt=now - _seconds("PAST_DUE_GRACE_SECONDS"),
         )
+    due = (
+        UserSubscription.objects.filter(window, payment_method=gateway.name, auto_renew=True)
         .exclude(gateway_subscription_id="")
         .select_related("plan", "user")
     )
