@@ -57,6 +57,8 @@ class FakeBtcPay(LocalHTTPFake):
         self.invoices: dict[str, dict[str, Any]] = {}
         self.payments: dict[str, list[dict[str, Any]]] = {}
         self.requests: list[dict[str, Any]] = []
+        # Deliveries caused by API calls (an invoice marked invalid), for tests to POST.
+        self.outbox: list[dict[str, Any]] = []
         self.delay = 0.0  # seconds before every answer
         self.fail_status: int | None = None  # answer every request with this status
         self._ids = itertools.count(1)
@@ -94,6 +96,9 @@ class FakeBtcPay(LocalHTTPFake):
                     if (orders is None or i["metadata"].get("orderId") in orders)
                     and i["createdTime"] >= since
                 ]
+            marking = re.fullmatch(r"/api/v1/invoices/([^/]+)/status", path)
+            if marking and method == "POST":
+                return self.mark_status(marking[1], json.loads(raw).get("status"))
             match = re.fullmatch(r"/api/v1/invoices/([^/]+)(/payment-methods)?", path)
             if match and method == "GET":
                 if match[1] not in self.invoices:
@@ -143,6 +148,18 @@ class FakeBtcPay(LocalHTTPFake):
         }
         self.payments[invoice_id] = []
         return 200, self.invoice_data(self.invoices[invoice_id])
+
+    def mark_status(self, invoice_id: str, status: Any) -> tuple[int, Any]:
+        """``POST /invoices/{id}/status``: the merchant marks the invoice."""
+        invoice = self.invoices.get(invoice_id)
+        if invoice is None:
+            return 404, {"code": "invoice-not-found", "message": "Invoice not found."}
+        if status not in self.invoice_data(invoice)["availableStatusesForManualMarking"]:
+            return 400, [{"path": "status", "message": f"Cannot mark the invoice {status}."}]
+        invoice["status"], invoice["additionalStatus"] = status, "Marked"
+        event = "InvoiceInvalid" if status == "Invalid" else "InvoiceSettled"
+        self.outbox.append(self.delivery(event, invoice_id, manuallyMarked=True))
+        return 200, self.invoice_data(invoice)
 
     def paid(self, invoice_id: str) -> Decimal:
         return sum((p["fiat"] for p in self.payments[invoice_id]), Decimal("0"))

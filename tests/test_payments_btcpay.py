@@ -569,6 +569,120 @@ def test_no_fresh_renewal_invoice_once_the_grace_period_is_over(api, user, fake_
     assert not Payment.objects.filter(status="pending").exists()
 
 
+def stop_renewal(api, subscription, how):
+    url = f"/api/subscriptions/{subscription.pk}/"
+    if how == "delete":
+        return api.delete(url)
+    body = {"status": "cancelled"} if how == "patch_status" else {"auto_renew": False}
+    return api.patch(url, body, format="json")
+
+
+@pytest.mark.parametrize(
+    ("how", "status"),
+    [("delete", "cancelled"), ("patch_status", "cancelled"), ("patch_auto_renew", "active")],
+)
+def test_stopping_renewal_withdraws_the_open_renewal_invoice_at_btcpay(
+    api, user, fake_btcpay, active, how, status
+):
+    run_billing_before_the_end(active)
+    renewal = Payment.objects.get(status="pending")
+    failed = []
+    signals.payment_failed.connect(lambda **kw: failed.append(kw["payment"].pk), weak=False)
+    try:
+        response = stop_renewal(api, active, how)
+        assert response.status_code == 200, response.content
+        assert response.json()["status"] == status
+        assert response.json()["pending_renewal"] is None
+        [marked] = fake_btcpay.requests_to(
+            "POST", rf"/api/v1/invoices/{renewal.gateway_invoice_id}/status"
+        )
+        assert json.loads(marked["raw"]) == {"status": "Invalid"}
+        assert fake_btcpay.invoices[renewal.gateway_invoice_id]["status"] == "Invalid"
+        renewal.refresh_from_db()
+        assert renewal.status == "failed" and "Withdrawn" in renewal.failure_reason
+
+        # BTCPay reports the invoice invalid: recorded already, nothing changes.
+        [answer] = deliver(api, fake_btcpay, *fake_btcpay.outbox)
+    finally:
+        signals.payment_failed.receivers.clear()
+
+    assert answer["status"] == "processed"
+    subscription = subscription_of(user)
+    assert subscription.status == status and subscription.end_date == active.end_date
+    assert failed == []
+    # Nothing is opened again while renewal is off.
+    run_billing_before_the_end(active, seconds=60)
+    assert not Payment.objects.filter(status="pending").exists()
+
+
+def test_renewal_turned_back_on_gets_a_fresh_invoice(api, user, fake_btcpay, active):
+    run_billing_before_the_end(active)
+    withdrawn = Payment.objects.get(status="pending")
+    assert stop_renewal(api, active, "patch_auto_renew").status_code == 200
+    url = f"/api/subscriptions/{active.pk}/"
+    assert api.patch(url, {"auto_renew": True}, format="json").status_code == 200
+
+    run_billing_before_the_end(active, seconds=60)
+
+    fresh = Payment.objects.get(status="pending")
+    assert fresh.gateway_invoice_id != withdrawn.gateway_invoice_id
+    assert api.get(url).json()["pending_renewal"]["payment_url"] == fresh.payment_url
+
+
+def test_cancelling_a_past_due_subscription_withdraws_its_fresh_invoice(
+    api, user, fake_btcpay, active
+):
+    run_billing_before_the_end(active)
+    expired = Payment.objects.get(status="pending")
+    deliver(api, fake_btcpay, *fake_btcpay.expire(expired.gateway_invoice_id))
+    billing.run_billing(now=active.end_date + timedelta(hours=1))
+    fresh = Payment.objects.get(status="pending")
+
+    response = api.delete(f"/api/subscriptions/{active.pk}/")
+
+    assert response.status_code == 200 and response.json()["status"] == "cancelled"
+    assert fake_btcpay.invoices[fresh.gateway_invoice_id]["status"] == "Invalid"
+    fresh.refresh_from_db()
+    assert fresh.status == "failed"
+
+
+def test_an_invoice_money_has_reached_is_not_withdrawn(api, user, fake_btcpay, active):
+    run_billing_before_the_end(active)
+    renewal = Payment.objects.get(status="pending")
+    deliver(api, fake_btcpay, *fake_btcpay.pay(renewal.gateway_invoice_id, "10.00"))
+
+    assert api.delete(f"/api/subscriptions/{active.pk}/").status_code == 200
+
+    assert not fake_btcpay.requests_to("POST", r"/api/v1/invoices/[^/]+/status")
+    renewal.refresh_from_db()
+    assert renewal.status == "pending" and renewal.amount_received == Decimal("10.00")
+
+
+@pytest.mark.parametrize(
+    ("breakage", "status", "code"),
+    [("down", 503, "gateway_unavailable"), ("403", 502, "gateway_error")],
+)
+@pytest.mark.parametrize("how", ["delete", "patch_status", "patch_auto_renew"])
+def test_btcpay_failing_during_a_cancel_refuses_it_and_changes_nothing(
+    api, user, fake_btcpay, active, how, breakage, status, code
+):
+    run_billing_before_the_end(active)
+    renewal = Payment.objects.get(status="pending")
+    if breakage == "down":
+        fake_btcpay.stop()
+    else:
+        fake_btcpay.fail_status = 403
+
+    response = stop_renewal(api, active, how)
+
+    assert (response.status_code, response.json()["code"]) == (status, code)
+    subscription = subscription_of(user)
+    assert (subscription.status, subscription.auto_renew) == ("active", True)
+    renewal.refresh_from_db()
+    assert renewal.status == "pending" and renewal.failure_reason == ""
+    assert fake_btcpay.invoices[renewal.gateway_invoice_id]["status"] == "New"
+
+
 def test_btcpay_down_at_renewal_is_reported_and_retried(api, user, fake_btcpay, active):
     fake_btcpay.fail_status = 502
     report = run_billing_before_the_end(active)

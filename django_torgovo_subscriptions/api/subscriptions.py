@@ -42,6 +42,14 @@ class SubscriptionPlanListView(PackageAPIViewMixin, generics.ListAPIView):
     filterset_class = SubscriptionPlanFilter
 
 
+# A cancel or renewal change is told to the subscription's gateway first; when it
+# cannot be, nothing changes.
+GATEWAY_TOLD = {
+    502: error("gateway_error: the payment provider refused the change; nothing changed."),
+    503: error("gateway_unavailable: the payment provider did not answer; nothing changed."),
+}
+
+
 class OwnSubscriptionsMixin(PackageAPIViewMixin):
     serializer_class = UserSubscriptionSerializer
     subscriptions_throttle_scope = "subscriptions"
@@ -97,6 +105,7 @@ class SubscriptionDetailView(OwnSubscriptionsMixin, generics.RetrieveAPIView):
                 "invalid_status (e.g. already cancelled), plan_type_mismatch or "
                 "plan_change_unavailable."
             ),
+            **GATEWAY_TOLD,
             **AUTH_ERRORS,
         },
     )
@@ -119,6 +128,7 @@ class SubscriptionDetailView(OwnSubscriptionsMixin, generics.RetrieveAPIView):
             200: UserSubscriptionSerializer,
             404: error("not_found."),
             409: error("invalid_status: already cancelled or expired."),
+            **GATEWAY_TOLD,
             **AUTH_ERRORS,
         },
     )

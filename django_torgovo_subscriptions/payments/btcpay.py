@@ -5,7 +5,7 @@ BTCPay Server (self-hosted crypto payments) over its Greenfield API
 Configuration comes from the environment only, as for Stripe::
 
     BTCPAY_URL=https://pay.example.com      # the server, no /api/v1
-    BTCPAY_API_KEY=...                      # a key with canviewinvoices + cancreateinvoice
+    BTCPAY_API_KEY=...                      # canviewinvoices, cancreateinvoice, canmodifyinvoices
     BTCPAY_STORE_ID=...                     # the store that sells the plans
     BTCPAY_WEBHOOK_SECRET=...               # the store webhook's secret
     BTCPAY_TIMEOUT_SECONDS=15               # optional: how long to wait for an answer
@@ -112,6 +112,8 @@ INVOICE_EVENTS = frozenset(
         "InvoiceInvalid",
     }
 )
+# failure_reason of a renewal invoice withdrawn because renewal stopped.
+WITHDRAWN = "Withdrawn: the subscription was cancelled or its renewal turned off."
 # The least time a renewal invoice stays payable; how long a profit share's does.
 MIN_INVOICE_LIFETIME = timedelta(hours=1)
 PROFIT_SHARE_INVOICE_LIFETIME = timedelta(days=1)
@@ -334,10 +336,46 @@ class BtcPayGateway(BaseGateway):
     # -- renewals -----------------------------------------------------------------
 
     def set_auto_renew(self, subscription: UserSubscription, auto_renew: bool) -> None:
-        """Nothing to tell: the billing command opens renewal invoices and reads auto_renew."""
+        """Renewal off: withdraw the open renewal invoice (on: the next billing run opens one)."""
+        if not auto_renew:
+            self._withdraw_renewals(subscription.pk)
 
     def cancel_subscription(self, gateway_subscription_id: str) -> None:
-        """Nothing to stop: BTCPay never charges; an unpaid invoice just expires."""
+        """BTCPay never charges: withdraw the open renewal invoice, so it cannot be paid."""
+        reference = kinds._reference(gateway_subscription_id.removeprefix("btcpay-"))
+        if reference is not None:
+            self._withdraw_renewals(reference)
+
+    def _withdraw_renewals(self, subscription_id: int) -> None:
+        """
+        Mark the subscription's open renewal invoices Invalid at BTCPay and their
+        pending ``Payment`` failed. One that money has reached (part paid,
+        processing, settled) is left to finish: its webhook decides, as for any
+        payment. Runs inside the caller's transaction, which holds the
+        subscription's lock: BTCPay failing raises (502/503) and rolls it back.
+        """
+        from django_torgovo_subscriptions.models.payments import PaymentStatus, open_renewals
+
+        client = self.client()
+        for payment in open_renewals().filter(gateway=self.name, subscription_id=subscription_id):
+            invoice = client.get_invoice(payment.gateway_invoice_id)
+            if invoice.paid_amount > 0 or invoice.status not in ("New", "Expired", "Invalid"):
+                continue
+            if invoice.status == "New":
+                client.mark_invoice_status(invoice.id, "Invalid")
+            payment.status = PaymentStatus.FAILED
+            payment.failure_reason = WITHDRAWN
+            payment.failed_at = _now()
+            payment.attempt_count = max(payment.attempt_count, 1)
+            payment.save(
+                update_fields=[
+                    "status",
+                    "failure_reason",
+                    "failed_at",
+                    "attempt_count",
+                    "updated_at",
+                ]
+            )
 
     def charge_renewal(self, subscription: UserSubscription, now: datetime) -> str:
         """

@@ -2,7 +2,8 @@
 A small typed client of BTCPay Server's Greenfield API (``/api/v1``), over ``requests``.
 
 Only what the gateway needs: create an invoice, read one and its payment
-methods, list the store's invoices (by ``orderId``, or created since a time). Every request carries
+methods, list the store's invoices (by ``orderId``, or created since a time),
+mark one invalid. Every request carries
 ``Authorization: token <API key>`` and connect/read timeouts. Failures map to
 the package's errors with stable codes:
 
@@ -157,6 +158,17 @@ class BtcPayClient:
         if not isinstance(data, list):
             raise GatewayError("BTCPay's payment methods answer is not a list.")
         return [method for method in data if isinstance(method, dict)]
+
+    def mark_invoice_status(self, invoice_id: str, status: str) -> Invoice:
+        """Mark an invoice ``Invalid`` (or ``Settled``); the store follows from the invoice."""
+        return Invoice.from_json(
+            self.request(
+                "POST",
+                f"/invoices/{_segment(invoice_id)}/status",
+                "mark the invoice " + status.lower(),
+                json={"status": status},
+            )
+        )
 
     def list_invoices(self, **params: Any) -> list[Invoice]:
         """The store's invoices, filtered by Greenfield's query (``orderId``, ``startDate``...)."""

@@ -214,6 +214,14 @@ def _on_invoice_payment_failed(gateway: BaseGateway, event: BillingEvent) -> Han
     if payment is not None and payment.status == PaymentStatus.PAID:
         # A failed attempt reported after a later successful one: keep "paid".
         return _processed(subscription, "The invoice is paid already; the failure is history.")
+    if (
+        payment is not None
+        and payment.status == PaymentStatus.FAILED
+        and event.attempt_count <= payment.attempt_count
+    ):
+        # This attempt's failure is recorded (BTCPay: also an invoice we withdrew,
+        # reported back as invalid): never a second past_due or payment_failed.
+        return _processed(subscription, "The invoice's failure is recorded already.")
     now = timezone.now()
     payment = payment or Payment(gateway=gateway.name, gateway_invoice_id=event.invoice_id)
     _fill(payment, subscription, event)
