@@ -41,6 +41,11 @@ class SubscriptionsError(APIException):
         self.fields = fields
         super().__init__(error_payload(self.code, self.message, fields), self.code)
 
+    def __str__(self) -> str:
+        # APIException's is str(detail): the payload dict with its ErrorDetails,
+        # which is what billing's report and logged tracebacks would show.
+        return f"{self.code}: {self.message}"
+
     def as_response(self) -> JsonResponse:
         return JsonResponse(
             error_payload(self.code, self.message, self.fields), status=self.status_code

@@ -694,6 +694,26 @@ def test_btcpay_down_at_renewal_is_reported_and_retried(api, user, fake_btcpay, 
     assert Payment.objects.filter(status="pending").count() == 1
 
 
+def test_the_billing_command_prints_a_failed_renewal_as_code_and_sentence(
+    api, user, fake_btcpay, active
+):
+    fake_btcpay.fail_status = 503
+    out, err = StringIO(), StringIO()
+    # The command's own clock: make the renewal due now.
+    UserSubscription.objects.filter(pk=active.pk).update(
+        end_date=timezone.now() + timedelta(minutes=10)
+    )
+
+    with pytest.raises(SystemExit):
+        call_command("billing", stdout=out, stderr=err)
+
+    [line] = err.getvalue().splitlines()
+    assert line == (
+        f"Error: subscription {active.pk}: gateway_unavailable: "
+        "BTCPay could not list the invoices: it answered 503."
+    )
+
+
 def test_a_renewal_invoice_left_by_a_crashed_run_is_reused(api, user, fake_btcpay, active):
     run_billing_before_the_end(active)
     renewal = Payment.objects.get(status="pending")
