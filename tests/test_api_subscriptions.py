@@ -217,6 +217,35 @@ def test_downgrading_below_the_pairs_in_use_is_refused(api, user, plan, without_
         f"/api/subscriptions/{subscription.pk}/", {"plan_id": plan.id}, format="json"
     )
     assert (response.status_code, response.json()["code"]) == (403, "pair_limit_reached")
+    assert response.json()["detail"] == (
+        f"You trade 2 pairs and {plan.name} allows 1. "
+        "Deactivate some webhooks or stop some bots first."
+    )
+
+
+def bots_the_host_runs(user, plan_type):
+    """A PAIRS_IN_USE_FUNCTION counting the host's own bots (no webhook of ours)."""
+    return {"bot-btc-usdt", "bot-eth-usdt", "bot-sol-usdt"}
+
+
+def test_downgrading_below_the_pairs_the_hosts_bots_use_is_refused(
+    api, user, plan, without_gateway, settings
+):
+    settings.TORGOVO_SUBSCRIPTIONS = {
+        **settings.TORGOVO_SUBSCRIPTIONS,
+        "PAIRS_IN_USE_FUNCTION": "tests.test_api_subscriptions.bots_the_host_runs",
+    }
+    pro = make_plan(PlanType.CUSTOM_BOT, slug="pro", max_trading_pairs=5)
+    subscription = make_subscription(user, pro)
+
+    response = api.patch(
+        f"/api/subscriptions/{subscription.pk}/", {"plan_id": plan.id}, format="json"
+    )
+
+    assert (response.status_code, response.json()["code"]) == (403, "pair_limit_reached")
+    assert "stop some bots" in response.json()["detail"]
+    subscription.refresh_from_db()
+    assert subscription.plan == pro
 
 
 def test_cancel_keeps_the_row_and_access_until_the_end_date_then_resume(api, user, plan):

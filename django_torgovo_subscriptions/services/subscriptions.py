@@ -179,9 +179,12 @@ def _change_plan(subscription: UserSubscription, plan: SubscriptionPlan) -> None
         )
     in_use = get_host_adapter().pairs_in_use(subscription.user, subscription.plan_type)
     if len(in_use) > plan.max_trading_pairs:
+        # The pairs in use are the package's webhooks and managed bots, and whatever
+        # bots the host counts (PAIRS_IN_USE_FUNCTION): name both ways to free one.
         raise PairLimitReached(
-            f"You trade {len(in_use)} pairs and {plan.name} allows {plan.max_trading_pairs}. "
-            "Deactivate some webhooks first."
+            f"You trade {len(in_use)} pair{'s' if len(in_use) != 1 else ''} and {plan.name} "
+            f"allows {plan.max_trading_pairs}. Deactivate some webhooks or stop some bots "
+            "first."
         )
     subscription.plan = plan
 
