@@ -71,6 +71,7 @@ TARGETS = {"receive/baseline": 0.5, "receive/floor": 0.9, "celery/baseline": 0.8
 TRADINGVIEW_IPS = ("52.89.214.238", "34.212.75.30", "54.218.53.128", "52.32.178.7")
 FLOODER_IP = "198.51.100.9"
 CELERY_QUEUE = f"torgovo-bench-{os.getpid()}"
+TRADE_MS = 0  # --trade-ms
 CELERY_BROKER = os.environ.get("BENCH_CELERY_BROKER", "redis://127.0.0.1:6379/3")
 
 WRK_SCRIPT = """
@@ -107,6 +108,12 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--burst", type=int, default=2000, help="webhooks firing at once")
     parser.add_argument("--flood", type=int, default=10000, help="random secrets from one IP")
     parser.add_argument("--no-celery", dest="celery", action="store_false")
+    parser.add_argument(
+        "--trade-ms", type=int, default=0, help="each paper trade waits this long (an exchange)"
+    )
+    parser.add_argument(
+        "--celery-concurrency", type=int, default=0, help="worker threads (0: prefork, --workers)"
+    )
     parser.add_argument(
         "--no-prepared-statements",
         dest="prepared",
@@ -147,6 +154,7 @@ def server_environment(prepared: bool = True, **extra: str) -> dict[str, str]:
         **os.environ,
         **extra,
         "BENCH_CELERY_QUEUE": CELERY_QUEUE,
+        "BENCH_TRADE_MS": str(TRADE_MS),
         "BENCH_CELERY_BROKER": CELERY_BROKER,
         "BENCH_PREPARED_STATEMENTS": "1" if prepared else "0",
         "DATABASE_URL": DATABASE_URL,
@@ -294,8 +302,11 @@ def start_worker(args: argparse.Namespace) -> subprocess.Popen:
         "worker",
         "-Q",
         CELERY_QUEUE,
-        "-c",
-        str(args.workers),
+        *(
+            ("--pool", "threads", "-c", str(args.celery_concurrency))
+            if args.celery_concurrency
+            else ("-c", str(args.workers))
+        ),
         "-l",
         "warning",
         "--without-gossip",
@@ -666,7 +677,9 @@ def run_flood(base, port, secrets, args, server_pid, tmp) -> dict:
 
 
 def main() -> int:
+    global TRADE_MS
     args = parse_args()
+    TRADE_MS = args.trade_ms
     if not shutil.which("wrk"):
         raise SystemExit("wrk is not installed: apt-get install wrk")
     recreate_database()
@@ -736,7 +749,13 @@ def report(results, checks, bursts, flooded, args) -> int:
         f"wrk {args.threads} threads x {args.connections} connections, "
         f"{args.rounds} x {args.duration} s per endpoint, PostgreSQL "
         f"({'prepared statements' if args.prepared else 'client-side binding'}) + Redis"
-        + (f", Celery worker of {args.workers} processes" if args.celery else "")
+        + (
+            f", Celery worker of {args.celery_concurrency or args.workers} "
+            f"{'threads' if args.celery_concurrency else 'processes'}"
+            if args.celery
+            else ""
+        )
+        + (f", each trade waits {args.trade_ms} ms (an exchange)" if args.trade_ms else "")
         + "\n"
     )
     print(f"{'endpoint':<10} {'round':>5} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}")

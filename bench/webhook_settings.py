@@ -8,7 +8,8 @@ BENCH_PREPARED_STATEMENTS=1 (the bench's default) psycopg binds parameters on
 the server and prepares repeated queries. BENCH_DEFAULT_LIMITS=1 keeps the
 package's default rate limits instead (the burst and the flood);
 BENCH_WEBHOOK_EXECUTION=celery answers 202 and publishes to the Celery queue
-BENCH_CELERY_QUEUE on BENCH_CELERY_BROKER (example_project/celery.py's app).
+BENCH_CELERY_QUEUE on BENCH_CELERY_BROKER (example_project/celery.py's app);
+BENCH_TRADE_MS makes each paper trade wait as long as an exchange would.
 """
 
 import os
@@ -48,6 +49,10 @@ TORGOVO_SUBSCRIPTIONS = {
     "WEBHOOK_EXECUTION": os.environ.get("BENCH_WEBHOOK_EXECUTION", "inline"),
     "WEBHOOK_CELERY_QUEUE": os.environ.get("BENCH_CELERY_QUEUE") or None,
 }
+if os.environ.get("BENCH_TRADE_MS", "0") != "0":  # an exchange's round trip per trade
+    TORGOVO_SUBSCRIPTIONS["TRADING_MANAGER_CLASS"] = (
+        "webhook_trading.ExchangeLatencyPaperTradingManager"
+    )
 if os.environ.get("BENCH_DEFAULT_LIMITS") != "1":
     TORGOVO_SUBSCRIPTIONS["WEBHOOK_RATE_LIMIT_PER_WEBHOOK"] = "1000000/m"
     TORGOVO_SUBSCRIPTIONS["WEBHOOK_RATE_LIMIT_PER_IP"] = "1000000/m"
