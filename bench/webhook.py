@@ -590,8 +590,8 @@ def steady(base, endpoints, args, server_pid, tmp, results, checks, drain=False)
             if name in ("receive", "celery"):
                 requests = results[name][-1]["requests"]
                 waited = time.monotonic()
+                wait_for_queue()  # inline: the trades still in flight; Celery: the queue
                 if drain:
-                    wait_for_queue()
                     results[name][-1]["drain_s"] = time.monotonic() - waited
                 after = counts()
                 checks.append(
