@@ -179,7 +179,7 @@ def test_the_webhook_limit_is_per_webhook_not_per_address(client, user, subscrip
     assert Order.objects.count() == 2
 
 
-def test_with_the_cache_down_refusals_are_each_recorded(client, settings):
+def test_with_the_cache_down_refusals_are_each_recorded(client, settings, caplog):
     settings.CACHES = {
         **settings.CACHES,
         "ratelimit": {
@@ -191,6 +191,9 @@ def test_with_the_cache_down_refusals_are_each_recorded(client, settings):
         responses = [guess(client) for _ in range(3)]
     assert codes(responses) == [(403, "invalid_secret")] * 3
     assert WebhookEvent.objects.count() == 3 and not WebhookRefusalCount.objects.exists()
+    # One attempt per request: a refusal is not counted on a cache that just failed.
+    assert caplog.text.count("rate limit not counted: the cache is unreachable") == 3
+    assert "refusal not counted" not in caplog.text
 
 
 def test_the_counts_are_in_the_admin_read_only_and_pruned_with_the_events(

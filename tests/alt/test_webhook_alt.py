@@ -90,3 +90,19 @@ def test_a_strategy_disabled_after_generation_refuses_alerts(client, user):
     response = post_alert(client, issued.secret)
     assert response.status_code == 403 and response.json()["code"] == "pair_config_unavailable"
     assert not Trade.objects.exists()
+
+
+def test_a_celery_claim_loads_the_hosts_own_user_and_strategy(user):
+    """event_runner.claim_queued builds its SQL from the host's models (one statement on
+    PostgreSQL): the alt host's user and UUID-keyed strategy load as the ORM would."""
+    from django_torgovo_subscriptions.services.custom_bot import event_runner, issuing
+
+    subscribe(user)
+    strategy = baker.make(Strategy, market="ETH/USDT", venue="kraken", enabled=True)
+    webhook = issuing.generate_webhook(user, strategy).webhook
+    event = WebhookEvent.objects.create(webhook=webhook, outcome="queued", signal={"a": 1})
+    claimed = event_runner.claim_queued(event.pk)
+    assert (claimed.outcome, claimed.signal) == ("processing", {"a": 1})
+    assert claimed.webhook.user == user and claimed.webhook.pair_config == strategy
+    assert claimed.webhook.pair_config.market == "ETH/USDT"
+    assert event_runner.claim_queued(event.pk) is None

@@ -181,9 +181,10 @@ def count_request(address: str | None, webhook_key: str | None) -> Usage:
 
 
 def count_refusal(usage: Usage) -> None:
-    """Count one refused request against its address (no-op for a never-limited one)."""
+    """Count one refused request against its address (no-op for a never-limited one,
+    and when the cache already failed this request: one wait for it is enough)."""
     counter = usage.address
-    if counter is None:
+    if counter is None or usage.address_refusals is None:
         return
     try:
         cache = rate_limit_cache()

@@ -165,9 +165,12 @@ class Intake:
 
 
 # What the receiver reads, in one query: the webhook with its user and
-# PairConfig (whole: the trading manager may read any of their fields) and the
-# subscription's entitlement fields (not its plan: only a host's own pair count
-# needs that), so the usual case checks entitlement without another query.
+# PairConfig (whole: the trading manager may read any of their fields, and in
+# Celery mode so may the host adapter's can_trade; a deferred field would cost a
+# query of its own) and the subscription's entitlement fields (not its plan:
+# only a host's own pair count needs that), so the usual case checks
+# entitlement without another query. Nothing is read for a request cut off per
+# address (services.custom_bot.ratelimit).
 RECEIVER_WEBHOOKS = CustomBotWebhook.objects.select_related(
     "user", "pair_config", "subscription"
 ).only(
