@@ -321,7 +321,8 @@ class WebhookReceiveView(PackageAPIViewMixin, generics.GenericAPIView):
             400: error(
                 "invalid_json, unreplaced_placeholder, invalid_action, missing_ticker, "
                 "invalid_ticker, invalid_quantity, invalid_fraction, invalid_price, "
-                "invalid_order_id, invalid_time, ticker_mismatch or alert_too_old."
+                "quantity_out_of_range, price_out_of_range, invalid_order_id, invalid_time, "
+                "ticker_mismatch or alert_too_old."
             ),
             403: error(
                 "invalid_secret, ip_not_allowed, subscription_required, "

@@ -9,12 +9,21 @@ import uuid
 from decimal import Decimal
 
 import pytest
+from hypothesis import HealthCheck, example, given
+from hypothesis import settings as hypothesis_settings
 from model_bakery import baker
 
 from django_torgovo_subscriptions.models import WebhookEvent
 from tests.brokerage.engine import Engine
 from tests.brokerage.models import Strategy, Trade
-from tests.webhook_support import post_alert, subscribe
+from tests.webhook_support import (
+    assert_figure_fits_or_is_refused,
+    host_figures,
+    issue,
+    post_alert,
+    subscribe,
+    without_rate_limits,
+)
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_rate_limits")]
 
@@ -90,3 +99,26 @@ def test_a_strategy_disabled_after_generation_refuses_alerts(client, user):
     response = post_alert(client, issued.secret)
     assert response.status_code == 403 and response.json()["code"] == "pair_config_unavailable"
     assert not Trade.objects.exists()
+
+
+@pytest.fixture
+def strategy_secret(user):
+    subscribe(user)
+    strategy = baker.make(Strategy, market="BTC/USDT", venue="kraken", enabled=True)
+    return issue(user, strategy)[1]
+
+
+@pytest.mark.parametrize("name", ["quantity", "price"])
+@hypothesis_settings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(value=host_figures(14, 10))
+@example(value=Decimal("99999999999999.9999999999"))  # numeric(24, 10): the largest
+@example(value=Decimal("0.00000000001"))  # 11 places: one too many
+@example(value=Decimal("0.000000001"))  # refused by the example host, fits this one
+def test_figures_are_held_to_this_hosts_numeric_24_10(client, strategy_secret, name, value):
+    Engine.started.clear()
+    with without_rate_limits():
+        assert_figure_fits_or_is_refused(client, strategy_secret, name, value, 14, 10, Trade)
+    # nothing reaches the engine unless the figure fits
+    assert bool(Engine.started) == (value == value.quantize(Decimal("1e-10")) and value < 10**14)

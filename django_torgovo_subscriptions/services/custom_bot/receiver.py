@@ -211,6 +211,7 @@ def read_alert(intake: Intake, webhook: CustomBotWebhook) -> Any:
         alert = alerts.validate_managed_signal(intake.parsed.data or {})
     else:
         alert = alerts.validate_alert(intake.parsed.data or {})
+    alerts.check_order_limits(alert)
     symbol = get_host_adapter().pair_config_value(webhook.pair_config, "symbol")
     if subscriptions_settings.WEBHOOK_CHECK_TICKER and not alerts.ticker_matches(
         alert.ticker, symbol
