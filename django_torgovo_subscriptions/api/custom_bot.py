@@ -277,7 +277,7 @@ class WebhookReceiveView(PackageAPIViewMixin, generics.GenericAPIView):
 
     @classmethod
     def receive_post(cls, request, secret: str) -> HttpResponse:
-        receipt = receiver.receive(request, secret)
+        receipt = receiver.receive_bounded(request, secret)
         response = HttpResponse(
             RECEIPT_RENDERER.render(receipt.body),
             status=receipt.status_code,
@@ -337,7 +337,7 @@ class WebhookReceiveView(PackageAPIViewMixin, generics.GenericAPIView):
     )
     def post(self, request, secret: str, *args, **kwargs):
         # Reached only when the view is called without as_view()'s POST path.
-        receipt = receiver.receive(request._request, secret)
+        receipt = receiver.receive_bounded(request._request, secret)
         response = Response(receipt.body, status=receipt.status_code)
         if receipt.retry_after:
             response["Retry-After"] = str(receipt.retry_after)

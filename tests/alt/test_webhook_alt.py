@@ -9,6 +9,9 @@ import uuid
 from decimal import Decimal
 
 import pytest
+from django.conf import settings
+from django.db import connection
+from django.test import override_settings
 from hypothesis import HealthCheck, example, given
 from hypothesis import settings as hypothesis_settings
 from model_bakery import baker
@@ -16,6 +19,7 @@ from model_bakery import baker
 from django_torgovo_subscriptions.models import WebhookEvent
 from tests.brokerage.engine import Engine
 from tests.brokerage.models import Strategy, Trade
+from tests.concurrency import table_locked
 from tests.webhook_support import (
     assert_figure_fits_or_is_refused,
     host_figures,
@@ -122,3 +126,40 @@ def test_figures_are_held_to_this_hosts_numeric_24_10(client, strategy_secret, n
         assert_figure_fits_or_is_refused(client, strategy_secret, name, value, 14, 10, Trade)
     # nothing reaches the engine unless the figure fits
     assert bool(Engine.started) == (value == value.quantize(Decimal("1e-10")) and value < 10**14)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL")
+@pytest.mark.django_db(transaction=True)
+def test_a_fill_whose_trade_row_is_locked_out_is_a_503_and_the_retry_writes_it(
+    client, strategy_secret
+):
+    """The engine fills, then the Trade table is locked: the event keeps the fill for
+    reconciliation, and TradingView's retry writes the Trade from it, not trading again."""
+    Engine.started.clear()
+    secret = strategy_secret
+    with (
+        override_settings(
+            TORGOVO_SUBSCRIPTIONS={
+                **settings.TORGOVO_SUBSCRIPTIONS,
+                "WEBHOOK_DB_LOCK_TIMEOUT_MS": 200,
+            }
+        ),
+        table_locked(Trade),
+    ):
+        response = post_alert(client, secret)
+    assert response.status_code == 503 and response["Retry-After"] == "1"
+    assert response.json()["code"] == "order_pending"
+    pending = WebhookEvent.objects.get()
+    assert (pending.outcome, pending.code, pending.status_code) == ("failed", "order_pending", 503)
+    assert pending.execution["status"] == "executed" and pending.dedupe_key
+    assert len(Engine.started) == 1 and not Trade.objects.exists()
+
+    retry = post_alert(client, secret)
+    assert retry.status_code == 200
+    trade = Trade.objects.get()
+    assert (retry.json()["status"], retry.json()["order_id"]) == ("duplicate", str(trade.pk))
+    assert trade.venue_ref == pending.execution["external_id"]
+    pending.refresh_from_db()
+    assert (pending.outcome, pending.code, pending.order_id) == ("executed", "", str(trade.pk))
+    assert post_alert(client, secret).json()["order_id"] is None  # a plain duplicate now
+    assert len(Engine.started) == 1 and Trade.objects.count() == 1

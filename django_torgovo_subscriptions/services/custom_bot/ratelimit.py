@@ -8,14 +8,19 @@ production (system check ``subscriptions.W041``). The rates are
 ``WEBHOOK_RATE_LIMIT_PER_WEBHOOK`` and ``WEBHOOK_RATE_LIMIT_PER_IP``.
 
 When the cache cannot be reached the limits fail open: a trader's alert is not
-refused because the cache is down. The failure is logged.
+refused because the cache is down. The failure is logged, and for
+``CACHE_DOWN_SECONDS`` after it this process skips the cache altogether, so a
+cache that hangs until its socket timeout costs one timeout every few seconds,
+not two per alert (system check ``subscriptions.W070`` wants that timeout set).
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
+from django.conf import settings
 from django_ratelimit import ALL
 from django_ratelimit.core import get_usage
 
@@ -33,8 +38,21 @@ def _is_cache_failure(usage: dict[str, Any]) -> bool:
     return usage["limit"] == 0 and usage["time_left"] == -1
 
 
+CACHE_DOWN_SECONDS = 5.0
+# The monotonic time until which a failed cache is skipped, by its alias and location.
+_cache_down_until: dict[tuple[str, str], float] = {}
+
+
+def _cache_identity() -> tuple[str, str]:
+    alias = getattr(settings, "RATELIMIT_USE_CACHE", "default")
+    return alias, repr(settings.CACHES.get(alias, {}).get("LOCATION"))
+
+
 def hit(request: Any, group: str, value: str, rate: str) -> dict[str, Any] | None:
     """Count one request for ``value`` in ``group``; the usage, or None if not counted."""
+    cache = _cache_identity()
+    if _cache_down_until.get(cache, 0.0) > time.monotonic():
+        return None
     try:
         usage = get_usage(
             request,
@@ -45,7 +63,12 @@ def hit(request: Any, group: str, value: str, rate: str) -> dict[str, Any] | Non
             increment=True,
         )
     except Exception:  # the cache backend is down: fail open
-        logger.warning("Webhook rate limit not counted: the cache is unreachable.", exc_info=True)
+        _cache_down_until[cache] = time.monotonic() + CACHE_DOWN_SECONDS
+        logger.warning(
+            "Webhook rate limits not counted for %s s: the cache is unreachable.",
+            CACHE_DOWN_SECONDS,
+            exc_info=True,
+        )
         return None
     if usage is not None and _is_cache_failure(usage):
         logger.warning("Webhook rate limit not counted: the cache failed to count.")
