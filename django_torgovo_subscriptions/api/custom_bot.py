@@ -332,7 +332,12 @@ class WebhookReceiveView(PackageAPIViewMixin, generics.GenericAPIView):
             410: error("webhook_inactive."),
             413: error("payload_too_large."),
             429: error("rate_limited."),
-            503: error("temporarily_unavailable: TradingView sends the alert again."),
+            503: error(
+                "temporarily_unavailable: TradingView sends the alert again. A trade whose "
+                "Order could not be written yet answers the 200 receipt's fields with "
+                "status failed and code order_pending (executed: the retry writes the "
+                "Order) or order_not_saved (nothing traded: the retry trades)."
+            ),
         },
     )
     def post(self, request, secret: str, *args, **kwargs):

@@ -147,9 +147,12 @@ def test_a_fill_whose_trade_row_is_locked_out_is_a_503_and_the_retry_writes_it(
         table_locked(Trade),
     ):
         response = post_alert(client, secret)
+        early = post_alert(client, secret)  # a retry while the table is still locked
     assert response.status_code == 503 and response["Retry-After"] == "1"
     assert response.json()["code"] == "order_pending"
-    pending = WebhookEvent.objects.get()
+    assert early.status_code == 503 and early["Retry-After"] == "1"
+    assert early.json()["status"] == "duplicate"
+    pending = WebhookEvent.objects.get(pk=response.json()["event_id"])
     assert (pending.outcome, pending.code, pending.status_code) == ("failed", "order_pending", 503)
     assert pending.execution["status"] == "executed" and pending.dedupe_key
     assert len(Engine.started) == 1 and not Trade.objects.exists()
