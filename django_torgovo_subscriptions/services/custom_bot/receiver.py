@@ -25,8 +25,10 @@ concurrent copies exactly one gets through), then executed inline, or handed
 to Celery and answered 202 (services.custom_bot.event_runner). Every request
 leaves exactly one ``WebhookEvent``. Every refusal is a 4xx, which TradingView
 does not retry; a failed trade is a 200 with ``status: failed``; only an alert
-that could not be recorded at all (database down) answers 503, which
-TradingView retries.
+that could not be recorded at all (database down), or whose Order could not be
+written for now (event_runner: ``order_pending``, ``order_not_saved``),
+answers 503, which TradingView retries (``receive_bounded`` adds the database
+timeouts and ``Retry-After``).
 
 A managed-signal webhook (the operator's, services.managed_bot.signal_webhooks)
 runs the same steps with its own body (``fraction`` instead of ``quantity``)
