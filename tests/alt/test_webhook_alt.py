@@ -11,7 +11,7 @@ from decimal import Decimal
 import pytest
 from django.conf import settings
 from django.db import connection
-from django.test import override_settings
+from django.test import Client, override_settings
 from hypothesis import HealthCheck, example, given
 from hypothesis import settings as hypothesis_settings
 from model_bakery import baker
@@ -19,7 +19,7 @@ from model_bakery import baker
 from django_torgovo_subscriptions.models import WebhookEvent
 from tests.brokerage.engine import Engine
 from tests.brokerage.models import Strategy, Trade
-from tests.concurrency import table_locked
+from tests.concurrency import run_concurrently, table_locked
 from tests.webhook_support import (
     assert_figure_fits_or_is_refused,
     host_figures,
@@ -166,3 +166,27 @@ def test_a_fill_whose_trade_row_is_locked_out_is_a_503_and_the_retry_writes_it(
     assert (pending.outcome, pending.code, pending.order_id) == ("executed", "", str(trade.pk))
     assert post_alert(client, secret).json()["order_id"] is None  # a plain duplicate now
     assert len(Engine.started) == 1 and Trade.objects.count() == 1
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL")
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_retries_of_a_pending_fill_write_one_trade(client, strategy_secret):
+    Engine.started.clear()
+    with (
+        override_settings(
+            TORGOVO_SUBSCRIPTIONS={
+                **settings.TORGOVO_SUBSCRIPTIONS,
+                "WEBHOOK_DB_LOCK_TIMEOUT_MS": 200,
+            }
+        ),
+        table_locked(Trade),
+    ):
+        assert post_alert(client, strategy_secret).json()["code"] == "order_pending"
+    answers = run_concurrently(
+        4, lambda _index: post_alert(Client(), strategy_secret).json()["order_id"]
+    )
+    # The event's row lock lets one retry write the Trade; the others find it written
+    # (and name it, or, arriving after, are plain duplicates).
+    trade = Trade.objects.get()
+    assert set(answers) <= {str(trade.pk), None} and str(trade.pk) in answers
+    assert len(Engine.started) == 1
