@@ -4,6 +4,7 @@ Custom-bot webhooks on the differently shaped host: platform-wide strategies
 returns session ids.
 """
 
+import contextlib
 import json
 import uuid
 from decimal import Decimal
@@ -128,15 +129,9 @@ def test_figures_are_held_to_this_hosts_numeric_24_10(client, strategy_secret, n
     assert bool(Engine.started) == (value == value.quantize(Decimal("1e-10")) and value < 10**14)
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL")
-@pytest.mark.django_db(transaction=True)
-def test_a_fill_whose_trade_row_is_locked_out_is_a_503_and_the_retry_writes_it(
-    client, strategy_secret
-):
-    """The engine fills, then the Trade table is locked: the event keeps the fill for
-    reconciliation, and TradingView's retry writes the Trade from it, not trading again."""
-    Engine.started.clear()
-    secret = strategy_secret
+@contextlib.contextmanager
+def trades_locked_out():
+    """The Trade table locked by another connection; the receiver waits 200 ms for it."""
     with (
         override_settings(
             TORGOVO_SUBSCRIPTIONS={
@@ -146,6 +141,19 @@ def test_a_fill_whose_trade_row_is_locked_out_is_a_503_and_the_retry_writes_it(
         ),
         table_locked(Trade),
     ):
+        yield
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL")
+@pytest.mark.django_db(transaction=True)
+def test_a_fill_whose_trade_row_is_locked_out_is_a_503_and_the_retry_writes_it(
+    client, strategy_secret
+):
+    """The engine fills, then the Trade table is locked: the event keeps the fill for
+    reconciliation, and TradingView's retry writes the Trade from it, not trading again."""
+    Engine.started.clear()
+    secret = strategy_secret
+    with trades_locked_out():
         response = post_alert(client, secret)
         early = post_alert(client, secret)  # a retry while the table is still locked
     assert response.status_code == 503 and response["Retry-After"] == "1"
@@ -172,15 +180,7 @@ def test_a_fill_whose_trade_row_is_locked_out_is_a_503_and_the_retry_writes_it(
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_retries_of_a_pending_fill_write_one_trade(client, strategy_secret):
     Engine.started.clear()
-    with (
-        override_settings(
-            TORGOVO_SUBSCRIPTIONS={
-                **settings.TORGOVO_SUBSCRIPTIONS,
-                "WEBHOOK_DB_LOCK_TIMEOUT_MS": 200,
-            }
-        ),
-        table_locked(Trade),
-    ):
+    with trades_locked_out():
         assert post_alert(client, strategy_secret).json()["code"] == "order_pending"
     answers = run_concurrently(
         4, lambda _index: post_alert(Client(), strategy_secret).json()["order_id"]
