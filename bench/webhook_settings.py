@@ -39,6 +39,7 @@ CACHES = {
         "BACKEND": "django_redis.cache.RedisCache",
         "LOCATION": os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/3"),
         "KEY_PREFIX": os.environ.get("BENCH_CACHE_PREFIX", "torgovo-bench"),
+        "OPTIONS": {"SOCKET_TIMEOUT": 0.25, "SOCKET_CONNECT_TIMEOUT": 0.25},
     },
 }
 RATELIMIT_USE_CACHE = "ratelimit"
