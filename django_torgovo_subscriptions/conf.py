@@ -199,6 +199,13 @@ DEFAULTS: dict[str, Any] = {
     # Refuse an alert whose ticker is not the webhook PairConfig's symbol
     # (ticker_mismatch); exchange prefixes, separators and case are ignored.
     "WEBHOOK_CHECK_TICKER": True,
+    # PostgreSQL only: the lock_timeout (milliseconds) the receiver's queries run
+    # under, so that a lock held elsewhere answers a 503 (which TradingView
+    # retries) inside its 3 seconds; None: the server's own.
+    "WEBHOOK_DB_LOCK_TIMEOUT_MS": 1000,
+    # PostgreSQL only: the statement_timeout (milliseconds) of the receiver's
+    # queries, a slow one answering a 503; None: the server's own.
+    "WEBHOOK_DB_STATEMENT_TIMEOUT_MS": 2000,
     # Days of webhook events prune_webhook_events keeps without --older-than.
     "WEBHOOK_EVENT_RETENTION_DAYS": 90,
     # Logical ORDER_VALUES["source"] values (e.g. ["managed"]) of the host Orders

@@ -1,8 +1,13 @@
-"""Start work in several threads at once, each with its own database connection."""
+"""
+Start work in several threads at once, each with its own database connection;
+and, on PostgreSQL, hold locks from a connection of the test's own, outside
+Django's, as another process would.
+"""
 
+import contextlib
 import threading
 
-from django.db import connections
+from django.db import connection, connections
 
 
 def run_concurrently(count, func, *, return_exceptions=False, timeout=60):
@@ -34,3 +39,48 @@ def run_concurrently(count, func, *, return_exceptions=False, timeout=60):
     if errors and not return_exceptions:
         raise AssertionError(f"{len(errors)} of {count} threads failed: {errors!r}")
     return results
+
+
+@contextlib.contextmanager
+def other_connection():
+    """A connection to the test database of its own, outside Django's (PostgreSQL)."""
+    import psycopg  # installed where the tests run on PostgreSQL
+
+    settings = connection.settings_dict
+    params = {
+        "dbname": settings["NAME"],
+        "host": settings["HOST"],
+        "port": settings["PORT"],
+        "user": settings["USER"],
+        "password": settings["PASSWORD"],
+    }
+    with psycopg.connect(autocommit=True, **{k: v for k, v in params.items() if v}) as other:
+        yield other
+
+
+@contextlib.contextmanager
+def table_locked(model):
+    """``model``'s table locked by another connection until the block ends."""
+    with other_connection() as other, other.transaction():
+        other.execute(f'LOCK TABLE "{model._meta.db_table}" IN ACCESS EXCLUSIVE MODE')
+        yield
+
+
+@contextlib.contextmanager
+def table_locked_for(model, seconds):
+    """``model``'s table locked by another connection for ``seconds`` from the block's
+    start (then released, whatever the block is waiting for); the block ends after."""
+    locked = threading.Event()
+
+    def hold():
+        with table_locked(model), other_connection() as clock:
+            locked.set()
+            clock.execute("SELECT pg_sleep(%s)", [seconds])
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    assert locked.wait(10), "the lock was not taken"
+    try:
+        yield
+    finally:
+        holder.join(seconds + 10)

@@ -27,6 +27,7 @@ CACHES = {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
         "LOCATION": os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/3"),
         "KEY_PREFIX": f"torgovo-test-{os.getpid()}",
+        "OPTIONS": {"socket_timeout": 1, "socket_connect_timeout": 1},
     },
 }
 RATELIMIT_USE_CACHE = "ratelimit"

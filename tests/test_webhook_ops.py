@@ -265,6 +265,42 @@ def test_e044_and_w041_the_rate_limit_cache(settings):
     assert webhook_ids() == []
 
 
+REDIS = "django.core.cache.backends.redis.RedisCache"
+
+
+@pytest.mark.parametrize(
+    ("cache", "warned"),
+    [
+        ({"BACKEND": REDIS, "LOCATION": "redis://r:6379/0"}, True),
+        ({"BACKEND": REDIS, "LOCATION": "redis://r/0", "OPTIONS": {"socket_timeout": 0.25}}, False),
+        ({"BACKEND": REDIS, "LOCATION": "redis://r/0?socket_timeout=0.25"}, False),
+        ({"BACKEND": REDIS, "LOCATION": ["redis://a/0?socket_timeout=1", "redis://b/0"]}, True),
+        ({"BACKEND": "django_redis.cache.RedisCache", "LOCATION": "redis://r/0"}, True),
+        (
+            {
+                "BACKEND": "django_redis.cache.RedisCache",
+                "LOCATION": "redis://r/0",
+                "OPTIONS": {"SOCKET_TIMEOUT": 0.25},
+            },
+            False,
+        ),
+        ({"BACKEND": "django.core.cache.backends.memcached.PyMemcacheCache"}, True),
+    ],
+)
+def test_w070_a_rate_limit_cache_without_a_socket_timeout(settings, cache, warned):
+    settings.DEBUG = False
+    settings.CACHES = {**settings.CACHES, "limits": cache}
+    settings.RATELIMIT_USE_CACHE = "limits"
+    assert webhook_ids() == (["subscriptions.W070"] if warned else [])
+    assert webhook_ids(WEBHOOK_RATE_LIMIT_PER_WEBHOOK=None, WEBHOOK_RATE_LIMIT_PER_IP=None) == []
+
+
+def test_e046_database_timeouts_are_milliseconds_or_none():
+    assert webhook_ids(WEBHOOK_DB_LOCK_TIMEOUT_MS=None, WEBHOOK_DB_STATEMENT_TIMEOUT_MS=None) == []
+    assert webhook_ids(WEBHOOK_DB_LOCK_TIMEOUT_MS="1s") == ["subscriptions.E046"]
+    assert webhook_ids(WEBHOOK_DB_STATEMENT_TIMEOUT_MS=0) == ["subscriptions.E046"]
+
+
 @pytest.mark.django_db
 def test_admin_cannot_add_webhooks_or_move_them_to_another_owner(admin_client, user):
     from tests.factories import make_subscription

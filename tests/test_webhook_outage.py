@@ -1,20 +1,27 @@
 """
 The receiver when the database fails under it, on a real PostgreSQL: a lookup
 that cannot get its lock in time, a connection the server drops before the
-alert is recorded, and one it drops in the middle of the trade. Nothing of the
-package is patched; a second connection does to Django's what an outage would.
+alert is recorded, and one it drops in the middle of the trade; the receiver's
+own lock and statement timeouts, and an Order table locked during the trade.
+Nothing of the package is patched; a second connection does to Django's what an
+outage would.
 """
 
 import contextlib
+import time
+import uuid
 from decimal import Decimal
 
 import pytest
+from django.conf import settings
 from django.db import connection
 from django.test import override_settings
 
 from django_torgovo_subscriptions.models import UserSubscription, WebhookEvent
 from django_torgovo_subscriptions.trading import TradeResult
 from example_project import settings as example
+from tests.celery_support import make_app
+from tests.concurrency import other_connection, table_locked, table_locked_for
 from tests.webhook_support import post_alert
 from trading.models import Order
 
@@ -23,30 +30,6 @@ pytestmark = [
     pytest.mark.django_db(transaction=True),
     pytest.mark.usefixtures("fresh_rate_limits"),
 ]
-
-
-@contextlib.contextmanager
-def other_connection():
-    """A connection to the test database of its own, outside Django's."""
-    import psycopg  # installed where the tests run on PostgreSQL
-
-    settings = connection.settings_dict
-    params = {
-        "dbname": settings["NAME"],
-        "host": settings["HOST"],
-        "port": settings["PORT"],
-        "user": settings["USER"],
-        "password": settings["PASSWORD"],
-    }
-    with psycopg.connect(autocommit=True, **{k: v for k, v in params.items() if v}) as other:
-        yield other
-
-
-@contextlib.contextmanager
-def table_locked(model):
-    with other_connection() as other, other.transaction():
-        other.execute(f'LOCK TABLE "{model._meta.db_table}" IN ACCESS EXCLUSIVE MODE')
-        yield
 
 
 def server_drops_djangos_connection():
@@ -125,3 +108,69 @@ def test_losing_the_database_mid_trade_is_a_503_and_the_retry_a_duplicate(client
     retry = post_alert(client, secret).json()
     assert retry["status"] == "duplicate" and str(event.pk) in retry["detail"]
     assert WebhookEvent.objects.count() == 2 and not Order.objects.exists()
+
+
+def receiver_settings(**overrides):
+    return override_settings(TORGOVO_SUBSCRIPTIONS={**settings.TORGOVO_SUBSCRIPTIONS, **overrides})
+
+
+def session_setting(name):
+    with connection.cursor() as cursor:
+        cursor.execute(f"SHOW {name}")
+        return cursor.fetchone()[0]
+
+
+@pytest.mark.parametrize(
+    ("lock_ms", "statement_ms", "message"),
+    [(200, None, "lock timeout"), (None, 300, "statement timeout")],
+)
+def test_a_lock_held_elsewhere_is_a_503_within_the_receivers_timeout(
+    client, secret, lock_ms, statement_ms, message
+):
+    # Held for 2 s: without the timeouts the alert would wait for it, then trade.
+    with (
+        receiver_settings(
+            WEBHOOK_DB_LOCK_TIMEOUT_MS=lock_ms, WEBHOOK_DB_STATEMENT_TIMEOUT_MS=statement_ms
+        ),
+        table_locked_for(UserSubscription, 2),
+    ):
+        started = time.monotonic()
+        response = post_alert(client, secret)
+        elapsed = time.monotonic() - started
+    assert response.status_code == 503 and response["Retry-After"] == "1"
+    assert elapsed < 1.0, elapsed
+    event = WebhookEvent.objects.get()
+    assert event.code == "temporarily_unavailable" and message in event.error
+    # The next request on this connection runs under the server's own settings again.
+    assert (session_setting("lock_timeout"), session_setting("statement_timeout")) == ("0", "0")
+    assert post_alert(client, secret).json()["status"] == "executed"
+
+
+def test_the_receiver_puts_a_sessions_own_timeouts_back(client, secret):
+    with lock_timeout(4321):
+        assert post_alert(client, secret).json()["status"] == "executed"
+        assert session_setting("lock_timeout") == "4321ms"
+
+
+@pytest.mark.parametrize("execution", ["inline", "celery"])
+def test_an_order_table_locked_during_the_trade_is_a_503_and_the_retry_trades_once(
+    client, secret, execution
+):
+    if execution == "celery":  # with the broker down: traded inline, answered as inline
+        make_app("redis://127.0.0.1:1/0", f"torgovo-test-{uuid.uuid4().hex[:12]}")
+    timeouts = receiver_settings(WEBHOOK_DB_LOCK_TIMEOUT_MS=200, WEBHOOK_EXECUTION=execution)
+    with timeouts, table_locked(Order):
+        response = post_alert(client, secret)
+    assert response.status_code == 503 and response["Retry-After"] == "1"
+    assert (response.json()["status"], response.json()["code"]) == ("failed", "order_not_saved")
+    failed = WebhookEvent.objects.get()
+    # Nothing was filled (the example engine's paper fill is its Order row), so the
+    # event gives its dedupe key up: TradingView's retry trades.
+    assert (failed.status_code, failed.dedupe_key) == (503, None)
+    assert "lock timeout" in failed.error and not Order.objects.exists()
+    with timeouts:
+        retry = post_alert(client, secret)
+    assert retry.status_code == 200 and retry.json()["status"] == "executed"
+    again = post_alert(client, secret).json()
+    assert again["status"] == "duplicate"
+    assert Order.objects.count() == 1 and str(Order.objects.get().pk) == retry.json()["order_id"]

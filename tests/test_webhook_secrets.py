@@ -144,3 +144,13 @@ def test_the_log_filter_rewrites_paths_urls_and_exceptions():
     assert (
         "RuntimeError: redirect to example.com/api/custom-bot/webhook/receive/[redacted]/" in text
     )
+
+
+def test_a_gunicorn_workers_access_log_line_shows_no_secret(caplog, secret):
+    caplog.set_level(logging.INFO)
+    atoms = {"h": "52.89.214.238", "r": f"POST {RECEIVE.format(secret)} HTTP/1.1", "s": "200"}
+    logging.getLogger("gunicorn.access").info('%(h)s "%(r)s" %(s)s', atoms)
+    (record,) = caplog.records
+    assert record.getMessage() == (
+        '52.89.214.238 "POST /api/custom-bot/webhook/receive/[redacted]/ HTTP/1.1" 200'
+    )

@@ -6,6 +6,7 @@ on them (``fresh_rate_limits``, ``pair_config``, ``hook``...) are in conftest.py
 from __future__ import annotations
 
 import json
+import uuid
 from decimal import Decimal
 
 from django.conf import settings
@@ -33,6 +34,16 @@ def clear_rate_limits() -> None:
         cache.clear()
     else:
         raise RuntimeError(f"Cannot clear only this run's keys from the {alias!r} cache.")
+
+
+def unreachable_redis() -> dict:
+    """A Redis cache on a port nothing listens on, at a location of its own: the
+    rate limits skip a failed cache for a few seconds by its location, so no test
+    sees another's failure."""
+    return {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": f"redis://127.0.0.1:9/0?client_name=down-{uuid.uuid4().hex[:12]}",
+    }
 
 
 def subscribe(user, max_pairs=1, **kwargs):
@@ -93,3 +104,73 @@ def listed_pair(pair_config, name, symbol, exchange, webhook=None):
         "webhook_id": None if webhook is None else webhook.pk,
         "in_use": webhook is not None,
     }
+
+
+# --- figures the host's Order fields hold (both hosts) ---------------------------
+
+# The other figure of a generated alert: small enough that nothing the host
+# derives from the two (the example engine's fee) overflows its own fields.
+PLAIN_FIGURES = {"quantity": "0.01", "price": "1"}
+
+
+def without_rate_limits():
+    """The receiver's settings with neither rate limit (for many alerts in one test)."""
+    from django.test import override_settings
+
+    return override_settings(
+        TORGOVO_SUBSCRIPTIONS={
+            **settings.TORGOVO_SUBSCRIPTIONS,
+            "WEBHOOK_RATE_LIMIT_PER_WEBHOOK": None,
+            "WEBHOOK_RATE_LIMIT_PER_IP": None,
+        }
+    )
+
+
+def host_figures(whole_digits: int, places: int):
+    """A Hypothesis strategy of positive decimals around a numeric(whole + places,
+    places) field's limits: up to two digits more on either side, trailing zeros too."""
+    from hypothesis import strategies as st
+
+    return st.builds(
+        lambda digits, exponent: Decimal(digits).scaleb(exponent),
+        st.integers(1, 10 ** (whole_digits + places + 2) - 1),
+        st.integers(-(places + 2), 2),
+    ).filter(lambda value: value < Decimal("1e15"))  # beyond: invalid_quantity/price
+
+
+def assert_figure_fits_or_is_refused(
+    client, secret, name: str, value: Decimal, whole_digits: int, places: int, order_model
+):
+    """One alert with ``name`` = ``value``, rolled back after: traded, with an Order
+    holding exactly that value, if a numeric(whole + places, places) field holds it;
+    else a 400 ``<name>_out_of_range`` with a rejected event and no trade."""
+    from django.db import connection, transaction
+
+    from django_torgovo_subscriptions.models import WebhookEvent
+
+    fits = value == value.quantize(Decimal(1).scaleb(-places)) and value < 10**whole_digits
+    body = alert_body(secret, **{**PLAIN_FIGURES, name: format(value, "f")})
+    with transaction.atomic():
+        response = post_alert(client, secret, body)
+        event = WebhookEvent.objects.get()
+        if fits:
+            assert response.status_code == 200, (value, response.content)
+            assert response.json()["status"] == "executed", (value, response.json())
+            orders = order_model.objects.filter(pk=event.order_id)
+            if connection.vendor == "postgresql":  # SQLite keeps ~15 digits of a numeric
+                saved = orders.values_list(host_order_field(name), flat=True).get()
+                assert saved == value, (value, saved)
+            else:
+                assert orders.exists()
+        else:
+            assert response.status_code == 400, (value, response.content)
+            assert response.json()["code"] == f"{name}_out_of_range", (value, response.json())
+            assert (event.outcome, event.code) == ("rejected", f"{name}_out_of_range")
+            assert not order_model.objects.exists()
+        transaction.set_rollback(True)
+
+
+def host_order_field(logical: str) -> str:
+    from django_torgovo_subscriptions.host import get_host_adapter
+
+    return get_host_adapter().order_field(logical)

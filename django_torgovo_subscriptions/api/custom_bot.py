@@ -379,7 +379,7 @@ class WebhookReceiveView(PackageAPIViewMixin, generics.GenericAPIView):
 
     @classmethod
     def receive_post(cls, request, secret: str) -> HttpResponse:
-        receipt = receiver.receive(request, secret)
+        receipt = receiver.receive_bounded(request, secret)
         response = HttpResponse(
             RECEIPT_RENDERER.render(receipt.body),
             status=receipt.status_code,
@@ -423,7 +423,8 @@ class WebhookReceiveView(PackageAPIViewMixin, generics.GenericAPIView):
             400: error(
                 "invalid_json, unreplaced_placeholder, invalid_action, missing_ticker, "
                 "invalid_ticker, invalid_quantity, invalid_fraction, invalid_price, "
-                "invalid_order_id, invalid_time, ticker_mismatch or alert_too_old."
+                "quantity_out_of_range, price_out_of_range, invalid_order_id, invalid_time, "
+                "ticker_mismatch or alert_too_old."
             ),
             403: error(
                 "invalid_secret, ip_not_allowed, subscription_required, "
@@ -433,12 +434,17 @@ class WebhookReceiveView(PackageAPIViewMixin, generics.GenericAPIView):
             410: error("webhook_inactive."),
             413: error("payload_too_large."),
             429: error("rate_limited."),
-            503: error("temporarily_unavailable: TradingView sends the alert again."),
+            503: error(
+                "temporarily_unavailable: TradingView sends the alert again. A trade whose "
+                "Order could not be written yet answers the 200 receipt's fields with "
+                "status failed and code order_pending (executed: the retry writes the "
+                "Order) or order_not_saved (nothing traded: the retry trades)."
+            ),
         },
     )
     def post(self, request, secret: str, *args, **kwargs):
         # Reached only when the view is called without as_view()'s POST path.
-        receipt = receiver.receive(request._request, secret)
+        receipt = receiver.receive_bounded(request._request, secret)
         response = Response(receipt.body, status=receipt.status_code)
         if receipt.retry_after:
             response["Retry-After"] = str(receipt.retry_after)

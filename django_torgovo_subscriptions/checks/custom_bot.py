@@ -1,6 +1,6 @@
 """
 System checks of the custom-bot webhook settings (ids subscriptions.E040-E049,
-W040-W049), run by ``checks.check_settings``.
+W040-W049, W070), run by ``checks.check_settings``.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import importlib.util
 import re
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 from django.conf import settings
 from django.core.checks import CheckMessage, Error, Warning
@@ -25,7 +25,16 @@ UNSHARED_CACHES = {
     "django.core.cache.backends.filebased.FileBasedCache": "has no atomic increment",
     "django.core.cache.backends.db.DatabaseCache": "has no atomic increment",
 }
+# Cache backends on a network, and the OPTIONS keys that bound a call's wait there
+# (in a Redis URL, its socket_timeout query parameter does too).
+SOCKET_TIMEOUT_OPTIONS = {
+    "django.core.cache.backends.redis.RedisCache": ("socket_timeout",),
+    "django_redis.cache.RedisCache": ("SOCKET_TIMEOUT",),
+    "django.core.cache.backends.memcached.PyMemcacheCache": ("timeout",),
+}
 POSITIVE_INTEGERS = (
+    ("WEBHOOK_DB_LOCK_TIMEOUT_MS", True),
+    ("WEBHOOK_DB_STATEMENT_TIMEOUT_MS", True),
     ("WEBHOOK_DEDUPE_SECONDS", False),
     ("WEBHOOK_MAX_AGE_SECONDS", True),
     ("WEBHOOK_MAX_BODY_BYTES", False),
@@ -152,7 +161,36 @@ def check_rate_limits(per_webhook: Any, per_ip: Any) -> list[CheckMessage]:
                 id="subscriptions.W041",
             )
         )
+    elif not settings.DEBUG and not has_socket_timeout(caches[alias]):
+        errors.append(
+            Warning(
+                f"The webhook rate limits count in the cache {alias!r}, which has no socket "
+                "timeout: a cache server that accepts connections and never answers holds "
+                "every alert until TradingView gives up (3 seconds).",
+                hint="Set OPTIONS {'socket_timeout': 0.25, 'socket_connect_timeout': 0.25} "
+                "(django-redis: SOCKET_TIMEOUT and SOCKET_CONNECT_TIMEOUT; PyMemcacheCache: "
+                "timeout and connect_timeout). The limits fail open when the cache times out.",
+                id="subscriptions.W070",
+            )
+        )
     return errors
+
+
+def has_socket_timeout(cache: dict[str, Any]) -> bool:
+    """Whether a network cache's calls have a socket timeout (other backends need none)."""
+    keys = SOCKET_TIMEOUT_OPTIONS.get(cache.get("BACKEND", ""))
+    if keys is None:
+        return True
+    options = cache.get("OPTIONS") or {}
+    pool = options.get("CONNECTION_POOL_KWARGS") or {}
+    if any(options.get(key) or pool.get(key.lower()) for key in keys):
+        return True
+    locations = cache.get("LOCATION") or []
+    if isinstance(locations, str):
+        locations = locations.split(",") if "," in locations else [locations]
+    return bool(locations) and all(
+        parse_qs(urlsplit(str(location)).query).get("socket_timeout") for location in locations
+    )
 
 
 def check_ip_lists(allowlist: Any, proxies: Any) -> list[CheckMessage]:

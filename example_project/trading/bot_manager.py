@@ -6,7 +6,10 @@ trading needs an exchange connection the example project does not have.
 """
 
 import uuid
+from contextlib import nullcontext
 from decimal import Decimal
+
+from django.db import DatabaseError, connection, transaction
 
 from trading.models import Order
 
@@ -32,6 +35,20 @@ class TradingManager:
             raise LiveTradingUnavailable("Live trading is not configured in the example project.")
         quantity = Decimal(str(session_config.get("quantity") or pair_config.order_size))
         price = Decimal(str(session_config["price"]))
+        try:
+            # A savepoint inside a transaction, so a refused row does not spoil it.
+            with transaction.atomic() if connection.in_atomic_block else nullcontext():
+                return self.fill(user, pair_config, session_config, quantity, price)
+        except DatabaseError as exc:
+            # A paper fill is its Order row: without the row nothing was traded, so
+            # the package may let TradingView send the alert again (a 503).
+            return {
+                "status": "failed",
+                "error_code": "order_not_saved",
+                "error_message": f"The paper fill could not be saved: {exc}",
+            }
+
+    def fill(self, user, pair_config, session_config, quantity, price):
         return Order.objects.create(
             user=user,
             pair_config=pair_config,

@@ -37,6 +37,7 @@ from django.utils.dateparse import parse_datetime
 
 from django_torgovo_subscriptions.exceptions import InvalidAlert
 from django_torgovo_subscriptions.trading.base import TradeSignal
+from django_torgovo_subscriptions.trading.orders import order_decimal_limit
 
 PLACEHOLDER = re.compile(r"\{\{[^{}]*\}\}")
 TICKER = re.compile(r"^[A-Za-z0-9._:/!\-]{1,50}$")
@@ -300,6 +301,20 @@ def validate_managed_signal(data: dict[str, Any]) -> ManagedSignalAlert:
             code="invalid_price",
         )
     return ManagedSignalAlert(fraction=fraction, **fields)
+
+
+def check_order_limits(alert: Alert | ManagedSignalAlert) -> None:
+    """The alert's quantity and price must fit the host Order's fields they are saved in
+    (their max_digits and decimal_places, e.g. numeric(20,8)): ``quantity_out_of_range``,
+    ``price_out_of_range``. Checked before the trade, so a trade is never placed that its
+    Order cannot record."""
+    for name, value in (("quantity", getattr(alert, "quantity", None)), ("price", alert.price)):
+        limit = None if value is None else order_decimal_limit(name)
+        if limit is not None and not limit.fits(value):
+            raise InvalidAlert(
+                f"'{name}' {value} is beyond what this platform's orders hold: {limit.describe()}.",
+                code=f"{name}_out_of_range",
+            )
 
 
 def _read_quantity(data: dict[str, Any]) -> Decimal:

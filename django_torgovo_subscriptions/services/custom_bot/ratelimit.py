@@ -26,7 +26,10 @@ counter and reads the address's refusals. A refused request adds one more, to
 count it. Any other cache is used through Django's cache API, a few calls each.
 
 When the cache cannot be reached the limits fail open: a trader's alert is not
-refused because the cache is down. The failure is logged.
+refused because the cache is down. The failure is logged, and for
+``CACHE_DOWN_SECONDS`` after it this process skips the cache altogether, so a
+cache that hangs until its socket timeout costs one timeout every few seconds,
+not two per alert (system check ``subscriptions.W070`` wants that timeout set).
 """
 
 from __future__ import annotations
@@ -47,6 +50,10 @@ logger = logging.getLogger(__name__)
 
 WEBHOOK_GROUP = "torgovo-subscriptions.webhook"
 IP_GROUP = "torgovo-subscriptions.webhook-ip-refused"
+
+CACHE_DOWN_SECONDS = 5.0
+# The monotonic time until which a failed cache is skipped, by its alias and location.
+_cache_down_until: dict[tuple[str, str], float] = {}
 
 PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 WINDOW_WORDS = {1: "per second", 60: "per minute", 3600: "per hour", 86400: "per day"}
@@ -120,8 +127,30 @@ class Usage:
             )
 
 
+def rate_limit_alias() -> str:
+    return getattr(settings, "RATELIMIT_USE_CACHE", "default")
+
+
 def rate_limit_cache() -> Any:
-    return caches[getattr(settings, "RATELIMIT_USE_CACHE", "default")]
+    return caches[rate_limit_alias()]
+
+
+def _cache_identity() -> tuple[str, str]:
+    alias = rate_limit_alias()
+    return alias, repr(settings.CACHES.get(alias, {}).get("LOCATION"))
+
+
+def cache_skipped() -> bool:
+    """Whether this process skips the cache: it failed less than CACHE_DOWN_SECONDS ago."""
+    return _cache_down_until.get(_cache_identity(), 0.0) > time.monotonic()
+
+
+CACHE_DOWN_MESSAGE = "Webhook rate limits not counted for %s s: the cache is unreachable."
+
+
+def skip_failed_cache() -> None:
+    """Fail open: skip the cache for CACHE_DOWN_SECONDS (the caller logs the failure once)."""
+    _cache_down_until[_cache_identity()] = time.monotonic() + CACHE_DOWN_SECONDS
 
 
 def redis_client(cache: Any) -> Any:
@@ -151,7 +180,7 @@ def count_request(address: str | None, webhook_key: str | None) -> Usage:
     if rate and webhook_key:
         usage.webhook = Counter.of(WEBHOOK_GROUP, webhook_key, rate, usage.now)
     usage.address = address_counter(address, usage.now)
-    if usage.webhook is None and usage.address is None:
+    if (usage.webhook is None and usage.address is None) or cache_skipped():
         return usage
     try:
         cache = rate_limit_cache()
@@ -174,16 +203,18 @@ def count_request(address: str | None, webhook_key: str | None) -> Usage:
                 usage.webhook_hits = cache.incr(usage.webhook.key)
             if usage.address is not None:
                 usage.address_refusals = int(cache.get(usage.address.key) or 0)
-    except Exception:  # the cache backend is down: fail open
-        logger.warning("Webhook rate limit not counted: the cache is unreachable.", exc_info=True)
+    except Exception:  # the cache backend is down (or hangs until its socket timeout)
+        skip_failed_cache()
+        logger.warning(CACHE_DOWN_MESSAGE, CACHE_DOWN_SECONDS, exc_info=True)
         usage.webhook_hits = usage.address_refusals = None
     return usage
 
 
 def count_refusal(usage: Usage) -> None:
-    """Count one refused request against its address (no-op for a never-limited one)."""
+    """Count one refused request against its address (no-op for a never-limited one,
+    and when the cache already failed this request: one wait for it is enough)."""
     counter = usage.address
-    if counter is None:
+    if counter is None or usage.address_refusals is None:
         return
     try:
         cache = rate_limit_cache()
@@ -197,4 +228,5 @@ def count_refusal(usage: Usage) -> None:
             cache.add(counter.key, 0, counter.period + 1)
             cache.incr(counter.key)
     except Exception:
-        logger.warning("Webhook refusal not counted: the cache is unreachable.", exc_info=True)
+        skip_failed_cache()
+        logger.warning(CACHE_DOWN_MESSAGE, CACHE_DOWN_SECONDS, exc_info=True)

@@ -30,7 +30,9 @@ step 0, which are only counted. Every refusal counts against its client
 IP, unless the address is TradingView's or allowlisted. Every refusal is a
 4xx, which TradingView does not retry; a failed trade is a 200 with
 ``status: failed``; only an alert that could not be recorded at all
-(database down) answers 503, which TradingView retries.
+(database down), or whose Order could not be written for now (event_runner:
+``order_pending``, ``order_not_saved``), answers 503, which TradingView
+retries (``receive_bounded`` adds the database timeouts and ``Retry-After``).
 
 A managed-signal webhook (the operator's, services.managed_bot.signal_webhooks)
 runs the same steps with its own body (``fraction`` instead of ``quantity``)
@@ -79,13 +81,23 @@ from django_torgovo_subscriptions.models import (
     WebhookRefusalCount,
 )
 from django_torgovo_subscriptions.services.custom_bot import alerts, client_ip, ratelimit, redaction
-from django_torgovo_subscriptions.services.custom_bot.event_runner import enqueue, execute_event
+from django_torgovo_subscriptions.services.custom_bot.event_runner import (
+    ORDER_PENDING,
+    RETRY_AFTER_SECONDS,
+    enqueue,
+    execute_event,
+    retry_after,
+    write_pending_order,
+)
 from django_torgovo_subscriptions.services.custom_bot.issuing import hash_secret
 from django_torgovo_subscriptions.services.managed_bot import signal_webhooks
 from django_torgovo_subscriptions.services.quota import check_pair_quota, counts_only_package_pairs
 from django_torgovo_subscriptions.services.storable import storable
 from django_torgovo_subscriptions.services.subscriptions import require_access
-from django_torgovo_subscriptions.services.transactions import savepoint_if_in_transaction
+from django_torgovo_subscriptions.services.transactions import (
+    postgres_timeouts,
+    savepoint_if_in_transaction,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -165,9 +177,12 @@ class Intake:
 
 
 # What the receiver reads, in one query: the webhook with its user and
-# PairConfig (whole: the trading manager may read any of their fields) and the
-# subscription's entitlement fields (not its plan: only a host's own pair count
-# needs that), so the usual case checks entitlement without another query.
+# PairConfig (whole: the trading manager may read any of their fields, and in
+# Celery mode so may the host adapter's can_trade; a deferred field would cost a
+# query of its own) and the subscription's entitlement fields (not its plan:
+# only a host's own pair count needs that), so the usual case checks
+# entitlement without another query. Nothing is read for a request cut off per
+# address (services.custom_bot.ratelimit).
 RECEIVER_WEBHOOKS = CustomBotWebhook.objects.select_related(
     "user", "pair_config", "subscription"
 ).only(
@@ -223,6 +238,7 @@ def read_alert(intake: Intake, webhook: CustomBotWebhook) -> Any:
         alert = alerts.validate_managed_signal(intake.parsed.data or {})
     else:
         alert = alerts.validate_alert(intake.parsed.data or {})
+    alerts.check_order_limits(alert)
     symbol = get_host_adapter().pair_config_value(webhook.pair_config, "symbol")
     if subscriptions_settings.WEBHOOK_CHECK_TICKER and not alerts.ticker_matches(
         alert.ticker, symbol
@@ -407,11 +423,14 @@ def claim(event: WebhookEvent) -> WebhookEvent | None:
             return None
         except IntegrityError:
             holder = (
-                WebhookEvent.objects.filter(dedupe_key=event.dedupe_key).only("received_at").first()
+                WebhookEvent.objects.filter(dedupe_key=event.dedupe_key)
+                .only("received_at", "code", "order_id")
+                .first()
             )
             if holder is None:
                 continue
-            if holder.received_at > event.received_at - window:
+            # A trade whose Order is pending keeps its key: its retry must never trade.
+            if holder.received_at > event.received_at - window or holder.code == ORDER_PENDING:
                 return holder
             WebhookEvent.objects.filter(pk=holder.pk, dedupe_key=event.dedupe_key).update(
                 dedupe_key=None
@@ -446,13 +465,19 @@ def accept(intake: Intake, webhook: CustomBotWebhook, alert: Any) -> Receipt:
     holder = claim(event)
     if holder is not None:
         window = subscriptions_settings.WEBHOOK_DEDUPE_SECONDS
+        order_id = ""
+        if holder.code == ORDER_PENDING:  # traded: its Order is written now, not traded again
+            holder = write_pending_order(holder, webhook.user, webhook.pair_config)
+            order_id = holder.order_id
+        pending = holder.code == ORDER_PENDING
         duplicate = intake.event(
             webhook,
             outcome=WebhookOutcome.DUPLICATE,
             code="duplicate_alert",
             error=f"Repeats event {holder.pk}, received within {window} seconds.",
-            status_code=200,
+            status_code=503 if pending else 200,
             duplicate_of=holder,
+            order_id=order_id,
             signal=signal,
             duration_ms=intake.elapsed_ms(),
         )
@@ -461,7 +486,9 @@ def accept(intake: Intake, webhook: CustomBotWebhook, alert: Any) -> Receipt:
             f"This alert repeats one received within the last {window} seconds "
             f"(event {holder.pk}); it was not executed again."
         )
-        return Receipt(200, accepted_body(duplicate, detail), duplicate)
+        receipt = Receipt(duplicate.status_code, accepted_body(duplicate, detail), duplicate)
+        receipt.retry_after = retry_after(duplicate)
+        return receipt
     intake.stored = event
     touch(webhook, intake.received_at)
     if is_managed_signal(webhook):
@@ -482,9 +509,9 @@ def accept(intake: Intake, webhook: CustomBotWebhook, alert: Any) -> Receipt:
                 event,
             )
         event.outcome = WebhookOutcome.PROCESSING
-        event.status_code = 200
+        event.status_code = None  # answered inline after all: a transient failure is a 503
     execute_event(event, webhook.user, webhook.pair_config, alert, intake.started)
-    return Receipt(200, accepted_body(event), event)
+    return Receipt(event.status_code, accepted_body(event), event, retry_after(event))
 
 
 def fan_out(event: WebhookEvent, webhook: CustomBotWebhook, alert: Any) -> Receipt:
@@ -523,3 +550,18 @@ def accepted_body(event: WebhookEvent, detail: str = "") -> dict[str, Any]:
         "code": event.code or None,
         "detail": detail or "The trade failed.",
     }
+
+
+def receive_bounded(request: Any, secret: str) -> Receipt:
+    """``receive`` under the receiver's database timeouts (``WEBHOOK_DB_LOCK_TIMEOUT_MS``,
+    ``WEBHOOK_DB_STATEMENT_TIMEOUT_MS``, PostgreSQL only): a lock held elsewhere or a
+    slow query is a 503 inside TradingView's 3 seconds, not a worker killed by its
+    own timeout. Every 503 asks for a retry after ``RETRY_AFTER_SECONDS``."""
+    with postgres_timeouts(
+        subscriptions_settings.WEBHOOK_DB_LOCK_TIMEOUT_MS,
+        subscriptions_settings.WEBHOOK_DB_STATEMENT_TIMEOUT_MS,
+    ):
+        receipt = receive(request, secret)
+    if receipt.status_code == 503 and receipt.retry_after is None:
+        receipt.retry_after = RETRY_AFTER_SECONDS
+    return receipt

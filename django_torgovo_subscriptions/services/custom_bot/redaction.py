@@ -127,10 +127,10 @@ class ReceiveURLFilter(logging.Filter):
     """
     A logging filter that keeps webhook secrets out of logs: it rewrites every
     record naming a receive URL (and never drops one). The package attaches it
-    to the ``django.request`` and ``django.server`` loggers when it starts
-    (``apps.SubscriptionsConfig.ready``), so Django's "Not Found: <path>" of a
-    mistyped receive URL logs ``[redacted]`` in place of the secret. Attach it
-    to your own handlers too (e.g. gunicorn's access log) in ``LOGGING``::
+    to the ``REQUEST_LOGGERS`` when it starts (``apps.SubscriptionsConfig.ready``),
+    so Django's "Not Found: <path>" of a mistyped receive URL, and a gunicorn or
+    uvicorn worker's access log line, show ``[redacted]`` in place of the secret.
+    Attach it to your own handlers of other loggers in ``LOGGING``::
 
         "filters": {"webhook_secrets": {
             "()": "django_torgovo_subscriptions.services.custom_bot.redaction.ReceiveURLFilter"
@@ -142,7 +142,9 @@ class ReceiveURLFilter(logging.Filter):
         return True
 
 
-REQUEST_LOGGERS = ("django.request", "django.server")
+# Django's request logs, runserver's, and the access logs of gunicorn and uvicorn
+# workers (their records are made in the process this package runs in).
+REQUEST_LOGGERS = ("django.request", "django.server", "gunicorn.access", "uvicorn.access")
 
 
 def install_log_filter() -> None:
