@@ -134,6 +134,13 @@ class InvalidDateRange(SubscriptionsError):
     default_detail = "from and to must be dates (YYYY-MM-DD), from not after to."
 
 
+class InvalidPageSize(SubscriptionsError):
+    """``?page_size=`` is not a whole number from 1 to ``MAX_PAGE_SIZE``."""
+
+    default_code = "invalid_page_size"
+    default_detail = "page_size must be a whole number from 1 to the largest page size."
+
+
 # --- Payments (docs/PAYMENTS.md) ----------------------------------------------
 
 

@@ -27,7 +27,7 @@ from django_torgovo_subscriptions.exceptions import (
     UnknownGateway,
 )
 from django_torgovo_subscriptions.models import SubscriptionStatus, UserSubscription
-from django_torgovo_subscriptions.models.payments import CheckoutSession, Payment
+from django_torgovo_subscriptions.models.payments import CheckoutSession, CheckoutStatus, Payment
 from django_torgovo_subscriptions.payments import dummy as dummy_gateway
 from django_torgovo_subscriptions.payments import gateway_named, get_gateway
 from django_torgovo_subscriptions.services import payments as billing
@@ -104,6 +104,34 @@ class WebhookAnswerSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=["processed", "ignored", "duplicate"])
 
 
+class DeliveredEventSerializer(serializers.Serializer):
+    id = serializers.CharField()
+    type = serializers.CharField(help_text="checkout.session.completed or invoice.paid.")
+    webhook_status = serializers.IntegerField(help_text="The payment webhook's HTTP status.")
+
+
+class DummyCheckoutSerializer(serializers.Serializer):
+    """The dummy checkout page's data (GET), and after paying (POST) what was delivered."""
+
+    checkout_id = serializers.CharField()
+    status = serializers.ChoiceField(choices=CheckoutStatus.choices)
+    subscription_id = serializers.IntegerField()
+    plan = serializers.CharField(help_text="The plan's name.")
+    amount = serializers.CharField(help_text="The monthly price, a decimal string.")
+    currency = serializers.CharField()
+    cards = serializers.DictField(
+        child=serializers.CharField(), help_text="Test card number -> what paying with it does."
+    )
+    events = DeliveredEventSerializer(
+        many=True, required=False, help_text="POST only: the events sent to the payment webhook."
+    )
+    subscription_status = serializers.ChoiceField(
+        choices=SubscriptionStatus.choices,
+        required=False,
+        help_text="POST only: the subscription's status after paying.",
+    )
+
+
 class DummyPaySerializer(serializers.Serializer):
     card = serializers.ChoiceField(
         choices=list(dummy_gateway.CARDS),
@@ -161,6 +189,7 @@ class PaymentHistoryView(PackageAPIViewMixin, generics.ListAPIView):
 
 @extend_schema(
     tags=["payments"],
+    auth=[],
     request={"application/json": inline_serializer("GatewayEvent", fields={})},
     responses={
         200: WebhookAnswerSerializer,
@@ -206,16 +235,10 @@ named_gateway_webhook = transaction.non_atomic_requests(NamedGatewayWebhookView.
 
 @extend_schema(
     tags=["payments"],
+    auth=[],
     request=DummyPaySerializer,
     responses={
-        200: inline_serializer(
-            "DummyCheckout",
-            fields={
-                "checkout_id": serializers.CharField(),
-                "status": serializers.CharField(),
-                "subscription_id": serializers.IntegerField(),
-            },
-        ),
+        200: DummyCheckoutSerializer,
         400: error("validation_error: unknown test card."),
         402: error("card_declined."),
         404: error("not_found: no such checkout, or the dummy gateway is not in use."),
@@ -249,9 +272,10 @@ class DummyCheckoutView(PackageAPIViewMixin, APIView):
 
     def describe(self, session: CheckoutSession, **extra: Any) -> dict[str, Any]:
         plan = session.subscription.plan
+        expired = session.status == CheckoutStatus.OPEN and not session.is_open()
         return {
             "checkout_id": session.session_id,
-            "status": "open" if session.is_open() else session.status,
+            "status": CheckoutStatus.EXPIRED.value if expired else session.status,
             "subscription_id": session.subscription_id,
             "plan": plan.name,
             "amount": str(plan.monthly_price),
