@@ -31,3 +31,10 @@ def test_an_id_with_leading_zeros_is_the_same_id(api, user):
     response = api.get(f"/api/subscriptions/000{subscription.pk}/")
     assert response.status_code == 200
     assert response.json()["id"] == subscription.pk
+
+
+@pytest.mark.parametrize("gateway", ["nope", "n%C3%B6pe", "a.b", "%F4%85%AC%B9i%C2%A9"])
+def test_an_unknown_gateway_in_the_webhook_url_is_a_json_404(anon, gateway):
+    response = anon.post(f"/api/payments/webhook/{gateway}/", "{}", content_type="application/json")
+    assert response.status_code == 404
+    assert response.json()["code"] == "unknown_gateway"

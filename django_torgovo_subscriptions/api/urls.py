@@ -3,7 +3,9 @@ URL patterns of the API, mounted by the host under its own prefix (``api/``).
 
 Object ids use the ``torgovo_id`` converter rather than ``int``: a path such as
 ``subscriptions/abc/`` then reaches the view, whose answer is the package's
-JSON 404, instead of falling through to the host's HTML 404 page.
+JSON 404, instead of falling through to the host's HTML 404 page. For the same
+reason a gateway name is any segment (``str``, not ``slug``): an unknown one is
+the view's 404 ``unknown_gateway``.
 """
 
 import re
@@ -100,7 +102,7 @@ urlpatterns = [
     ),
     path("payments/webhook/", payments.payment_webhook, name="payment-webhook"),
     path(
-        "payments/webhook/<slug:gateway>/",
+        "payments/webhook/<str:gateway>/",
         payments.named_gateway_webhook,
         name="payment-webhook-gateway",
     ),
