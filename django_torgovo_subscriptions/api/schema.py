@@ -52,25 +52,36 @@ PAGE_ERRORS = {
     "400": "invalid_page_size: page_size is not a whole number from 1 to MAX_PAGE_SIZE.",
     "404": "not_found: a page past the end (or a page that is not a number).",
 }
+CSRF_ERROR = {"403": "permission_denied: a session-authenticated request without its CSRF token."}
+UNSAFE_METHODS = {"post", "put", "patch", "delete"}
 
 
-def paginated_list_errors(result: dict[str, Any], **kwargs) -> dict[str, Any]:
+def common_errors(result: dict[str, Any], **kwargs) -> dict[str, Any]:
     """
-    drf-spectacular postprocessing hook: every paginated list (an operation
-    with a ``page_size`` parameter) answers 400 ``invalid_page_size`` and 404
-    for a page past the end, besides the errors its view declares.
+    drf-spectacular postprocessing hook: the errors that come with how an
+    operation is reached rather than with its view. Every paginated list (an
+    operation with a ``page_size`` parameter) answers 400 ``invalid_page_size``
+    and 404 for a page past the end; every unsafe method open to session
+    (cookie) authentication answers DRF's 403 CSRF refusal.
     """
-    error_body = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
     for operations in result.get("paths", {}).values():
-        for operation in operations.values():
+        for method, operation in operations.items():
             names = {parameter.get("name") for parameter in operation.get("parameters", [])}
-            if "page_size" not in names:
-                continue
-            responses = operation["responses"]
-            for code, description in PAGE_ERRORS.items():
-                if code in responses:
-                    responses[code]["description"] += f" Or {description}"
-                else:
-                    responses[code] = {"content": error_body, "description": description}
-            operation["responses"] = dict(sorted(responses.items()))
+            if "page_size" in names:
+                add_errors(operation, PAGE_ERRORS)
+            cookie = any("cookieAuth" in option for option in operation.get("security", []))
+            if cookie and method in UNSAFE_METHODS:
+                add_errors(operation, CSRF_ERROR)
     return result
+
+
+def add_errors(operation: dict[str, Any], errors: dict[str, str]) -> None:
+    """Error responses in the package's shape, appended to a status's description if present."""
+    error_body = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+    responses = operation["responses"]
+    for code, description in errors.items():
+        if code in responses:
+            responses[code]["description"] += f" Or {description}"
+        else:
+            responses[code] = {"content": error_body, "description": description}
+    operation["responses"] = dict(sorted(responses.items()))

@@ -150,7 +150,7 @@ SPECTACULAR_SETTINGS = {
     "PREPROCESSING_HOOKS": ["example_project.schema.package_and_auth_endpoints"],
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "django_torgovo_subscriptions.api.schema.paginated_list_errors",
+        "django_torgovo_subscriptions.api.schema.common_errors",
     ],
     # One component per choice set the API shares between responses.
     "ENUM_NAME_OVERRIDES": {
