@@ -20,7 +20,12 @@ from rest_framework.views import APIView
 from django_torgovo_subscriptions.api.base import PackageAPIViewMixin
 from django_torgovo_subscriptions.api.fields import PackageModelSerializer
 from django_torgovo_subscriptions.api.schema import AUTH_ERRORS, error
-from django_torgovo_subscriptions.compat import extend_schema, inline_serializer
+from django_torgovo_subscriptions.compat import (
+    OpenApiResponse,
+    OpenApiTypes,
+    extend_schema,
+    inline_serializer,
+)
 from django_torgovo_subscriptions.exceptions import (
     CheckoutClosed,
     NotPendingPayment,
@@ -233,19 +238,24 @@ payment_webhook = transaction.non_atomic_requests(PaymentWebhookView.as_view())
 named_gateway_webhook = transaction.non_atomic_requests(NamedGatewayWebhookView.as_view())
 
 
-@extend_schema(
-    tags=["payments"],
-    auth=[],
-    request=DummyPaySerializer,
-    responses={
-        200: DummyCheckoutSerializer,
-        400: error("validation_error: unknown test card."),
-        402: error("card_declined."),
-        404: error("not_found: no such checkout, or the dummy gateway is not in use."),
-        409: error("checkout_closed or not_pending_payment."),
-        502: error("gateway_error: the event could not be delivered to the webhook."),
-    },
-)
+def page_or_json(errors: dict[int, str]) -> dict[tuple[int, str], Any]:
+    """The checkout's data as JSON, or the page (HTML, showing any error) a browser asks for."""
+    responses: dict[tuple[int, str], Any] = {
+        (200, "application/json"): DummyCheckoutSerializer,
+        (200, "text/html"): OpenApiTypes.STR,
+    }
+    for code, description in errors.items():
+        responses[(code, "application/json")] = error(description)
+        responses[(code, "text/html")] = OpenApiResponse(
+            response=OpenApiTypes.STR, description=description
+        )
+    return responses
+
+
+CHECKOUT_NOT_FOUND = {404: "not_found: no such checkout, or the dummy gateway is not in use."}
+
+
+@extend_schema(tags=["payments"], auth=[])
 class DummyCheckoutView(PackageAPIViewMixin, APIView):
     """
     The dummy gateway's hosted checkout page (HTML for browsers, JSON for
@@ -284,10 +294,23 @@ class DummyCheckoutView(PackageAPIViewMixin, APIView):
             **extra,
         }
 
+    @extend_schema(responses=page_or_json(CHECKOUT_NOT_FOUND))
     def get(self, request, session_id: str, *args, **kwargs):
         _, session = self.get_session(session_id)
         return Response(self.describe(session))
 
+    @extend_schema(
+        request=DummyPaySerializer,
+        responses=page_or_json(
+            {
+                400: "validation_error: unknown test card.",
+                402: "card_declined.",
+                **CHECKOUT_NOT_FOUND,
+                409: "checkout_closed or not_pending_payment.",
+                502: "gateway_error: the event could not be delivered to the webhook.",
+            }
+        ),
+    )
     def post(self, request, session_id: str, *args, **kwargs):
         gateway, session = self.get_session(session_id)
         data = DummyPaySerializer(data=request.data)
