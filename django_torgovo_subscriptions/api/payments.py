@@ -201,6 +201,7 @@ class PaymentHistoryView(PackageAPIViewMixin, generics.ListAPIView):
         400: error("missing_signature, invalid_signature, stale_signature or malformed_event."),
         404: error("unknown_gateway."),
         500: error("processing_error: stored; the gateway retries."),
+        502: error("gateway_error: the gateway's webhook secret is not configured here."),
     },
 )
 class PaymentWebhookView(PackageAPIViewMixin, APIView):
