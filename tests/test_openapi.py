@@ -83,3 +83,17 @@ def test_every_paginated_list_documents_a_junk_page_size_and_a_page_past_the_end
     for operation in lists:
         assert "invalid_page_size" in operation["responses"]["400"]["description"]
         assert "past the end" in operation["responses"]["404"]["description"]
+
+
+def test_every_429_declares_retry_after():
+    import yaml
+
+    schema = yaml.safe_load(SCHEMA.read_text())
+    too_many = [
+        operation["responses"]["429"]
+        for operations in schema["paths"].values()
+        for operation in operations.values()
+        if "429" in operation["responses"]
+    ]
+    assert len(too_many) >= 15
+    assert all("Retry-After" in response.get("headers", {}) for response in too_many)

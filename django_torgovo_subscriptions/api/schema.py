@@ -54,6 +54,12 @@ PAGE_ERRORS = {
 }
 CSRF_ERROR = {"403": "permission_denied: a session-authenticated request without its CSRF token."}
 UNSAFE_METHODS = {"post", "put", "patch", "delete"}
+RETRY_AFTER = {
+    "Retry-After": {
+        "schema": {"type": "integer", "minimum": 1},
+        "description": "Whole seconds until a request is accepted again.",
+    }
+}
 
 
 def common_errors(result: dict[str, Any], **kwargs) -> dict[str, Any]:
@@ -62,7 +68,8 @@ def common_errors(result: dict[str, Any], **kwargs) -> dict[str, Any]:
     operation is reached rather than with its view. Every paginated list (an
     operation with a ``page_size`` parameter) answers 400 ``invalid_page_size``
     and 404 for a page past the end; every unsafe method open to session
-    (cookie) authentication answers DRF's 403 CSRF refusal.
+    (cookie) authentication answers DRF's 403 CSRF refusal; every 429 carries
+    Retry-After.
     """
     for operations in result.get("paths", {}).values():
         for method, operation in operations.items():
@@ -72,6 +79,8 @@ def common_errors(result: dict[str, Any], **kwargs) -> dict[str, Any]:
             cookie = any("cookieAuth" in option for option in operation.get("security", []))
             if cookie and method in UNSAFE_METHODS:
                 add_errors(operation, CSRF_ERROR)
+            if "429" in operation["responses"]:
+                operation["responses"]["429"]["headers"] = RETRY_AFTER
     return result
 
 
