@@ -143,3 +143,71 @@ def test_the_server_answers_as_the_schema_says(operation, live_server, seed):
         case.call_and_validate(base_url=live_server.url, headers=headers, checks=checks)
 
     answers_as_documented()
+
+
+JSON = "application/json"
+
+
+def alert(secret: str, order_id: str) -> dict[str, str]:
+    return {
+        "action": "buy",
+        "ticker": "ETHUSDT",
+        "quantity": "0.5",
+        "order_id": order_id,
+        "secret": secret,
+    }
+
+
+@pytest.mark.django_db(transaction=True, reset_sequences=True)
+def test_answers_generated_requests_rarely_reach_are_as_documented(live_server, seed):
+    """What random data seldom gets: a token, an executed, a duplicate and a refused
+    alert, a page past the end, a non-id, a junk page_size, a cancellation."""
+    secret = seed.path_values["secret"]
+    auth = {"Authorization": f"Token {seed.token}"}
+    receiver = SCHEMA.find_operation_by_label("POST /api/custom-bot/webhook/receive/{secret}/")
+
+    def receive(body):
+        return receiver.Case(path_parameters={"secret": secret}, body=body, media_type=JSON)
+
+    requests = [
+        (
+            SCHEMA.find_operation_by_label("POST /api/auth/token/").Case(
+                body={"username": "demo", "password": "demo-password"},
+                media_type=JSON,
+            ),
+            200,
+        ),
+        (receive(alert(secret, "A1")), 200),
+        (receive(alert(secret, "A1")), 200),  # a duplicate
+        (receive({"secret": secret}), 400),
+        (
+            SCHEMA.find_operation_by_label("GET /api/subscriptions/").Case(
+                query={"page": 99}, headers=auth
+            ),
+            404,
+        ),
+        (
+            SCHEMA.find_operation_by_label("GET /api/subscriptions/").Case(
+                query={"page_size": "abc"}, headers=auth
+            ),
+            400,
+        ),
+        (
+            SCHEMA.find_operation_by_label("GET /api/subscriptions/{id}/").Case(
+                path_parameters={"id": "abc"}, headers=auth
+            ),
+            404,
+        ),
+        (
+            SCHEMA.find_operation_by_label("PATCH /api/subscriptions/{id}/").Case(
+                path_parameters={"id": 1},
+                body={"status": "cancelled"},
+                media_type=JSON,
+                headers=auth,
+            ),
+            200,
+        ),
+    ]
+    for case, status in requests:
+        response = case.call_and_validate(base_url=live_server.url, checks=CHECKS)
+        assert response.status_code == status, (case.path, response.text)
