@@ -12,7 +12,7 @@ NOT_IDS = ["abc", "1.0", "-1", "%20" + "1", "%D9%A1", "9223372036854775808", "9"
 
 
 def test_every_id_route_uses_the_converter():
-    assert len(ID_ROUTES) == 5
+    assert len(ID_ROUTES) >= 5
     assert not [str(p.pattern) for p in urlpatterns if "<int:" in str(p.pattern)]
 
 
