@@ -100,8 +100,13 @@ class WebhookEventSerializer(serializers.ModelSerializer):
     """One request to the webhook, as its owner sees it (no headers, no body)."""
 
     # null rather than "" when empty, as in the receiver's answers.
-    code = BlankAsNullCharField(help_text=WebhookEvent._meta.get_field("code").help_text)
-    error = BlankAsNullCharField()
+    code = BlankAsNullCharField(
+        help_text="The stable code of a rejection or a failed trade; null when there is none "
+        "(e.g. executed)."
+    )
+    error = BlankAsNullCharField(
+        help_text="What went wrong, for people; null when there is none (e.g. executed)."
+    )
     order_id = BlankAsNullCharField(help_text="Primary key of the host Order the alert produced.")
 
     class Meta:
