@@ -11,13 +11,11 @@ some operations, with their reasons, are in tests/schemathesis.toml.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from io import StringIO
 from pathlib import Path
 from typing import Any
 
 import pytest
 import schemathesis
-from django.core.management import call_command
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
@@ -56,23 +54,13 @@ def seed(settings, tmp_path) -> Seed:
     """The demo user (plans, a custom-bot subscription with a webhook and its
     events, a managed-bot investment with history) and another user's open checkout."""
     from django.contrib.auth import get_user_model
-    from rest_framework.authtoken.models import Token
 
-    from django_torgovo_subscriptions.models import SubscriptionPlan
     from django_torgovo_subscriptions.services import payments as billing
     from django_torgovo_subscriptions.services import subscriptions as service
-    from tests.docs_scenarios import Context, load_all
+    from tests.docs_scenarios import load_all, seed_demo
 
     scenarios = load_all()
-    call_command("seed_demo", stdout=StringIO())
-    user = get_user_model().objects.get(username="demo")
-    context = Context(
-        user=user,
-        token=Token.objects.get(user=user).key,
-        plans={plan.slug: plan for plan in SubscriptionPlan.objects.all()},
-        settings=settings,
-        variables={"TMP": str(tmp_path)},
-    )
+    context = seed_demo(settings, {"TMP": str(tmp_path)})
     webhook = scenarios["custom_bot_alert_received"](context)
     scenarios["invested_with_history"](context)
     buyer = get_user_model().objects.create_user("buyer")
