@@ -146,6 +146,13 @@ class OrderTimeUnknown(SubscriptionsError):
     default_detail = "This server's orders have no time to filter by."
 
 
+class InvalidPageSize(SubscriptionsError):
+    """``?page_size=`` is not a whole number from 1 to ``MAX_PAGE_SIZE``."""
+
+    default_code = "invalid_page_size"
+    default_detail = "page_size must be a whole number from 1 to the largest page size."
+
+
 # --- Payments (docs/PAYMENTS.md) ----------------------------------------------
 
 

@@ -4,6 +4,7 @@ placed for the user, read through the field map, with their source and the
 webhook event that placed each; filters, pagination, and nobody else's orders.
 """
 
+import datetime as dt
 from datetime import timedelta
 from io import StringIO
 
@@ -157,6 +158,21 @@ def test_filters_by_source_pair_config_status_and_time(api, traded):
     yesterday = (timezone.now() - timedelta(days=1)).isoformat()
     assert ids(api, f"?created_before={yesterday.replace('+', '%2B')}") == [executed]
     assert ids(api, f"?created_after={yesterday.replace('+', '%2B')}") == [managed, failed]
+
+
+def test_a_time_with_an_offset_postgresql_does_not_take_filters_as_its_utc_time(api, traded):
+    executed = traded["executed"][0]
+    placed = dt.datetime(2026, 6, 7, 12, 0, tzinfo=dt.UTC)
+    Order.objects.filter(pk=executed.pk).update(created_at=placed)
+    far_east = dt.timezone(timedelta(hours=23, minutes=11))  # ISO 8601 allows it, PostgreSQL not
+
+    def query(name, moment):
+        return f"?{name}={moment.astimezone(far_east).isoformat().replace('+', '%2B')}"
+
+    second = timedelta(seconds=1)
+    assert str(executed.pk) in ids(api, query("created_after", placed - second))
+    assert str(executed.pk) not in ids(api, query("created_after", placed + second))
+    assert ids(api, query("created_before", placed + second)) == [str(executed.pk)]
 
 
 @pytest.mark.parametrize(

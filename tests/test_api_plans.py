@@ -61,15 +61,28 @@ def test_an_unknown_plan_type_is_a_400_naming_the_allowed_values(anon):
     ]
 
 
-def test_page_size_is_capped_and_pages_link(anon, settings):
+def test_pages_link_and_a_page_past_the_end_is_a_404(anon, settings):
     for i in range(5):
         make_plan(slug=f"p{i}", monthly_price=Decimal(i))
     body = anon.get("/api/subscription-plans/?page_size=2&page=2").json()
     assert [p["slug"] for p in body["results"]] == ["p2", "p3"]
     assert body["next"].endswith("page=3&page_size=2")
     settings.TORGOVO_SUBSCRIPTIONS = {**settings.TORGOVO_SUBSCRIPTIONS, "MAX_PAGE_SIZE": 3}
-    assert len(anon.get("/api/subscription-plans/?page_size=50").json()["results"]) == 3
-    assert anon.get("/api/subscription-plans/?page=9").json()["code"] == "not_found"
+    assert len(anon.get("/api/subscription-plans/?page_size=3").json()["results"]) == 3
+    response = anon.get("/api/subscription-plans/?page=9")
+    assert response.status_code == 404
+    assert response.json() == {"code": "not_found", "detail": "Invalid page."}
+
+
+@pytest.mark.parametrize("page_size", ["abc", "-1", "0", "4", "1e3", " 2", "²", "9" * 5000, ""])
+def test_a_junk_page_size_is_a_400_not_a_silent_default(anon, settings, page_size):
+    settings.TORGOVO_SUBSCRIPTIONS = {**settings.TORGOVO_SUBSCRIPTIONS, "MAX_PAGE_SIZE": 3}
+    make_plan(slug="p")
+    response = anon.get("/api/subscription-plans/", {"page_size": page_size})
+    assert response.status_code == 400
+    body = response.json()
+    assert body["code"] == "invalid_page_size"
+    assert body["detail"].startswith("page_size must be a whole number from 1 to 3, not ")
 
 
 def test_plan_list_query_count_does_not_grow_with_rows(anon):

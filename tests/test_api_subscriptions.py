@@ -440,3 +440,17 @@ def test_cancel_of_a_lapsed_subscription_gives_no_access(api, user, plan):
     assert body["status"] == "cancelled" and body["is_live"] is False
     subscription.refresh_from_db()
     assert subscription.end_date is None
+
+
+def test_a_session_request_without_its_csrf_token_is_the_documented_403(user, plan):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(user)
+    response = client.post(
+        "/api/subscriptions/", {"plan_id": plan.pk}, content_type="application/json"
+    )
+    assert response.status_code == 403
+    assert response.json()["code"] == "permission_denied"
+    assert response.json()["detail"].startswith("CSRF Failed")
+    assert not UserSubscription.objects.filter(user=user).exists()

@@ -22,11 +22,9 @@ import os
 import re
 import subprocess
 from dataclasses import dataclass
-from io import StringIO
 from pathlib import Path
 
 import pytest
-from django.core.management import call_command
 from django.urls import URLPattern, URLResolver
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
@@ -172,21 +170,10 @@ def run_curl(command: str, tmp_path: Path) -> tuple[int, str]:
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("example", EXAMPLES, ids=str)
 def test_documented_example(example: Example, live_server, tmp_path, settings):
-    from django.contrib.auth import get_user_model
-    from rest_framework.authtoken.models import Token
-
-    from django_torgovo_subscriptions.models import SubscriptionPlan
-    from tests.docs_scenarios import Context, load_all
+    from tests.docs_scenarios import load_all, seed_demo
 
     scenarios = load_all()
-    call_command("seed_demo", stdout=StringIO())
-    user = get_user_model().objects.get(username="demo")
-    context = Context(
-        user=user,
-        token=Token.objects.get(user=user).key,
-        plans={p.slug: p for p in SubscriptionPlan.objects.all()},
-        settings=settings,
-    )
+    context = seed_demo(settings)
     assert example.setup in scenarios, f"{example}: unknown setup {example.setup!r}"
     variables = {"BASE": live_server.url, "TOKEN": context.token, "TMP": str(tmp_path)}
     context.variables = variables

@@ -5,6 +5,7 @@ events it sends through the webhook, payment history, and late payments.
 
 import json
 import urllib.request
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -151,6 +152,17 @@ def test_declined_cards_change_nothing_and_the_checkout_stays_open(
     assert response.json() == {"code": "card_declined", "detail": message}
     assert not PaymentEvent.objects.exists() and not Payment.objects.exists()
     assert anon.post(url, {"card": "4242424242424242"}, HTTP_HOST=dummy.host).status_code == 200
+
+
+def test_an_open_checkout_past_its_expiry_reads_expired_and_refuses_payment(anon, started):
+    _, body = started
+    CheckoutSession.objects.filter(session_id=body["checkout_id"]).update(
+        expires_at=timezone.now() - timedelta(seconds=1)
+    )
+    url = f"/api/payments/dummy/checkout/{body['checkout_id']}/"
+    assert anon.get(url).json()["status"] == "expired"
+    response = anon.post(url, {"card": "4242424242424242"}, format="json")
+    assert (response.status_code, response.json()["code"]) == (409, "checkout_closed")
 
 
 def test_bad_requests_to_the_page(anon, started, dummy, settings):

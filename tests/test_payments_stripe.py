@@ -691,3 +691,17 @@ def test_the_admin_changes_renewal_through_the_services_so_stripe_hears_of_it(
     subscription.refresh_from_db()
     assert (subscription.status, subscription.auto_renew) == ("active", True)
     assert fake_stripe.subscriptions[gateway_id]["cancel_at_period_end"] is False
+
+
+def test_a_delivery_the_server_cannot_verify_is_the_documented_502(anon, fake_stripe, monkeypatch):
+    monkeypatch.delenv("STRIPE_WEBHOOK_SECRET")
+    response = anon.post(
+        "/api/payments/webhook/",
+        b'{"id": "evt_1", "type": "invoice.paid"}',
+        content_type="application/json",
+        HTTP_STRIPE_SIGNATURE="t=1,v1=00",
+    )
+    assert response.status_code == 502
+    assert response.json()["code"] == "gateway_error"
+    assert "STRIPE_WEBHOOK_SECRET is not set" in response.json()["detail"]
+    assert PaymentEvent.objects.get().error_code == "gateway_error"

@@ -22,9 +22,9 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
 from django_torgovo_subscriptions.api.base import PackageAPIViewMixin, SubscriptionsPagination
-from django_torgovo_subscriptions.api.fields import PairConfigValueField
+from django_torgovo_subscriptions.api.fields import BlankAsNullCharField, PairConfigValueField
 from django_torgovo_subscriptions.api.permissions import HasActiveSubscription
-from django_torgovo_subscriptions.api.schema import AUTH_ERRORS, error
+from django_torgovo_subscriptions.api.schema import AUTH_ERRORS, ID_PATH, error
 from django_torgovo_subscriptions.compat import (
     OpenApiResponse,
     extend_schema,
@@ -37,6 +37,7 @@ from django_torgovo_subscriptions.models import (
     CustomBotWebhook,
     PlanType,
     WebhookEvent,
+    WebhookOutcome,
     WebhookPurpose,
 )
 from django_torgovo_subscriptions.services.custom_bot import issuing, pairs, receiver
@@ -109,6 +110,16 @@ class IssuedWebhookSerializer(WebhookSerializer):
 class WebhookEventSerializer(serializers.ModelSerializer):
     """One request to the webhook, as its owner sees it (no headers, no body)."""
 
+    # null rather than "" when empty, as in the receiver's answers.
+    code = BlankAsNullCharField(
+        help_text="The stable code of a rejection or a failed trade; null when there is none "
+        "(e.g. executed)."
+    )
+    error = BlankAsNullCharField(
+        help_text="What went wrong, for people; null when there is none (e.g. executed)."
+    )
+    order_id = BlankAsNullCharField(help_text="Primary key of the host Order the alert produced.")
+
     class Meta:
         model = WebhookEvent
         fields = (
@@ -125,12 +136,6 @@ class WebhookEventSerializer(serializers.ModelSerializer):
             "processed_at",
         )
         read_only_fields = fields
-
-    def to_representation(self, event: WebhookEvent) -> dict[str, Any]:
-        data = super().to_representation(event)
-        for name in ("code", "error", "order_id"):
-            data[name] = data[name] or None  # as in the receiver's answers
-        return data
 
 
 class TradablePairSerializer(serializers.Serializer):
@@ -281,6 +286,7 @@ class WebhookListView(OwnWebhooksMixin, generics.ListAPIView):
 
 @extend_schema(
     tags=["custom bots"],
+    parameters=[ID_PATH],
     responses={200: WebhookSerializer, 404: error("not_found."), **AUTH_ERRORS},
 )
 class WebhookDetailView(OwnWebhooksMixin, generics.RetrieveAPIView):
@@ -297,6 +303,7 @@ class WebhookRotateView(OwnWebhooksMixin, generics.GenericAPIView):
     @extend_schema(
         tags=["custom bots"],
         request=None,
+        parameters=[ID_PATH],
         responses={
             200: IssuedWebhookSerializer,
             404: error("not_found."),
@@ -311,6 +318,7 @@ class WebhookRotateView(OwnWebhooksMixin, generics.GenericAPIView):
 
 @extend_schema(
     tags=["custom bots"],
+    parameters=[ID_PATH],
     responses={200: WebhookEventSerializer(many=True), 404: error("not_found."), **AUTH_ERRORS},
 )
 class WebhookEventListView(OwnWebhooksMixin, generics.ListAPIView):
@@ -345,6 +353,38 @@ class ReceiveRefused(SubscriptionsError):
     status_code = status.HTTP_405_METHOD_NOT_ALLOWED
     default_code = "method_not_allowed"
     default_detail = "Alerts are sent with POST."
+
+
+# What the receiver answers an accepted alert with (every outcome but "rejected",
+# whose answer is an error).
+ACCEPTED_OUTCOMES = [value for value in WebhookOutcome.values if value != WebhookOutcome.REJECTED]
+ALERT_RECEIPT = inline_serializer(
+    "AlertReceipt",
+    {
+        "status": serializers.ChoiceField(
+            choices=ACCEPTED_OUTCOMES,
+            help_text="executed, failed or duplicate; queued with Celery (202); processing "
+            "while an operator signal's investors are still being traded.",
+        ),
+        "event_id": serializers.IntegerField(),
+        "order_id": serializers.CharField(allow_null=True),
+        "code": serializers.CharField(allow_null=True),
+        "detail": serializers.CharField(),
+        "managed_signal": inline_serializer(
+            "ManagedSignalReceipt",
+            {
+                "managed_signal_id": serializers.IntegerField(),
+                "queued": serializers.BooleanField(),
+                "pending": serializers.IntegerField(),
+                "executed": serializers.IntegerField(),
+                "failed": serializers.IntegerField(),
+                "skipped": serializers.IntegerField(),
+            },
+            required=False,
+            help_text="Operator signal webhooks only: the investors' trades.",
+        ),
+    },
+)
 
 
 class WebhookReceiveView(PackageAPIViewMixin, generics.GenericAPIView):
@@ -396,30 +436,11 @@ class WebhookReceiveView(PackageAPIViewMixin, generics.GenericAPIView):
         auth=[],
         request={"application/json": dict, "text/plain": str},
         responses={
-            200: inline_serializer(
-                "AlertReceipt",
-                {
-                    "status": serializers.CharField(help_text="executed, failed or duplicate."),
-                    "event_id": serializers.IntegerField(),
-                    "order_id": serializers.CharField(allow_null=True),
-                    "code": serializers.CharField(allow_null=True),
-                    "detail": serializers.CharField(),
-                    "managed_signal": inline_serializer(
-                        "ManagedSignalReceipt",
-                        {
-                            "managed_signal_id": serializers.IntegerField(),
-                            "queued": serializers.BooleanField(),
-                            "pending": serializers.IntegerField(),
-                            "executed": serializers.IntegerField(),
-                            "failed": serializers.IntegerField(),
-                            "skipped": serializers.IntegerField(),
-                        },
-                        required=False,
-                        help_text="Operator signal webhooks only: the investors' trades.",
-                    ),
-                },
+            200: ALERT_RECEIPT,
+            202: OpenApiResponse(
+                response=ALERT_RECEIPT,
+                description="Stored; executed in the background (Celery): status queued.",
             ),
-            202: OpenApiResponse(description="Stored; executed in the background (Celery)."),
             400: error(
                 "invalid_json, unreplaced_placeholder, invalid_action, missing_ticker, "
                 "invalid_ticker, invalid_quantity, invalid_fraction, invalid_price, "

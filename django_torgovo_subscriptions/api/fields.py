@@ -35,6 +35,17 @@ def shortfall(larger: Decimal | None, smaller: Decimal | None) -> str | None:
     return f"{max(larger - smaller, Decimal('0')):.2f}"
 
 
+class BlankAsNullCharField(serializers.CharField):
+    """A read-only text that is null when empty (a model CharField with blank=True)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.update(read_only=True, allow_null=True)
+        super().__init__(**kwargs)
+
+    def to_representation(self, value: Any) -> str | None:
+        return str(value) if value else None
+
+
 @extend_schema_field(OpenApiTypes.STR)
 class PairConfigValueField(serializers.Field):
     """A host PairConfig value by its logical name ("symbol", "exchange"), read only.

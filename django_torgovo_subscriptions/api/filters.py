@@ -42,8 +42,9 @@ class IdFilter(django_filters.NumberFilter):
 
 
 class TimeField(IsoDateTimeField):
-    """An ISO 8601 time that also exists in UTC, so the database can be asked about it
-    (``0001-01-01T00:00:00+05:00`` does not)."""
+    """An ISO 8601 time that also exists in UTC (``0001-01-01T00:00:00+05:00`` does
+    not), handed to the database in UTC: ISO 8601 allows offsets up to 23:59,
+    PostgreSQL only up to 15:59 (``+23:11`` was a DataError, a 500)."""
 
     default_error_messages = {"out_of_range": "Enter a time between the years 1 and 9999."}
 
@@ -51,7 +52,7 @@ class TimeField(IsoDateTimeField):
         try:
             parsed = super().to_python(value)
             if parsed is not None:
-                parsed.astimezone(datetime.UTC)
+                parsed = parsed.astimezone(datetime.UTC)
         except OverflowError as exc:
             message = self.error_messages["out_of_range"]
             raise ValidationError(message, code="out_of_range") from exc

@@ -9,7 +9,12 @@ from rest_framework.response import Response
 
 from django_torgovo_subscriptions.api.base import PackageAPIViewMixin
 from django_torgovo_subscriptions.api.fields import PairConfigValueField, StringDecimalField
-from django_torgovo_subscriptions.api.schema import AUTH_ERRORS, THROTTLED, error
+from django_torgovo_subscriptions.api.schema import (
+    AUTH_ERRORS,
+    ID_PATH,
+    PUBLIC_AUTH_ERRORS,
+    error,
+)
 from django_torgovo_subscriptions.api.serializers import (
     SubscriptionPlanSerializer,
     UserSubscriptionSerializer,
@@ -23,7 +28,7 @@ from django_torgovo_subscriptions.compat import (
 )
 from django_torgovo_subscriptions.exceptions import InvalidDateRange
 from django_torgovo_subscriptions.host import get_host_adapter
-from django_torgovo_subscriptions.models import ManagedBotOffer
+from django_torgovo_subscriptions.models import ManagedBotOffer, SubscriptionStatus
 from django_torgovo_subscriptions.models.fields import MONEY_DECIMAL_PLACES, MONEY_MAX_DIGITS
 from django_torgovo_subscriptions.services.managed_bot import history
 from django_torgovo_subscriptions.services.managed_bot import offers as managed
@@ -112,7 +117,9 @@ class InvestSerializer(serializers.Serializer):
 
 
 @extend_schema(
-    tags=["managed bots"], responses={200: ManagedBotOfferSerializer(many=True), **THROTTLED}
+    tags=["managed bots"],
+    auth=[],
+    responses={200: ManagedBotOfferSerializer(many=True), **PUBLIC_AUTH_ERRORS},
 )
 class ManagedBotAvailableView(PackageAPIViewMixin, generics.ListAPIView):
     """Managed bots open to investors, with plan, terms and current figures."""
@@ -197,9 +204,9 @@ class PerformanceBotSerializer(serializers.Serializer):
 
 class PerformanceSubscriptionSerializer(serializers.Serializer):
     id = serializers.IntegerField(source="pk")
-    status = serializers.CharField()
+    status = serializers.ChoiceField(choices=SubscriptionStatus.choices)
     is_live = serializers.BooleanField()
-    end_date = serializers.DateTimeField()
+    end_date = serializers.DateTimeField(allow_null=True)
 
 
 class PerformanceReportSerializer(serializers.Serializer):
@@ -244,7 +251,9 @@ class PerformanceReportSerializer(serializers.Serializer):
         allow_null=True, help_text="The latest profit-share payment (payments/history/)."
     )
     paused_at = serializers.DateTimeField(
-        source="performance.paused_at", help_text="Set while new signals skip this investment."
+        source="performance.paused_at",
+        allow_null=True,
+        help_text="Set while new signals skip this investment.",
     )
     pause_reason = serializers.CharField(
         source="performance.pause_reason", help_text="profit_share_unpaid or operator."
@@ -261,8 +270,8 @@ class PerformanceReportSerializer(serializers.Serializer):
     guaranteed_shortfall = money(
         allow_null=True, help_text="How much net profit lacks of the guarantee."
     )
-    last_calculated = serializers.DateTimeField(source="summary.last_calculated")
-    closed_at = serializers.DateTimeField(source="summary.closed_at")
+    last_calculated = serializers.DateTimeField(source="summary.last_calculated", allow_null=True)
+    closed_at = serializers.DateTimeField(source="summary.closed_at", allow_null=True)
 
     def get_offer_id(self, report) -> int | None:
         return offer_id_of(report.performance.managed_bot)
@@ -334,6 +343,7 @@ class PerformanceHistorySerializer(FromFieldMixin, serializers.Serializer):
 @extend_schema(
     tags=["managed bots"],
     parameters=[
+        ID_PATH,
         OpenApiParameter("from", OpenApiTypes.DATE, description="First day (YYYY-MM-DD)."),
         OpenApiParameter("to", OpenApiTypes.DATE, description="Last day (YYYY-MM-DD)."),
     ],

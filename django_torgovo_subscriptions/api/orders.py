@@ -34,7 +34,9 @@ class OrderSerializer(serializers.Serializer):
     pair_config = serializers.SerializerMethodField()
     side = serializers.SerializerMethodField(help_text="buy or sell.")
     quantity = serializers.SerializerMethodField()
-    price = serializers.SerializerMethodField()
+    price = serializers.SerializerMethodField(
+        help_text="null where the host keeps no price (or has none for this order)."
+    )
     fee = serializers.SerializerMethodField(help_text="null where the host keeps no fee.")
     status = serializers.SerializerMethodField(
         help_text="executed, failed, or the host's own value for another state."
@@ -61,8 +63,8 @@ class OrderSerializer(serializers.Serializer):
     def get_quantity(self, order: Any) -> str:
         return decimal_or_none(orders.order_value(order, "quantity"))
 
-    @extend_schema_field({"type": "string", "format": "decimal"})
-    def get_price(self, order: Any) -> str:
+    @extend_schema_field({"type": "string", "format": "decimal", "nullable": True})
+    def get_price(self, order: Any) -> str | None:
         return decimal_or_none(orders.order_value(order, "price"))
 
     @extend_schema_field({"type": "string", "format": "decimal", "nullable": True})

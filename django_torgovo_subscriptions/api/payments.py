@@ -19,15 +19,24 @@ from rest_framework.views import APIView
 
 from django_torgovo_subscriptions.api.base import PackageAPIViewMixin
 from django_torgovo_subscriptions.api.fields import PackageModelSerializer, shortfall
-from django_torgovo_subscriptions.api.schema import AUTH_ERRORS, THROTTLED, error
-from django_torgovo_subscriptions.compat import extend_schema, inline_serializer
+from django_torgovo_subscriptions.api.schema import (
+    AUTH_ERRORS,
+    PUBLIC_AUTH_ERRORS,
+    error,
+)
+from django_torgovo_subscriptions.compat import (
+    OpenApiResponse,
+    OpenApiTypes,
+    extend_schema,
+    inline_serializer,
+)
 from django_torgovo_subscriptions.exceptions import (
     CheckoutClosed,
     NotPendingPayment,
     UnknownGateway,
 )
 from django_torgovo_subscriptions.models import SubscriptionStatus, UserSubscription
-from django_torgovo_subscriptions.models.payments import CheckoutSession, Payment
+from django_torgovo_subscriptions.models.payments import CheckoutSession, CheckoutStatus, Payment
 from django_torgovo_subscriptions.payments import dummy as dummy_gateway
 from django_torgovo_subscriptions.payments import gateway_named, get_gateway, get_gateways
 from django_torgovo_subscriptions.services import payments as billing
@@ -139,6 +148,34 @@ class WebhookAnswerSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=["processed", "ignored", "duplicate"])
 
 
+class DeliveredEventSerializer(serializers.Serializer):
+    id = serializers.CharField()
+    type = serializers.CharField(help_text="checkout.session.completed or invoice.paid.")
+    webhook_status = serializers.IntegerField(help_text="The payment webhook's HTTP status.")
+
+
+class DummyCheckoutSerializer(serializers.Serializer):
+    """The dummy checkout page's data (GET), and after paying (POST) what was delivered."""
+
+    checkout_id = serializers.CharField()
+    status = serializers.ChoiceField(choices=CheckoutStatus.choices)
+    subscription_id = serializers.IntegerField()
+    plan = serializers.CharField(help_text="The plan's name.")
+    amount = serializers.CharField(help_text="The monthly price, a decimal string.")
+    currency = serializers.CharField()
+    cards = serializers.DictField(
+        child=serializers.CharField(), help_text="Test card number -> what paying with it does."
+    )
+    events = DeliveredEventSerializer(
+        many=True, required=False, help_text="POST only: the events sent to the payment webhook."
+    )
+    subscription_status = serializers.ChoiceField(
+        choices=SubscriptionStatus.choices,
+        required=False,
+        help_text="POST only: the subscription's status after paying.",
+    )
+
+
 class DummyPaySerializer(serializers.Serializer):
     card = serializers.ChoiceField(
         choices=list(dummy_gateway.CARDS),
@@ -186,7 +223,11 @@ class CreateCheckoutView(PackageAPIViewMixin, generics.GenericAPIView):
         )
 
 
-@extend_schema(tags=["payments"], responses={200: GatewaySerializer(many=True), **THROTTLED})
+@extend_schema(
+    tags=["payments"],
+    auth=[],
+    responses={200: GatewaySerializer(many=True), **PUBLIC_AUTH_ERRORS},
+)
 class GatewayListView(PackageAPIViewMixin, APIView):
     """
     The payment gateways a user may choose among, the default first; [] when
@@ -195,6 +236,7 @@ class GatewayListView(PackageAPIViewMixin, APIView):
     """
 
     permission_classes = [permissions.AllowAny]
+    pagination_class = None  # a handful of names: a plain list
     subscriptions_throttle_scope = "payments"
 
     def get(self, request, *args, **kwargs):
@@ -224,13 +266,17 @@ class PaymentHistoryView(PackageAPIViewMixin, generics.ListAPIView):
 
 @extend_schema(
     tags=["payments"],
+    auth=[],
     request={"application/json": inline_serializer("GatewayEvent", fields={})},
     responses={
         200: WebhookAnswerSerializer,
         400: error("missing_signature, invalid_signature, stale_signature or malformed_event."),
         404: error("unknown_gateway."),
         500: error("processing_error: stored; the gateway retries."),
-        502: error("gateway_error: the gateway refused the re-read of the event; retried."),
+        502: error(
+            "gateway_error: the gateway refused the re-read of the event, or its webhook"
+            " secret is not configured here."
+        ),
         503: error("gateway_unavailable: the gateway did not answer the re-read; retried."),
     },
 )
@@ -269,25 +315,24 @@ payment_webhook = transaction.non_atomic_requests(PaymentWebhookView.as_view())
 named_gateway_webhook = transaction.non_atomic_requests(NamedGatewayWebhookView.as_view())
 
 
-@extend_schema(
-    tags=["payments"],
-    request=DummyPaySerializer,
-    responses={
-        200: inline_serializer(
-            "DummyCheckout",
-            fields={
-                "checkout_id": serializers.CharField(),
-                "status": serializers.CharField(),
-                "subscription_id": serializers.IntegerField(),
-            },
-        ),
-        400: error("validation_error: unknown test card."),
-        402: error("card_declined."),
-        404: error("not_found: no such checkout, or the dummy gateway is not in use."),
-        409: error("checkout_closed or not_pending_payment."),
-        502: error("gateway_error: the event could not be delivered to the webhook."),
-    },
-)
+def page_or_json(errors: dict[int, str]) -> dict[tuple[int, str], Any]:
+    """The checkout's data as JSON, or the page (HTML, showing any error) a browser asks for."""
+    responses: dict[tuple[int, str], Any] = {
+        (200, "application/json"): DummyCheckoutSerializer,
+        (200, "text/html"): OpenApiTypes.STR,
+    }
+    for code, description in errors.items():
+        responses[(code, "application/json")] = error(description)
+        responses[(code, "text/html")] = OpenApiResponse(
+            response=OpenApiTypes.STR, description=description
+        )
+    return responses
+
+
+CHECKOUT_NOT_FOUND = {404: "not_found: no such checkout, or the dummy gateway is not in use."}
+
+
+@extend_schema(tags=["payments"], auth=[])
 class DummyCheckoutView(PackageAPIViewMixin, APIView):
     """
     The dummy gateway's hosted checkout page (HTML for browsers, JSON for
@@ -315,9 +360,10 @@ class DummyCheckoutView(PackageAPIViewMixin, APIView):
 
     def describe(self, session: CheckoutSession, **extra: Any) -> dict[str, Any]:
         plan = session.subscription.plan
+        expired = session.status == CheckoutStatus.OPEN and not session.is_open()
         return {
             "checkout_id": session.session_id,
-            "status": "open" if session.is_open() else session.status,
+            "status": CheckoutStatus.EXPIRED.value if expired else session.status,
             "subscription_id": session.subscription_id,
             "plan": plan.name,
             "amount": str(plan.monthly_price),
@@ -326,10 +372,23 @@ class DummyCheckoutView(PackageAPIViewMixin, APIView):
             **extra,
         }
 
+    @extend_schema(responses=page_or_json(CHECKOUT_NOT_FOUND))
     def get(self, request, session_id: str, *args, **kwargs):
         _, session = self.get_session(session_id)
         return Response(self.describe(session))
 
+    @extend_schema(
+        request=DummyPaySerializer,
+        responses=page_or_json(
+            {
+                400: "validation_error: unknown test card.",
+                402: "card_declined.",
+                **CHECKOUT_NOT_FOUND,
+                409: "checkout_closed or not_pending_payment.",
+                502: "gateway_error: the event could not be delivered to the webhook.",
+            }
+        ),
+    )
     def post(self, request, session_id: str, *args, **kwargs):
         gateway, session = self.get_session(session_id)
         data = DummyPaySerializer(data=request.data)

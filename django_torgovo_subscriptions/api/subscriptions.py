@@ -8,7 +8,12 @@ from rest_framework.response import Response
 
 from django_torgovo_subscriptions.api.base import PackageAPIViewMixin
 from django_torgovo_subscriptions.api.filters import SubscriptionPlanFilter
-from django_torgovo_subscriptions.api.schema import AUTH_ERRORS, THROTTLED, error
+from django_torgovo_subscriptions.api.schema import (
+    AUTH_ERRORS,
+    ID_PATH,
+    PUBLIC_AUTH_ERRORS,
+    error,
+)
 from django_torgovo_subscriptions.api.serializers import (
     MySubscriptionsSerializer,
     SubscribeSerializer,
@@ -28,8 +33,9 @@ from django_torgovo_subscriptions.services import subscriptions as service
     responses={
         200: SubscriptionPlanSerializer(many=True),
         400: error("validation_error: unknown plan_type."),
-        **THROTTLED,
+        **PUBLIC_AUTH_ERRORS,
     },
+    auth=[],
 )
 class SubscriptionPlanListView(PackageAPIViewMixin, generics.ListAPIView):
     """Active plans, by plan type then price. Open to anonymous visitors."""
@@ -89,6 +95,7 @@ class SubscriptionListCreateView(OwnSubscriptionsMixin, generics.ListAPIView):
 
 @extend_schema(
     tags=["subscriptions"],
+    parameters=[ID_PATH],
     responses={200: UserSubscriptionSerializer, 404: error("not_found."), **AUTH_ERRORS},
 )
 class SubscriptionDetailView(OwnSubscriptionsMixin, generics.RetrieveAPIView):

@@ -1,11 +1,40 @@
-"""URL patterns of the API, mounted by the host under its own prefix (``api/``)."""
+"""
+URL patterns of the API, mounted by the host under its own prefix (``api/``).
 
-from django.urls import path
+Object ids use the ``torgovo_id`` converter rather than ``int``: a path such as
+``subscriptions/abc/`` then reaches the view, whose answer is the package's
+JSON 404, instead of falling through to the host's HTML 404 page. For the same
+reason a gateway name is any segment (``str``, not ``slug``): an unknown one is
+the view's 404 ``unknown_gateway``.
+"""
+
+import re
+
+from django.urls import path, register_converter
 
 from django_torgovo_subscriptions.api import custom_bot, managed_bot, orders, payments
 from django_torgovo_subscriptions.api import subscriptions as views
 
 app_name = "subscriptions"
+
+
+class ObjectIdConverter:
+    """Any path segment: an id (a whole number a 64-bit key can hold), else None (no row)."""
+
+    regex = "[^/]+"
+    ID = re.compile("[0-9]{1,19}")
+    LARGEST = 2**63 - 1
+
+    def to_python(self, value: str) -> int | None:
+        if self.ID.fullmatch(value) and int(value) <= self.LARGEST:
+            return int(value)
+        return None
+
+    def to_url(self, value: int) -> str:
+        return str(value)
+
+
+register_converter(ObjectIdConverter, "torgovo_id")
 
 urlpatterns = [
     path("subscription-plans/", views.SubscriptionPlanListView.as_view(), name="plan-list"),
@@ -16,7 +45,7 @@ urlpatterns = [
         name="my-subscription",
     ),
     path(
-        "subscriptions/<int:pk>/",
+        "subscriptions/<torgovo_id:pk>/",
         views.SubscriptionDetailView.as_view(),
         name="subscription-detail",
     ),
@@ -33,17 +62,17 @@ urlpatterns = [
     path("custom-bot/pairs/", custom_bot.TradablePairListView.as_view(), name="custom-bot-pairs"),
     path("custom-bot/webhooks/", custom_bot.WebhookListView.as_view(), name="webhook-list"),
     path(
-        "custom-bot/webhooks/<int:pk>/",
+        "custom-bot/webhooks/<torgovo_id:pk>/",
         custom_bot.WebhookDetailView.as_view(),
         name="webhook-detail",
     ),
     path(
-        "custom-bot/webhooks/<int:pk>/rotate/",
+        "custom-bot/webhooks/<torgovo_id:pk>/rotate/",
         custom_bot.WebhookRotateView.as_view(),
         name="webhook-rotate",
     ),
     path(
-        "custom-bot/webhooks/<int:pk>/events/",
+        "custom-bot/webhooks/<torgovo_id:pk>/events/",
         custom_bot.WebhookEventListView.as_view(),
         name="webhook-events",
     ),
@@ -63,7 +92,7 @@ urlpatterns = [
         name="managed-bot-performance",
     ),
     path(
-        "managed-bot/performance/<int:pk>/history/",
+        "managed-bot/performance/<torgovo_id:pk>/history/",
         managed_bot.ManagedBotPerformanceHistoryView.as_view(),
         name="managed-bot-performance-history",
     ),
@@ -76,7 +105,7 @@ urlpatterns = [
     ),
     path("payments/webhook/", payments.payment_webhook, name="payment-webhook"),
     path(
-        "payments/webhook/<slug:gateway>/",
+        "payments/webhook/<str:gateway>/",
         payments.named_gateway_webhook,
         name="payment-webhook-gateway",
     ),

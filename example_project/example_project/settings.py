@@ -147,7 +147,17 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
-    "PREPROCESSING_HOOKS": ["django_torgovo_subscriptions.api.schema.package_endpoints_only"],
+    "PREPROCESSING_HOOKS": ["example_project.schema.package_and_auth_endpoints"],
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "django_torgovo_subscriptions.api.schema.common_errors",
+    ],
+    # One component per choice set the API shares between responses.
+    "ENUM_NAME_OVERRIDES": {
+        "SubscriptionStatusEnum": "django_torgovo_subscriptions.models.SubscriptionStatus",
+        "CheckoutStatusEnum": "django_torgovo_subscriptions.models.payments.CheckoutStatus",
+        "AlertStatusEnum": "django_torgovo_subscriptions.api.custom_bot.ACCEPTED_OUTCOMES",
+    },
 }
 if OPENAPI_UI_SIDECAR:
     SPECTACULAR_SETTINGS.update(

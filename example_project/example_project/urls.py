@@ -1,13 +1,12 @@
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
-from rest_framework.authtoken.views import obtain_auth_token
 
-from accounts.views import LogoutView
+from accounts.views import LogoutView, TokenView
 
 urlpatterns = [
     path("admin/", admin.site.urls),
-    path("api/auth/token/", obtain_auth_token, name="api-token"),
+    path("api/auth/token/", TokenView.as_view(), name="api-token"),
     path("api/auth/logout/", LogoutView.as_view(), name="api-logout"),
     path("api/", include("trading.urls")),
     path("api/", include("django_torgovo_subscriptions.urls")),

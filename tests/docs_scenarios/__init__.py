@@ -44,6 +44,27 @@ def scenario(name: str) -> Callable:
     return register
 
 
+def seed_demo(settings: Any = None, variables: dict[str, Any] | None = None) -> Context:
+    """Run the seed_demo command and give its state: the demo user, token and plans."""
+    from io import StringIO
+
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+    from rest_framework.authtoken.models import Token
+
+    from django_torgovo_subscriptions.models import SubscriptionPlan
+
+    call_command("seed_demo", stdout=StringIO())
+    user = get_user_model().objects.get(username="demo")
+    return Context(
+        user=user,
+        token=Token.objects.get(user=user).key,
+        plans={plan.slug: plan for plan in SubscriptionPlan.objects.all()},
+        variables=variables if variables is not None else {},
+        settings=settings,
+    )
+
+
 def load_all() -> dict[str, Callable[[Context], dict[str, Any]]]:
     for module in pkgutil.iter_modules(__path__):
         importlib.import_module(f"{__name__}.{module.name}")
