@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import transaction
+from django.db.models import QuerySet
 
 from django_torgovo_subscriptions.conf import subscriptions_settings
 from django_torgovo_subscriptions.exceptions import PairLimitReached
@@ -26,8 +27,10 @@ from django_torgovo_subscriptions.models import (
 )
 
 
-def default_pairs_in_use(user: Any, plan_type: str) -> set[Any]:
-    """PairConfig ids the user trades under ``plan_type``, from the package's own rows."""
+def package_pairs_in_use(user: Any, plan_type: str) -> QuerySet:
+    """The query of ``default_pairs_in_use``: PairConfig ids (one column, unordered,
+    possibly repeated). A host counting its own bots too can ``union()`` it with
+    theirs, and count both in one query (example_project/trading/quota.py)."""
     if plan_type == PlanType.MANAGED_BOT:
         rows = ManagedBotPerformance.objects.filter(
             user=user, subscription__in=UserSubscription.objects.open()
@@ -36,7 +39,12 @@ def default_pairs_in_use(user: Any, plan_type: str) -> set[Any]:
         rows = CustomBotWebhook.objects.filter(
             user=user, is_active=True, purpose=WebhookPurpose.CUSTOM_BOT
         ).values_list("pair_config_id", flat=True)
-    return set(rows)
+    return rows.order_by()
+
+
+def default_pairs_in_use(user: Any, plan_type: str) -> set[Any]:
+    """PairConfig ids the user trades under ``plan_type``, from the package's own rows."""
+    return set(package_pairs_in_use(user, plan_type))
 
 
 def counts_only_package_pairs() -> bool:

@@ -1,11 +1,12 @@
 """
 The example host's pair count (its PAIRS_IN_USE_FUNCTION): the package's own
 rows (active webhooks, managed-bot investments) and the bots the user created
-through POST /api/bots/, so the plan's max_trading_pairs holds for both.
+through POST /api/bots/, so the plan's max_trading_pairs holds for both; in one
+query (a UNION), as the webhook receiver asks for it on every alert.
 """
 
 from django_torgovo_subscriptions.models import PlanType
-from django_torgovo_subscriptions.services.quota import default_pairs_in_use
+from django_torgovo_subscriptions.services.quota import package_pairs_in_use
 from trading.models import Bot
 
 
@@ -15,4 +16,4 @@ def pairs_in_use(user, plan_type):
     bots = Bot.objects.filter(
         user=user, pair_config__is_managed=plan_type == PlanType.MANAGED_BOT
     ).values_list("pair_config_id", flat=True)
-    return default_pairs_in_use(user, plan_type) | set(bots)
+    return set(package_pairs_in_use(user, plan_type).union(bots.order_by()))
