@@ -609,12 +609,11 @@ def test_an_executed_alert_costs_a_fixed_number_of_queries(client, secret):
 
 @webhook_settings(TRADING_MANAGER_CLASS=PAPER)
 def test_a_host_that_counts_its_own_pairs_pays_for_the_count_per_alert(client, secret):
-    # Before the INSERTs: the plan's quota, then the example host's count
+    # The plan comes with the webhook; before the INSERTs, the example host's count
     # (trading.quota.pairs_in_use): the active webhooks' pairs and the bots' pairs
     # in one UNION.
     assert alert_statements(client, secret) == [
         *db_timeouts(),
-        "SELECT",
         "SELECT",
         "SELECT",
         "INSERT",

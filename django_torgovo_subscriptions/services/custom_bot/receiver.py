@@ -179,13 +179,12 @@ class Intake:
 # What the receiver reads, in one query: the webhook with its user and
 # PairConfig (whole: the trading manager may read any of their fields, and in
 # Celery mode so may the host adapter's can_trade; a deferred field would cost a
-# query of its own) and the subscription's entitlement fields (not its plan:
-# only a host's own pair count needs that), so the usual case checks
-# entitlement without another query. Nothing is read for a request cut off per
-# address (services.custom_bot.ratelimit).
-RECEIVER_WEBHOOKS = CustomBotWebhook.objects.select_related(
-    "user", "pair_config", "subscription"
-).only(
+# query of its own) and the subscription's entitlement fields, so the usual case
+# checks entitlement without another query. Its plan only when the host counts
+# the pairs in use (then the quota is checked per alert, against the plan's
+# max_trading_pairs). Nothing is read for a request cut off per address
+# (services.custom_bot.ratelimit).
+RECEIVER_FIELDS = (
     "user_id",
     "pair_config_id",
     "subscription_id",
@@ -200,6 +199,12 @@ RECEIVER_WEBHOOKS = CustomBotWebhook.objects.select_related(
     "subscription__auto_renew",
     "subscription__gateway_subscription_id",
 )
+RECEIVER_WEBHOOKS = CustomBotWebhook.objects.select_related(
+    "user", "pair_config", "subscription"
+).only(*RECEIVER_FIELDS)
+RECEIVER_WEBHOOKS_WITH_PLAN = CustomBotWebhook.objects.select_related(
+    "user", "pair_config", "subscription__plan"
+).only(*RECEIVER_FIELDS, "subscription__plan__name", "subscription__plan__max_trading_pairs")
 
 
 def plausible(secret: str) -> bool:
@@ -210,7 +215,8 @@ def find_webhook(secret: str) -> CustomBotWebhook:
     if not plausible(secret):
         raise InvalidWebhookSecret()
     try:
-        return RECEIVER_WEBHOOKS.get(secret_hash=hash_secret(secret))
+        webhooks = RECEIVER_WEBHOOKS if counts_only_package_pairs() else RECEIVER_WEBHOOKS_WITH_PLAN
+        return webhooks.get(secret_hash=hash_secret(secret))
     except CustomBotWebhook.DoesNotExist:
         raise InvalidWebhookSecret() from None
 
