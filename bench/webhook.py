@@ -18,9 +18,11 @@ processes, a queue of the bench's own), and measures in the same run:
 steady load, wrk with 16 connections, rate limits too high to be reached:
 
     baseline  POST bench/baseline/<id>/: DRF parses the JSON, 1 SELECT + 1 INSERT
-    floor     POST bench/floor/<secret>/: the receiver's statements and nothing
-              else (bench/webhook_urls.py), the best any receiver making them
-              can do
+    floor     POST bench/floor/<secret>/: the statements a receiver must make
+              and nothing else (bench/webhook_urls.py): the Redis pipeline, the
+              database timeouts set and put back (every wait bounded), the
+              webhook, the host's pair count, the event, the Order, the
+              event's result; the best any receiver making them can do
     receive   POST custom-bot/webhook/receive/<secret>/: every check, the event
               log, dedupe, and a paper trade saved as a host Order (each request
               carries its own order_id, so none is a duplicate)

@@ -5,10 +5,17 @@ receiver is measured against:
     baseline  a minimal DRF view doing 1 SELECT + 1 INSERT (the yardstick of the
               target receive/baseline >= 0.6 that bench/webhook.py checks)
     floor     the receiver's I/O and nothing else, in a plain Django view: the
-              same webhook query, the same rate-limit round trip (one Redis
-              pipeline), the event row, the Order and the event's result. No check, no redaction,
-              no dedupe handling, no error path. No receiver that makes these
-              statements can be faster, so floor/baseline bounds the ratio.
+              same rate-limit round trip (one Redis pipeline), the same webhook
+              query (with the plan, as this host counts its own pairs), the
+              database timeouts (DESIGN.md §6: every wait bounded; one statement
+              sets both and reads the connection's values, one puts them back
+              after, services.transactions.postgres_timeouts, the cheapest form
+              that gives a persistent connection its own values back), the host's
+              pair count (PAIRS_IN_USE_FUNCTION: the example host counts its own
+              bots, one UNION), the event row, the Order and the event's result.
+              No check, no redaction, no dedupe handling, no error path. No
+              receiver that makes these statements can be faster, so
+              floor/baseline bounds the ratio.
 """
 
 import hashlib
@@ -24,10 +31,13 @@ from rest_framework import permissions, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from django_torgovo_subscriptions.conf import subscriptions_settings
+from django_torgovo_subscriptions.host import get_host_adapter
 from django_torgovo_subscriptions.models import WebhookEvent
 from django_torgovo_subscriptions.services.custom_bot import ratelimit
 from django_torgovo_subscriptions.services.custom_bot.issuing import hash_secret
-from django_torgovo_subscriptions.services.custom_bot.receiver import RECEIVER_WEBHOOKS
+from django_torgovo_subscriptions.services.custom_bot.receiver import RECEIVER_WEBHOOKS_WITH_PLAN
+from django_torgovo_subscriptions.services.transactions import postgres_timeouts
 from trading.models import Indicator, Order, PairConfig
 
 
@@ -48,10 +58,20 @@ class Baseline(APIView):
 def receiver_floor(request, secret):
     """The receiver's statements in the receiver's order, and nothing else (no DRF either:
     the receiver does not go through it for a POST)."""
+    with postgres_timeouts(
+        subscriptions_settings.WEBHOOK_DB_LOCK_TIMEOUT_MS,
+        subscriptions_settings.WEBHOOK_DB_STATEMENT_TIMEOUT_MS,
+    ):
+        return floor_statements(request, secret)
+
+
+def floor_statements(request, secret):
     data = json.loads(request.body)
-    webhook = RECEIVER_WEBHOOKS.get(secret_hash=hash_secret(secret))
     client_ip = request.META["REMOTE_ADDR"]
     ratelimit.count_request(client_ip, f"floor-{hash_secret(secret)}")
+    webhook = RECEIVER_WEBHOOKS_WITH_PLAN.get(secret_hash=hash_secret(secret))
+    in_use = get_host_adapter().pairs_in_use(webhook.user, webhook.subscription.plan_type)
+    assert len(in_use) <= webhook.subscription.plan.max_trading_pairs
     event = WebhookEvent.objects.create(
         webhook=webhook,
         source_ip=client_ip,
