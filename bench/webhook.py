@@ -107,7 +107,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--rounds", type=int, default=2, help="runs of each endpoint, alternated")
     parser.add_argument("--port", type=int, default=0, help="0: a free port")
     parser.add_argument("--keep", action="store_true", help="do not drop the database")
-    parser.add_argument("--burst", type=int, default=2000, help="webhooks firing at once")
+    parser.add_argument(
+        "--burst", type=int, default=2000, help="webhooks firing at once (0: no burst)"
+    )
     parser.add_argument("--flood", type=int, default=10000, help="random secrets from one IP")
     parser.add_argument("--no-celery", dest="celery", action="store_false")
     parser.add_argument(
@@ -716,7 +718,8 @@ def main() -> int:
             server = start_server(port, args, **limits)
             processes.append(server)
             warm(base, endpoints["receive"], args, server.pid, tmp)
-            bursts["inline"] = run_burst(port, secrets, "burst-inline", celery=False)
+            if args.burst:
+                bursts["inline"] = run_burst(port, secrets, "burst-inline", celery=False)
             if args.flood:
                 flooded = run_flood(base, port, secrets, args, server.pid, tmp)
             stop_server(server)
@@ -733,7 +736,8 @@ def main() -> int:
                 processes.append(server)
                 warm(base, endpoints["receive"], args, server.pid, tmp)
                 wait_for_queue()
-                bursts["celery"] = run_burst(port, secrets, "burst-celery", celery=True)
+                if args.burst:
+                    bursts["celery"] = run_burst(port, secrets, "burst-celery", celery=True)
     finally:
         for process in reversed(processes):
             stop_server(process)
