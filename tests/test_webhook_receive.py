@@ -23,7 +23,7 @@ from django_torgovo_subscriptions.exceptions import AlertRateLimited
 from django_torgovo_subscriptions.models import CustomBotWebhook, WebhookEvent
 from django_torgovo_subscriptions.services.custom_bot import event_runner, issuing
 from example_project import settings as example
-from tests.factories import make_subscription
+from tests.factories import make_plan, make_subscription
 from tests.webhook_support import RECEIVE, alert_body, issue, post_alert, unreachable_redis
 from trading.models import Order
 
@@ -198,9 +198,22 @@ def hosts_other_bots(user, plan_type):
     return {-1, -2}
 
 
-def test_pair_quota_counted_by_the_host(client, webhook, secret):
+def test_pair_quota_counted_by_the_host(client, webhook, secret, subscription):
     with webhook_settings(PAIRS_IN_USE_FUNCTION="tests.test_webhook_receive.hosts_other_bots"):
-        assert_refused(post_alert(client, secret), 403, "pair_limit_reached", webhook)
+        event = assert_refused(post_alert(client, secret), 403, "pair_limit_reached", webhook)
+    # The plan read with the webhook: its name and limit.
+    assert f"Your {subscription.plan.name} plan allows 1 trading pair and" in event.error
+
+
+def test_the_host_counted_quota_is_the_live_subscriptions_plan(client, webhook, secret, user):
+    # The webhook's subscription ended; the user's live one has room for the host's two
+    # pairs and this one: its plan counts, not the one read with the webhook.
+    webhook.subscription.status = "expired"
+    webhook.subscription.end_date = timezone.now() - timedelta(days=1)
+    webhook.subscription.save()
+    make_subscription(user, plan=make_plan(max_trading_pairs=3, slug="roomier"))
+    with webhook_settings(PAIRS_IN_USE_FUNCTION="tests.test_webhook_receive.hosts_other_bots"):
+        assert post_alert(client, secret).json()["status"] == "executed"
 
 
 def hosts_bots_including_this_pair(user, plan_type):
