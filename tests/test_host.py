@@ -197,3 +197,29 @@ def test_the_trading_manager_signal_argument_is_the_configured_keyword(adapter):
     assert adapter.trading_manager_signal_argument() == "session_config"
     with host_settings(TRADING_MANAGER_SIGNAL_ARGUMENT=None):
         assert get_host_adapter().trading_manager_signal_argument() is None
+
+
+def test_the_example_hosts_count_is_its_bots_and_the_packages_pairs_in_one_query(
+    user, django_assert_num_queries
+):
+    from tests.factories import make_plan, make_subscription
+    from trading.quota import pairs_in_use
+
+    hooked, botted, both = (baker.make("trading.PairConfig", user=user) for _ in range(3))
+    managed, invested = (baker.make("trading.PairConfig", user=user, is_managed=True) for _ in "ab")
+    for pair_config in (hooked, both):
+        baker.make(CustomBotWebhook, user=user, pair_config=pair_config, is_active=True)
+    baker.make(CustomBotWebhook, user=user, is_active=False)
+    for pair_config in (botted, both, managed):
+        baker.make("trading.Bot", user=user, pair_config=pair_config)
+    investment = make_subscription(user, plan=make_plan(PlanType.MANAGED_BOT, slug="managed"))
+    baker.make(
+        "subscriptions.ManagedBotPerformance",
+        user=user,
+        managed_bot=invested,
+        subscription=investment,
+    )
+    with django_assert_num_queries(1):
+        assert pairs_in_use(user, PlanType.CUSTOM_BOT) == {hooked.pk, botted.pk, both.pk}
+    with django_assert_num_queries(1):
+        assert pairs_in_use(user, PlanType.MANAGED_BOT) == {managed.pk, invested.pk}
