@@ -16,4 +16,5 @@ def pairs_in_use(user, plan_type):
     bots = Bot.objects.filter(
         user=user, pair_config__is_managed=plan_type == PlanType.MANAGED_BOT
     ).values_list("pair_config_id", flat=True)
-    return set(package_pairs_in_use(user, plan_type).union(bots.order_by()))
+    # order_by() on the union too: Django 6.1 would order it by the webhook model's Meta.ordering.
+    return set(package_pairs_in_use(user, plan_type).union(bots.order_by()).order_by())
